@@ -1,0 +1,132 @@
+# sockscope — build, run and test. `make help` lists the targets.
+
+OUTPUT ?= .output
+CC ?= gcc
+CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL ?= bpftool
+PYTHON ?= python3
+
+ARCH := $(shell uname -m)
+BPF_ARCH := $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(ARCH)))
+VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+
+# Quiet by default; V=1 shows the commands.
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+	  -D_GNU_SOURCE -Iinclude -Iuser -I$(OUTPUT) -MMD -MP
+LDLIBS_BPF := -lbpf -lelf -lz
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
+	      -Iinclude -Ivmlinux/$(ARCH) -Wall -Werror -MMD -MP
+
+# Modules that need no kernel: shared by the binary and the unit tests.
+CORE_SRCS := user/names.c user/sbuf.c user/escape.c user/format.c \
+	     user/decode.c user/timefmt.c user/cli.c user/output.c
+APP_SRCS := $(CORE_SRCS) user/system.c user/tracer.c user/trace_cmd.c \
+	    user/main.c
+CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
+APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(UNIT_SRCS))
+ASAN_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/asan/%,$(UNIT_SRCS))
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	      -fno-sanitize-recover=all
+
+.DELETE_ON_ERROR:
+.PHONY: all deps run test unit unit-asan unit-valgrind integration \
+	vmlinux format clean help
+
+all: sockscope
+
+help:
+	@echo "make            build ./sockscope"
+	@echo "make run        install dependencies, build, start 'sockscope trace'"
+	@echo "make test       install dependencies, build, run every test"
+	@echo "make unit       cmocka unit tests (also: unit-asan, unit-valgrind)"
+	@echo "make integration  real-kernel tests (root, BPF)"
+	@echo "make vmlinux    regenerate $(VMLINUX) from /sys/kernel/btf/vmlinux"
+	@echo "make format     clang-format the sources (kernel style)"
+
+deps:
+	$(Q)sh scripts/install-deps.sh
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory sockscope
+	./sockscope trace
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory sockscope unit-bins asan-bins
+	$(Q)$(MAKE) --no-print-directory unit unit-asan unit-valgrind integration
+
+$(OUTPUT) $(OUTPUT)/unit $(OUTPUT)/asan:
+	$(Q)mkdir -p $@
+
+# ---- BPF object and skeleton ----
+$(OUTPUT)/sockscope.bpf.o: bpf/sockscope.bpf.c Makefile | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(OUTPUT)/sockscope.skel.h: $(OUTPUT)/sockscope.bpf.o | $(OUTPUT)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name sockscope_bpf > $@
+
+# ---- userspace ----
+$(APP_OBJS): $(OUTPUT)/sockscope.skel.h
+
+$(OUTPUT)/%.o: user/%.c Makefile | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+sockscope: $(APP_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS_BPF) -o $@
+
+# ---- unit tests (cmocka), plain and with ASan/UBSan ----
+.PHONY: unit-bins asan-bins
+unit-bins: $(UNIT_BINS)
+asan-bins: $(ASAN_BINS)
+
+$(OUTPUT)/unit/%: tests/unit/%.c $(CORE_SRCS) Makefile | $(OUTPUT)/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(CORE_SRCS) -lcmocka -o $@
+
+$(OUTPUT)/asan/%: tests/unit/%.c $(CORE_SRCS) Makefile | $(OUTPUT)/asan
+	$(call msg,CC-ASAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(CORE_SRCS) -lcmocka -o $@
+
+unit: $(UNIT_BINS)
+	$(Q)sh tests/run-unit.sh plain $^
+
+unit-asan: $(ASAN_BINS)
+	$(Q)sh tests/run-unit.sh asan $^
+
+unit-valgrind: $(UNIT_BINS)
+	$(Q)sh tests/run-unit.sh valgrind $^
+
+integration: sockscope
+	$(Q)$(PYTHON) tests/integration/run.py --binary ./sockscope
+
+# ---- maintenance ----
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX).tmp
+	mv $(VMLINUX).tmp $(VMLINUX)
+	@echo "regenerated $(VMLINUX) from kernel $$(uname -r); update vmlinux/README.md"
+
+format:
+	clang-format -i bpf/*.c include/*.h user/*.c user/*.h tests/unit/*.c
+
+clean:
+	rm -rf $(OUTPUT) sockscope
+
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/unit/*.d $(OUTPUT)/asan/*.d)

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * sockscope event ABI: the records the BPF programs write to the ring buffer
+ * and userspace decodes. Self-contained on purpose: it compiles both from BPF
+ * (after vmlinux.h) and from userspace (after <linux/types.h>), so it uses
+ * only fixed-width __uN types, explicit padding, no enum/bool/long members.
+ *
+ * Every record starts with struct ss_hdr (type + size) so one ring buffer
+ * can carry several kinds of record and a consumer can skip what it does not
+ * know. Bump SS_ABI_VERSION on any incompatible change.
+ */
+#ifndef SOCKSCOPE_ABI_H
+#define SOCKSCOPE_ABI_H
+
+#define SS_ABI_VERSION 1
+
+#define SS_COMM_LEN 16
+#define SS_ADDR_LEN 16
+
+/* Record types (struct ss_hdr.type). Also the bit numbers of the event mask. */
+#define SS_EV_SOCKET 1 /* socket created */
+#define SS_EV_BIND 2 /* bind() returned (success or failure) */
+#define SS_EV_LISTEN 3 /* listen() returned */
+#define SS_EV_CONNECT 4 /* connect() called: the attempt */
+#define SS_EV_CONNECT_DONE 5 /* connect outcome (sync or async) */
+#define SS_EV_ACCEPT 6 /* accept()/accept4() returned a socket */
+#define SS_EV_CLOSE 7 /* socket released */
+#define SS_EV_STATE 8 /* TCP state transition */
+#define SS_EV_LOST 9 /* userspace only: records the kernel dropped */
+#define SS_EV_MAX 10
+
+#define SS_EV_BIT(t) (1u << (t))
+#define SS_EV_ALL_KERNEL                                                       \
+	(SS_EV_BIT(SS_EV_SOCKET) | SS_EV_BIT(SS_EV_BIND) |                     \
+	 SS_EV_BIT(SS_EV_LISTEN) | SS_EV_BIT(SS_EV_CONNECT) |                  \
+	 SS_EV_BIT(SS_EV_CONNECT_DONE) | SS_EV_BIT(SS_EV_ACCEPT) |             \
+	 SS_EV_BIT(SS_EV_CLOSE) | SS_EV_BIT(SS_EV_STATE))
+
+/* struct ss_event.flags */
+#define SS_F_NO_OWNER 0x01 /* pid/tid/uid/comm/cgroup unknown (softirq, no owner seen) */
+#define SS_F_LOCAL 0x02 /* laddr/lport are valid */
+#define SS_F_REMOTE 0x04 /* raddr/rport are valid */
+#define SS_F_NO_COOKIE 0x08 /* socket cookie unknown */
+#define SS_F_TCP_INFO 0x10 /* close: bytes/state fields are valid */
+#define SS_F_ASYNC 0x20 /* raised outside the owner (softirq), attributed via owner map */
+
+/* Address families and protocols, as the kernel numbers them. */
+#define SS_AF_INET 2
+#define SS_AF_INET6 10
+#define SS_PROTO_TCP 6
+#define SS_PROTO_UDP 17
+
+struct ss_hdr {
+	__u16 type; /* SS_EV_* */
+	__u16 size; /* size of the whole record, bytes */
+	__u16 version; /* SS_ABI_VERSION */
+	__u16 flags; /* SS_F_* */
+};
+
+/* Per-event payloads; which member is valid depends on hdr.type. */
+struct ss_socket_info {
+	__u32 type; /* SOCK_STREAM, SOCK_DGRAM, ... */
+	__u32 protocol; /* as passed to socket(), resolved by the kernel */
+};
+
+struct ss_listen_info {
+	__u32 backlog;
+	__u32 _pad;
+};
+
+struct ss_connect_info {
+	__u64 latency_ns; /* CONNECT_DONE: from the connect() call to the outcome */
+};
+
+struct ss_close_info {
+	__u64 duration_ns; /* lifetime: creation (or first sight) to release */
+	__u64 bytes_sent; /* TCP: data bytes sent (retransmissions included) */
+	__u64 bytes_received; /* TCP: data bytes received */
+	__u32 state; /* TCP state at release (TCP_* numbering) */
+	__u32 _pad;
+};
+
+struct ss_state_info {
+	__u32 old_state;
+	__u32 new_state;
+};
+
+struct ss_event {
+	struct ss_hdr hdr;
+	__u64 ts_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 cookie; /* socket cookie: ties one socket's events together */
+	__u64 cgroup_id;
+	__u32 pid; /* tgid */
+	__u32 tid;
+	__u32 uid;
+	__u32 netns; /* network namespace inode number */
+	__s32 err; /* 0, or the positive errno of a failure */
+	__u16 family; /* SS_AF_INET / SS_AF_INET6 */
+	__u16 proto; /* SS_PROTO_TCP / SS_PROTO_UDP */
+	__u16 lport; /* host byte order */
+	__u16 rport; /* host byte order */
+	__u32 _pad0;
+	/* IPv4 in the first 4 bytes (network order); IPv6 as 16 bytes. The
+	 * form of each address follows addr_family below, not the socket
+	 * family: a bind of an AF_INET6 socket may carry an AF_INET request.
+	 */
+	__u8 laddr[SS_ADDR_LEN];
+	__u8 raddr[SS_ADDR_LEN];
+	__u16 laddr_family;
+	__u16 raddr_family;
+	__u32 _pad1;
+	char comm[SS_COMM_LEN];
+	union {
+		struct ss_socket_info socket;
+		struct ss_listen_info listen;
+		struct ss_connect_info connect;
+		struct ss_close_info close;
+		struct ss_state_info state;
+		__u64 _raw[4];
+	} u;
+};
+
+_Static_assert(sizeof(struct ss_hdr) == 8, "ss_hdr size");
+_Static_assert(sizeof(struct ss_close_info) == 32, "ss_close_info size");
+_Static_assert(sizeof(struct ss_event) == 152, "ss_event size");
+_Static_assert(__builtin_offsetof(struct ss_event, ts_ns) == 8, "ts_ns");
+_Static_assert(__builtin_offsetof(struct ss_event, laddr) == 64, "laddr");
+_Static_assert(__builtin_offsetof(struct ss_event, comm) == 104, "comm");
+_Static_assert(__builtin_offsetof(struct ss_event, u) == 120, "u");
+
+/*
+ * Kernel-side configuration. Userspace fills these into the BPF object's
+ * read-only data before load, so disabled filters cost a constant branch.
+ */
+struct ss_filter {
+	__u32 events; /* mask of SS_EV_BIT(); 0 = all */
+	__u32 pid; /* 0 = any */
+	__u16 port; /* 0 = any; matches local or remote */
+	__u16 proto; /* 0 = any */
+	__u16 family; /* 0 = any */
+	__u16 failed_only; /* 1 = only records with err != 0 */
+	char comm[SS_COMM_LEN]; /* "" = any; exact match on the owner's comm */
+	__u32 has_comm;
+	__u32 _pad;
+};
+
+_Static_assert(sizeof(struct ss_filter) == 40, "ss_filter size");
+
+#endif /* SOCKSCOPE_ABI_H */

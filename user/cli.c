@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "exitcodes.h"
+#include "names.h"
+
+enum {
+	OPT_JSON = 256,
+	OPT_PROTO,
+	OPT_FAMILY,
+	OPT_FAILED,
+	OPT_STATES,
+	OPT_RING_SIZE,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "output", required_argument, NULL, 'o' },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "comm", required_argument, NULL, 'c' },
+	{ "port", required_argument, NULL, 'P' },
+	{ "proto", required_argument, NULL, OPT_PROTO },
+	{ "family", required_argument, NULL, OPT_FAMILY },
+	{ "events", required_argument, NULL, 'e' },
+	{ "failed", no_argument, NULL, OPT_FAILED },
+	{ "states", no_argument, NULL, OPT_STATES },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "count", required_argument, NULL, 'n' },
+	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+void cli_usage(FILE *f)
+{
+	fputs("Usage: sockscope [trace] [OPTIONS]\n"
+	      "\n"
+	      "Trace every TCP/UDP socket's lifecycle (socket, bind, listen, connect,\n"
+	      "accept, close, TCP states) from the kernel, live.\n"
+	      "\n"
+	      "Output:\n"
+	      "      --json             one JSON object per line (NDJSON)\n"
+	      "  -o, --output FILE      append events to FILE instead of stdout\n"
+	      "      --states           show TCP state changes (always on with --json)\n"
+	      "Filters (applied in the kernel):\n"
+	      "  -p, --pid PID          only this process (tgid)\n"
+	      "  -c, --comm NAME        only this command name (exact, <= 15 bytes)\n"
+	      "  -P, --port PORT        only this local or remote port\n"
+	      "      --proto tcp|udp    only this protocol\n"
+	      "      --family 4|6       only IPv4 (inet) or IPv6 (inet6) sockets\n"
+	      "  -e, --events LIST      comma-separated: socket,bind,listen,connect,\n"
+	      "                         connect_done,accept,close,state\n"
+	      "      --failed           only failures\n"
+	      "Stopping:\n"
+	      "  -d, --duration SEC     stop after SEC seconds\n"
+	      "  -n, --count N          stop after N events\n"
+	      "Tuning:\n"
+	      "      --ring-size SIZE   ring buffer size, power of two >= 4K (default 16M)\n"
+	      "  -v, --verbose          more diagnostics on stderr (-vv: libbpf's too)\n"
+	      "  -h, --help             this help\n"
+	      "      --version          print the version\n"
+	      "\n"
+	      "Examples:\n"
+	      "  sockscope                          trace everything, one line per event\n"
+	      "  sockscope trace --json -o ev.json  everything as NDJSON into ev.json\n"
+	      "  sockscope trace --failed           only failures (EADDRINUSE, ECONNREFUSED, ...)\n"
+	      "  sockscope trace -P 8080 --proto tcp   who binds, connects to, closes :8080\n"
+	      "  sockscope trace -e bind,listen -d 60  a minute of binds and listens\n"
+	      "\n"
+	      "Exit codes: 0 ok, 1 runtime failure, 2 usage, 3 permission,\n"
+	      "            4 missing kernel feature, 5 output file error.\n",
+	      f);
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return SS_EXIT_USAGE;
+}
+
+/* Whole-string unsigned decimal in [min, max]. */
+static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+/* "4096", "64K", "16M", "1G" -> bytes. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mult = 1;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	if (*end) {
+		switch (*end) {
+		case 'k': case 'K': mult = 1ull << 10; break;
+		case 'm': case 'M': mult = 1ull << 20; break;
+		case 'g': case 'G': mult = 1ull << 30; break;
+		default: return -EINVAL;
+		}
+		if (end[1] && strcmp(end + 1, "B") && strcmp(end + 1, "iB"))
+			return -EINVAL;
+	}
+	if (v > (1ull << 40) / mult)
+		return -ERANGE;
+	*out = v * mult;
+	return 0;
+}
+
+static int parse_events(const char *list, __u32 *mask, char *err, size_t errlen)
+{
+	const char *p = list;
+
+	*mask = 0;
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		unsigned int t = event_from_name(p, (unsigned int)len);
+
+		if (!t || t == SS_EV_LOST)
+			return fail(err, errlen,
+				    "unknown event '%.*s' in --events (known: socket, bind, listen, connect, connect_done, accept, close, state)",
+				    (int)len, p);
+		*mask |= SS_EV_BIT(t);
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	if (!*mask)
+		return fail(err, errlen, "--events needs at least one event name");
+	return 0;
+}
+
+static int parse_option(int c, const char *arg, struct trace_opts *o,
+			bool *events_set, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	switch (c) {
+	case OPT_JSON:
+		o->json = true;
+		return 0;
+	case 'o':
+		if (!*arg)
+			return fail(err, errlen, "--output needs a file name");
+		o->output = arg;
+		return 0;
+	case 'p':
+		if (parse_u64(arg, 1, 4194304, &v))
+			return fail(err, errlen, "bad --pid '%s': expected a process id (1-4194304)", arg);
+		o->filter.pid = (__u32)v;
+		return 0;
+	case 'c':
+		if (!*arg || strlen(arg) >= SS_COMM_LEN)
+			return fail(err, errlen,
+				    "bad --comm '%s': a command name is 1-15 bytes (the kernel keeps no more)", arg);
+		memcpy(o->filter.comm, arg, strlen(arg));
+		o->filter.has_comm = 1;
+		return 0;
+	case 'P':
+		if (parse_u64(arg, 1, 65535, &v))
+			return fail(err, errlen, "bad --port '%s': expected 1-65535", arg);
+		o->filter.port = (__u16)v;
+		return 0;
+	case OPT_PROTO:
+		if (!strcmp(arg, "tcp"))
+			o->filter.proto = SS_PROTO_TCP;
+		else if (!strcmp(arg, "udp"))
+			o->filter.proto = SS_PROTO_UDP;
+		else
+			return fail(err, errlen, "bad --proto '%s': expected tcp or udp", arg);
+		return 0;
+	case OPT_FAMILY:
+		if (!strcmp(arg, "4") || !strcmp(arg, "inet"))
+			o->filter.family = SS_AF_INET;
+		else if (!strcmp(arg, "6") || !strcmp(arg, "inet6"))
+			o->filter.family = SS_AF_INET6;
+		else
+			return fail(err, errlen, "bad --family '%s': expected 4 or 6", arg);
+		return 0;
+	case 'e':
+		*events_set = true;
+		return parse_events(arg, &o->filter.events, err, errlen);
+	case OPT_FAILED:
+		o->filter.failed_only = 1;
+		return 0;
+	case OPT_STATES:
+		o->states = true;
+		return 0;
+	case 'd': {
+		char *end;
+		double d;
+
+		errno = 0;
+		d = strtod(arg, &end);
+		if (errno || end == arg || *end || !isfinite(d) || d <= 0 || d > 1e7)
+			return fail(err, errlen, "bad --duration '%s': expected seconds > 0", arg);
+		o->duration_ms = (uint64_t)ceil(d * 1000.0);
+		return 0;
+	}
+	case 'n':
+		if (parse_u64(arg, 1, UINT64_MAX, &v))
+			return fail(err, errlen, "bad --count '%s': expected a number >= 1", arg);
+		o->count = v;
+		return 0;
+	case OPT_RING_SIZE:
+		if (parse_size(arg, &v) || v < 4096 || v > (1ull << 30) || (v & (v - 1)))
+			return fail(err, errlen,
+				    "bad --ring-size '%s': expected a power of two from 4K to 1G", arg);
+		o->ring_size = (uint32_t)v;
+		return 0;
+	case 'v':
+		o->verbose++;
+		return 0;
+	case 'h':
+		o->command = SS_CMD_HELP;
+		return 0;
+	case OPT_VERSION:
+		o->command = SS_CMD_VERSION;
+		return 0;
+	}
+	return fail(err, errlen, "internal: unhandled option %d", c);
+}
+
+int cli_parse(int argc, char **argv, struct trace_opts *o, char *err,
+	      size_t errlen)
+{
+	bool events_set = false;
+	int c, rc;
+
+	memset(o, 0, sizeof(*o));
+	o->command = SS_CMD_TRACE;
+	o->ring_size = SS_DEFAULT_RING_SIZE;
+	if (errlen)
+		err[0] = '\0';
+
+	/* An optional command word comes first. */
+	if (argc > 1 && argv[1][0] != '-') {
+		if (!strcmp(argv[1], "help")) {
+			o->command = SS_CMD_HELP;
+			return 0;
+		}
+		if (strcmp(argv[1], "trace"))
+			return fail(err, errlen, "unknown command '%s' (try 'sockscope --help')", argv[1]);
+		argv++;
+		argc--;
+	}
+
+	optind = 0; /* glibc: full re-initialisation, so we can parse again */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":ho:p:c:P:e:d:n:v", long_opts, NULL)) != -1) {
+		if (c == '?') {
+			if (optopt)
+				return fail(err, errlen, "unknown option '-%c' (try 'sockscope --help')", optopt);
+			return fail(err, errlen, "unknown option '%s' (try 'sockscope --help')", argv[optind - 1]);
+		}
+		if (c == ':')
+			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+		rc = parse_option(c, optarg, o, &events_set, err, errlen);
+		if (rc)
+			return rc;
+	}
+	if (optind < argc)
+		return fail(err, errlen, "unexpected argument '%s' (try 'sockscope --help')", argv[optind]);
+
+	if (!events_set) {
+		o->filter.events = SS_EV_ALL_KERNEL & ~SS_EV_BIT(SS_EV_STATE);
+		if (o->json || o->states)
+			o->filter.events |= SS_EV_BIT(SS_EV_STATE);
+	} else if (o->states) {
+		o->filter.events |= SS_EV_BIT(SS_EV_STATE);
+	}
+	return 0;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* One event -> one line of text or one NDJSON object, newline included. */
+#ifndef SS_FORMAT_H
+#define SS_FORMAT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sbuf.h"
+#include "timefmt.h"
+#include "decode.h"
+
+struct formatter {
+	struct timefmt tf;
+	bool json;
+};
+
+void formatter_init(struct formatter *f, bool json);
+/* Column titles for text output (nothing in JSON mode). */
+void format_header(struct formatter *f, struct sbuf *sb);
+void format_event(struct formatter *f, struct sbuf *sb, const struct ss_event *e);
+/* 'lost' records dropped by the kernel between since_real_ns and now. */
+void format_lost(struct formatter *f, struct sbuf *sb, uint64_t lost,
+		 uint64_t since_real_ns, uint64_t now_real_ns);
+
+#endif

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* sockscope: Linux socket lifecycle tracer. main() only wires things up. */
+#include <stdio.h>
+
+#include "cli.h"
+#include "exitcodes.h"
+#include "trace_cmd.h"
+
+int main(int argc, char **argv)
+{
+	struct trace_opts opts;
+	char err[512];
+	int rc;
+
+	rc = cli_parse(argc, argv, &opts, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "sockscope: %s\n", err);
+		return rc;
+	}
+	switch (opts.command) {
+	case SS_CMD_HELP:
+		cli_usage(stdout);
+		return SS_EXIT_OK;
+	case SS_CMD_VERSION:
+		printf("sockscope %s (event ABI %d)\n", SS_VERSION, SS_ABI_VERSION);
+		return SS_EXIT_OK;
+	case SS_CMD_TRACE:
+		break;
+	}
+	return trace_cmd_run(&opts);
+}

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "exitcodes.h"
+#include "format.h"
+#include "output.h"
+#include "system.h"
+#include "trace_cmd.h"
+#include "tracer.h"
+
+#define POLL_MS 100
+#define OUTPUT_BUF (256u << 10)
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/* No SA_RESTART: a signal must interrupt epoll_wait so we stop promptly. */
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	/* A closed pipe shows up as EPIPE from write(), handled quietly. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+struct session {
+	struct formatter fmt;
+	struct output out;
+	uint64_t events;
+	uint64_t max_events; /* 0: unlimited */
+	uint64_t lost_reported;
+	uint64_t lost_since_ns; /* realtime start of the current loss window */
+	int out_err; /* first output error, -errno */
+	bool done;
+	char line[4096];
+};
+
+static uint64_t now_real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t now_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000ull + (uint64_t)ts.tv_nsec / 1000000ull;
+}
+
+static int emit_line(struct session *s, const struct sbuf *sb)
+{
+	int err = output_append(&s->out, sb->buf, sb->len);
+
+	if (err && !s->out_err)
+		s->out_err = err;
+	return err;
+}
+
+static int on_event(void *ctx, const struct ss_event *e)
+{
+	struct session *s = ctx;
+	struct sbuf sb;
+
+	if (s->done)
+		return -ECANCELED;
+	sbuf_init(&sb, s->line, sizeof(s->line));
+	format_event(&s->fmt, &sb, e);
+	if (emit_line(s, &sb))
+		return -ECANCELED;
+	s->events++;
+	if (s->max_events && s->events >= s->max_events) {
+		s->done = true;
+		return -ECANCELED;
+	}
+	return 0;
+}
+
+/* Drops are reported in the stream itself, as soon as they are seen. */
+static void report_lost(struct session *s, struct tracer *t)
+{
+	uint64_t lost = tracer__lost(t), now;
+	struct sbuf sb;
+
+	if (lost == s->lost_reported)
+		return;
+	now = now_real_ns();
+	sbuf_init(&sb, s->line, sizeof(s->line));
+	format_lost(&s->fmt, &sb, lost - s->lost_reported, s->lost_since_ns, now);
+	emit_line(s, &sb);
+	s->lost_reported = lost;
+	s->lost_since_ns = now;
+}
+
+static int open_output(struct session *s, const struct trace_opts *o)
+{
+	int err = output_open(&s->out, o->output, OUTPUT_BUF);
+
+	if (err) {
+		fprintf(stderr, "sockscope: cannot open output file '%s': %s\n",
+			o->output, strerror(-err));
+		return SS_EXIT_OUTPUT;
+	}
+	return 0;
+}
+
+static int run_loop(struct session *s, struct tracer *t, uint64_t duration_ms)
+{
+	uint64_t deadline = duration_ms ? now_mono_ms() + duration_ms : 0;
+
+	while (!stop_signal && !s->done && !s->out_err) {
+		int timeout = POLL_MS, n;
+
+		if (deadline) {
+			uint64_t now = now_mono_ms();
+
+			if (now >= deadline)
+				break;
+			if (deadline - now < POLL_MS)
+				timeout = (int)(deadline - now);
+		}
+		n = tracer__poll(t, timeout);
+		if (n < 0 && n != -EINTR && n != -ECANCELED) {
+			fprintf(stderr, "sockscope: reading the ring buffer: %s\n",
+				strerror(-n));
+			return SS_EXIT_RUNTIME;
+		}
+		report_lost(s, t);
+		if (!s->out_err && output_flush(&s->out) && !s->out_err)
+			s->out_err = -errno;
+	}
+	/* Whatever the kernel already produced is still delivered. */
+	if (!s->done && !s->out_err)
+		tracer__drain(t);
+	report_lost(s, t);
+	return 0;
+}
+
+int trace_cmd_run(const struct trace_opts *o)
+{
+	static struct session s;
+	struct tracer_opts topts = {
+		.filter = &o->filter,
+		.ring_size = o->ring_size,
+		.verbose = o->verbose,
+		.on_event = on_event,
+		.ctx = &s,
+	};
+	struct tracer *t = NULL;
+	char err[512];
+	struct sbuf sb;
+	int rc, ferr;
+
+	memset(&s, 0, sizeof(s));
+	s.max_events = o->count;
+	if ((rc = sys_check_privileges(err, sizeof(err)))) {
+		fprintf(stderr, "sockscope: %s\n", err);
+		return rc;
+	}
+	/* Before anything is attached: a bad path leaves nothing behind. */
+	if ((rc = open_output(&s, o)))
+		return rc;
+	formatter_init(&s.fmt, o->json);
+	install_signals();
+
+	rc = tracer__start(&t, &topts, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "sockscope: %s\n", err);
+		output_close(&s.out);
+		return rc;
+	}
+	s.lost_since_ns = now_real_ns();
+	fprintf(stderr,
+		"sockscope: tracing (%u hooks attached, %llu existing sockets seen, ring %u KiB); Ctrl-C to stop\n",
+		tracer__nr_attached(t), (unsigned long long)tracer__nr_seeded(t),
+		o->ring_size >> 10);
+
+	sbuf_init(&sb, s.line, sizeof(s.line));
+	format_header(&s.fmt, &sb);
+	emit_line(&s, &sb);
+
+	rc = run_loop(&s, t, o->duration_ms);
+	ferr = output_close(&s.out);
+	if (!s.out_err && ferr)
+		s.out_err = ferr;
+	fprintf(stderr, "sockscope: %llu events, %llu lost\n",
+		(unsigned long long)s.events, (unsigned long long)tracer__lost(t));
+	if (tracer__bad_records(t))
+		fprintf(stderr, "sockscope: %llu malformed records skipped\n",
+			(unsigned long long)tracer__bad_records(t));
+	tracer__destroy(t);
+
+	if (s.out_err == -EPIPE)
+		return rc; /* the reader went away (| head): a normal end */
+	if (s.out_err) {
+		fprintf(stderr, "sockscope: writing output: %s\n", strerror(-s.out_err));
+		return SS_EXIT_OUTPUT;
+	}
+	return rc;
+}
