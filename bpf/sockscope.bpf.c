@@ -770,7 +770,8 @@ int BPF_PROG(ss_state, struct sock *sk, int oldstate, int newstate)
 		emit(&e);
 	}
 
-	if (event_wanted(SS_EV_STATE)) {
+	/* tcp_close() after shutdown(SHUT_WR) "moves" FIN_WAIT1 to FIN_WAIT1. */
+	if (event_wanted(SS_EV_STATE) && oldstate != newstate) {
 		init_event(&e, SS_EV_STATE);
 		e.ts_ns = now;
 		fill_owner(&e, o);

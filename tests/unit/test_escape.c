@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Hostile process names must never break a JSON line or a text column. */
+#include "testutil.h"
+
+#include <string.h>
+
+#include "escape.h"
+
+static char out[256];
+
+static const char *json(const char *s, size_t maxlen)
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb, out, sizeof(out));
+	json_str(&sb, s, maxlen);
+	return out;
+}
+
+static const char *text(const char *s, size_t maxlen)
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb, out, sizeof(out));
+	text_str(&sb, s, maxlen);
+	return out;
+}
+
+static void json_plain(void **state)
+{
+	(void)state;
+	assert_string_equal(json("nginx", 16), "\"nginx\"");
+	assert_string_equal(json("", 16), "\"\"");
+}
+
+static void json_quote_backslash(void **state)
+{
+	(void)state;
+	assert_string_equal(json("a\"b\\c", 16), "\"a\\\"b\\\\c\"");
+}
+
+static void json_control_bytes(void **state)
+{
+	(void)state;
+	assert_string_equal(json("a\nb\tc\rd", 16), "\"a\\nb\\tc\\rd\"");
+	assert_string_equal(json("\x01\x1f\x7f", 16), "\"\\u0001\\u001f\\u007f\"");
+}
+
+static void json_valid_utf8_kept(void **state)
+{
+	(void)state;
+	/* "é" and "€" and a 4-byte emoji */
+	assert_string_equal(json("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 16),
+			    "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
+}
+
+static void json_invalid_utf8_replaced(void **state)
+{
+	(void)state;
+	assert_string_equal(json("a\xff" "b", 16), "\"a\\ufffdb\"");
+	/* truncated sequence, lone continuation, overlong, surrogate */
+	assert_string_equal(json("\xe2\x82", 16), "\"\\ufffd\\ufffd\"");
+	assert_string_equal(json("\x80", 16), "\"\\ufffd\"");
+	assert_string_equal(json("\xc0\xaf", 16), "\"\\ufffd\\ufffd\"");
+	assert_string_equal(json("\xed\xa0\x80", 16), "\"\\ufffd\\ufffd\\ufffd\"");
+}
+
+static void json_respects_maxlen_without_nul(void **state)
+{
+	char comm[4] = { 'a', 'b', 'c', 'd' }; /* no NUL, like a full comm */
+
+	(void)state;
+	assert_string_equal(json(comm, sizeof(comm)), "\"abcd\"");
+	/* a multibyte sequence cut by the bound is invalid, not over-read */
+	assert_string_equal(json("ab\xc3\xa9", 3), "\"ab\\ufffd\"");
+}
+
+static void text_escapes_everything_unsafe(void **state)
+{
+	(void)state;
+	assert_string_equal(text("nginx", 16), "nginx");
+	assert_string_equal(text("a b", 16), "a\\x20b");
+	assert_string_equal(text("a\nb", 16), "a\\x0ab");
+	assert_string_equal(text("\\", 16), "\\x5c");
+	assert_string_equal(text("\xff\"", 16), "\\xff\"");
+	assert_null(strchr(text("x\n\ry\t", 16), '\n'));
+}
+
+static void sbuf_overflow_is_bounded(void **state)
+{
+	char small[8];
+	struct sbuf sb;
+
+	(void)state;
+	sbuf_init(&sb, small, sizeof(small));
+	json_str(&sb, "0123456789", 16);
+	assert_true(sb.overflow);
+	assert_int_equal(strlen(small), 7);
+	sbuf_init(&sb, small, sizeof(small));
+	sbuf_printf(&sb, "%s", "abcdefghijk");
+	assert_true(sb.overflow);
+	assert_string_equal(small, "abcdefg");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(json_plain),
+		cmocka_unit_test(json_quote_backslash),
+		cmocka_unit_test(json_control_bytes),
+		cmocka_unit_test(json_valid_utf8_kept),
+		cmocka_unit_test(json_invalid_utf8_replaced),
+		cmocka_unit_test(json_respects_maxlen_without_nul),
+		cmocka_unit_test(text_escapes_everything_unsafe),
+		cmocka_unit_test(sbuf_overflow_is_bounded),
+	};
+
+	return cmocka_run_group_tests_name("escape", tests, NULL, NULL);
+}
