@@ -30,9 +30,13 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
 
 # Modules that need no kernel: shared by the binary and the unit tests.
 CORE_SRCS := user/names.c user/sbuf.c user/escape.c user/format.c \
-	     user/decode.c user/timefmt.c user/cli.c user/output.c
-APP_SRCS := $(CORE_SRCS) user/system.c user/tracer.c user/trace_cmd.c \
-	    user/main.c
+	     user/decode.c user/timefmt.c user/cli.c user/output.c \
+	     user/portrow.c user/explain.c user/snapshot_view.c
+APP_SRCS := $(CORE_SRCS) user/system.c user/netns.c user/tracer.c \
+	    user/snapshot.c user/snaprows.c user/trace_cmd.c \
+	    user/ports_cmd.c user/watch.c user/main.c
+BPF_NAMES := sockscope snapshot
+SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_NAMES))
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
 APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
 
@@ -71,18 +75,20 @@ test: deps
 $(OUTPUT) $(OUTPUT)/unit $(OUTPUT)/asan:
 	$(Q)mkdir -p $@
 
-# ---- BPF object and skeleton ----
-$(OUTPUT)/sockscope.bpf.o: bpf/sockscope.bpf.c Makefile | $(OUTPUT)
+# ---- BPF objects and skeletons ----
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c Makefile | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
 
-$(OUTPUT)/sockscope.skel.h: $(OUTPUT)/sockscope.bpf.o | $(OUTPUT)
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o | $(OUTPUT)
 	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name sockscope_bpf > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+.SECONDARY: $(patsubst %,$(OUTPUT)/%.bpf.o,$(BPF_NAMES))
 
 # ---- userspace ----
-$(APP_OBJS): $(OUTPUT)/sockscope.skel.h
+$(APP_OBJS): $(SKELS)
 
 $(OUTPUT)/%.o: user/%.c Makefile | $(OUTPUT)
 	$(call msg,CC,$@)
@@ -90,7 +96,7 @@ $(OUTPUT)/%.o: user/%.c Makefile | $(OUTPUT)
 
 sockscope: $(APP_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS_BPF) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS_BPF) -lm -o $@
 
 # ---- unit tests (cmocka), plain and with ASan/UBSan ----
 .PHONY: unit-bins asan-bins
@@ -99,11 +105,11 @@ asan-bins: $(ASAN_BINS)
 
 $(OUTPUT)/unit/%: tests/unit/%.c $(CORE_SRCS) Makefile | $(OUTPUT)/unit
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(CORE_SRCS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(CORE_SRCS) -lcmocka -lm -o $@
 
 $(OUTPUT)/asan/%: tests/unit/%.c $(CORE_SRCS) Makefile | $(OUTPUT)/asan
 	$(call msg,CC-ASAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(CORE_SRCS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(CORE_SRCS) -lcmocka -lm -o $@
 
 unit: $(UNIT_BINS)
 	$(Q)sh tests/run-unit.sh plain $^

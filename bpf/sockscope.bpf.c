@@ -33,6 +33,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define SOCK_DGRAM 2
 #define EINPROGRESS 115
 #define ECONNABORTED 103
+#define EACCES 13
+#define EADDRNOTAVAIL 99
 
 /* Filled by userspace before load. */
 const volatile struct ss_filter filter = {};
@@ -155,9 +157,16 @@ static __always_inline __u64 wakeup_flags(void)
 
 static __always_inline void emit(struct ss_event *e)
 {
+	__u64 flags;
+
 	if (!passes(e))
 		return;
-	if (bpf_ringbuf_output(&events, e, sizeof(*e), wakeup_flags()))
+	/*
+	 * Failures are rare and are explained from a snapshot of who holds
+	 * the port: wake the consumer now, while the holder still holds it.
+	 */
+	flags = e->err ? BPF_RB_FORCE_WAKEUP : wakeup_flags();
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), flags))
 		__sync_fetch_and_add(&lost_records, 1);
 }
 
@@ -264,6 +273,14 @@ static __always_inline void fill_sock(struct ss_event *e, struct sock *sk)
 		e->hdr.flags |= SS_F_LOCAL;
 	if (e->rport)
 		e->hdr.flags |= SS_F_REMOTE;
+}
+
+static __always_inline void fill_reuse(struct ss_event *e, struct sock *sk)
+{
+	if (BPF_CORE_READ_BITFIELD_PROBED(sk, __sk_common.skc_reuse))
+		e->hdr.flags |= SS_F_REUSEADDR;
+	if (BPF_CORE_READ_BITFIELD_PROBED(sk, __sk_common.skc_reuseport))
+		e->hdr.flags |= SS_F_REUSEPORT;
 }
 
 /* fd of the current task -> its struct sock, or NULL if not a socket. */
@@ -524,10 +541,14 @@ int ss_exit_bind(struct trace_event_raw_sys_exit *ctx)
 	init_event(&e, SS_EV_BIND);
 	fill_current(&e);
 	fill_sock(&e, sk);
+	fill_reuse(&e, sk);
 	if (ctx->ret < 0) {
 		/* The socket holds nothing useful: report what was asked for. */
 		e.err = -ctx->ret;
 		use_requested_local(&e, &a);
+		if (e.err == EACCES)
+			e.u.bind.prot_sock = BPF_CORE_READ(sk, __sk_common.skc_net.net,
+							   ipv4.sysctl_ip_prot_sock);
 	}
 	emit(&e);
 	return 0;
@@ -574,6 +595,7 @@ int ss_exit_listen(struct trace_event_raw_sys_exit *ctx)
 	init_event(&e, SS_EV_LISTEN);
 	fill_current(&e);
 	fill_sock(&e, sk);
+	fill_reuse(&e, sk);
 	e.u.listen.backlog = backlog;
 	if (ctx->ret < 0) {
 		e.err = -ctx->ret;
@@ -676,6 +698,14 @@ int ss_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	fill_sock(&e, sk);
 	if (ctx->ret < 0) {
 		e.err = -ctx->ret;
+		if (e.err == EADDRNOTAVAIL) {
+			/* low port in the low half, high in the high half */
+			__u32 range = BPF_CORE_READ(sk, __sk_common.skc_net.net,
+						    ipv4.ip_local_ports.range);
+
+			e.u.connect.port_lo = range & 0xffff;
+			e.u.connect.port_hi = range >> 16;
+		}
 		if (a.sa_family) {
 			e.raddr_family = a.sa_family;
 			__builtin_memcpy(e.raddr, a.addr, SS_ADDR_LEN);

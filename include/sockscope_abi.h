@@ -27,7 +27,15 @@
 #define SS_EV_CLOSE 7 /* socket released */
 #define SS_EV_STATE 8 /* TCP state transition */
 #define SS_EV_LOST 9 /* userspace only: records the kernel dropped */
-#define SS_EV_MAX 10
+/* Holder changes, consumed by the engine, never printed by 'trace'. */
+#define SS_EV_FORK 10 /* a process was created: u.fork.parent -> pid */
+#define SS_EV_EXIT 11 /* the last thread of process pid exited */
+#define SS_EV_FDCLOSE 12 /* pid closed an fd of socket cookie; others remain */
+#define SS_EV_MAX 13
+
+/* Snapshot records, written by the BPF iterators (struct ss_sockinfo). */
+#define SS_REC_HOLDER 32 /* one fd of a process refers to a socket */
+#define SS_REC_SOCK 33 /* one TCP/UDP socket as the kernel's tables hold it */
 
 #define SS_EV_BIT(t) (1u << (t))
 #define SS_EV_ALL_KERNEL                                                       \
@@ -43,6 +51,8 @@
 #define SS_F_NO_COOKIE 0x08 /* socket cookie unknown */
 #define SS_F_TCP_INFO 0x10 /* close: bytes/state fields are valid */
 #define SS_F_ASYNC 0x20 /* raised outside the owner (softirq), attributed via owner map */
+#define SS_F_REUSEADDR 0x40 /* the event's socket has SO_REUSEADDR */
+#define SS_F_REUSEPORT 0x80 /* the event's socket has SO_REUSEPORT */
 
 /* Address families and protocols, as the kernel numbers them. */
 #define SS_AF_INET 2
@@ -70,6 +80,14 @@ struct ss_listen_info {
 
 struct ss_connect_info {
 	__u64 latency_ns; /* CONNECT_DONE: from the connect() call to the outcome */
+	__u16 port_lo; /* on EADDRNOTAVAIL: net.ipv4.ip_local_port_range */
+	__u16 port_hi;
+	__u32 _pad;
+};
+
+struct ss_bind_info {
+	__u32 prot_sock; /* on EACCES: net.ipv4.ip_unprivileged_port_start */
+	__u32 _pad;
 };
 
 struct ss_close_info {
@@ -83,6 +101,11 @@ struct ss_close_info {
 struct ss_state_info {
 	__u32 old_state;
 	__u32 new_state;
+};
+
+struct ss_fork_info {
+	__u32 parent; /* tgid of the parent process */
+	__u32 _pad;
 };
 
 struct ss_event {
@@ -116,6 +139,8 @@ struct ss_event {
 		struct ss_connect_info connect;
 		struct ss_close_info close;
 		struct ss_state_info state;
+		struct ss_bind_info bind;
+		struct ss_fork_info fork;
 		__u64 _raw[4];
 	} u;
 };
@@ -127,6 +152,35 @@ _Static_assert(__builtin_offsetof(struct ss_event, ts_ns) == 8, "ts_ns");
 _Static_assert(__builtin_offsetof(struct ss_event, laddr) == 64, "laddr");
 _Static_assert(__builtin_offsetof(struct ss_event, comm) == 104, "comm");
 _Static_assert(__builtin_offsetof(struct ss_event, u) == 120, "u");
+
+/*
+ * One row of a kernel snapshot (BPF iterators -> seq file -> userspace).
+ * SS_REC_HOLDER: a process (pid/uid/comm) holds the socket through fd.
+ * SS_REC_SOCK: the socket itself, from the TCP/UDP tables of one netns
+ * (TIME_WAIT included; uid is the socket's owner uid, 0 for TIME_WAIT).
+ */
+struct ss_sockinfo {
+	struct ss_hdr hdr;
+	__u64 cookie;
+	__u32 netns;
+	__u32 pid;
+	__u32 uid;
+	__u32 fd;
+	__u16 family;
+	__u16 proto;
+	__u16 lport;
+	__u16 rport;
+	__u8 state; /* TCP_* (UDP: 7 unconnected, 1 connected) */
+	__u8 reuseaddr;
+	__u8 reuseport;
+	__u8 v6only;
+	__u32 _pad;
+	__u8 laddr[SS_ADDR_LEN];
+	__u8 raddr[SS_ADDR_LEN];
+	char comm[SS_COMM_LEN];
+};
+
+_Static_assert(sizeof(struct ss_sockinfo) == 96, "ss_sockinfo size");
 
 /*
  * Kernel-side configuration. Userspace fills these into the BPF object's

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
@@ -18,6 +19,10 @@ enum {
 	OPT_STATES,
 	OPT_RING_SIZE,
 	OPT_VERSION,
+	OPT_ALL,
+	OPT_WATCH,
+	OPT_INTERVAL,
+	OPT_NETNS,
 };
 
 static const struct option long_opts[] = {
@@ -34,51 +39,180 @@ static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "count", required_argument, NULL, 'n' },
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
+	{ "all", no_argument, NULL, OPT_ALL },
+	{ "watch", no_argument, NULL, OPT_WATCH },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
-void cli_usage(FILE *f)
+#define FOR_TRACE (1u << SS_CMD_TRACE)
+#define FOR_PORTS (1u << SS_CMD_PORTS)
+#define FOR_WHO (1u << SS_CMD_WHO)
+#define FOR_ALL (FOR_TRACE | FOR_PORTS | FOR_WHO)
+
+/* Which commands take which option. */
+static unsigned int option_commands(int c)
 {
-	fputs("Usage: sockscope [trace] [OPTIONS]\n"
-	      "\n"
-	      "Trace every TCP/UDP socket's lifecycle (socket, bind, listen, connect,\n"
-	      "accept, close, TCP states) from the kernel, live.\n"
-	      "\n"
-	      "Output:\n"
-	      "      --json             one JSON object per line (NDJSON)\n"
-	      "  -o, --output FILE      append events to FILE instead of stdout\n"
-	      "      --states           show TCP state changes (always on with --json)\n"
-	      "Filters (applied in the kernel):\n"
-	      "  -p, --pid PID          only this process (tgid)\n"
-	      "  -c, --comm NAME        only this command name (exact, <= 15 bytes)\n"
-	      "  -P, --port PORT        only this local or remote port\n"
-	      "      --proto tcp|udp    only this protocol\n"
-	      "      --family 4|6       only IPv4 (inet) or IPv6 (inet6) sockets\n"
-	      "  -e, --events LIST      comma-separated: socket,bind,listen,connect,\n"
-	      "                         connect_done,accept,close,state\n"
-	      "      --failed           only failures\n"
-	      "Stopping:\n"
-	      "  -d, --duration SEC     stop after SEC seconds\n"
-	      "  -n, --count N          stop after N events\n"
-	      "Tuning:\n"
-	      "      --ring-size SIZE   ring buffer size, power of two >= 4K (default 16M)\n"
-	      "  -v, --verbose          more diagnostics on stderr (-vv: libbpf's too)\n"
-	      "  -h, --help             this help\n"
-	      "      --version          print the version\n"
-	      "\n"
-	      "Examples:\n"
-	      "  sockscope                          trace everything, one line per event\n"
-	      "  sockscope trace --json -o ev.json  everything as NDJSON into ev.json\n"
-	      "  sockscope trace --failed           only failures (EADDRINUSE, ECONNREFUSED, ...)\n"
-	      "  sockscope trace -P 8080 --proto tcp   who binds, connects to, closes :8080\n"
-	      "  sockscope trace -e bind,listen -d 60  a minute of binds and listens\n"
-	      "\n"
-	      "Exit codes: 0 ok, 1 runtime failure, 2 usage, 3 permission,\n"
-	      "            4 missing kernel feature, 5 output file error.\n",
-	      f);
+	switch (c) {
+	case OPT_JSON:
+	case 'v':
+	case 'h':
+	case OPT_VERSION:
+	case OPT_PROTO:
+	case OPT_NETNS:
+		return FOR_ALL;
+	case 'p':
+	case 'c':
+	case 'P':
+	case OPT_FAMILY:
+	case OPT_RING_SIZE:
+		return FOR_TRACE | FOR_PORTS;
+	case OPT_ALL:
+	case OPT_WATCH:
+	case OPT_INTERVAL:
+		return FOR_PORTS;
+	default: /* -o, -e, --failed, --states, -d, -n */
+		return FOR_TRACE;
+	}
+}
+
+static const char *option_long_name(int c)
+{
+	for (const struct option *opt = long_opts; opt->name; opt++)
+		if (opt->val == c)
+			return opt->name;
+	return "?";
+}
+
+static const char *command_name(enum ss_command cmd)
+{
+	switch (cmd) {
+	case SS_CMD_PORTS:
+		return "ports";
+	case SS_CMD_WHO:
+		return "who";
+	default:
+		return "trace";
+	}
+}
+
+static const char usage_overview[] =
+	"Usage: sockscope [COMMAND] [OPTIONS]\n"
+	"\n"
+	"Commands:\n"
+	"  trace    stream every TCP/UDP socket's lifecycle, live (the default)\n"
+	"  ports    what is bound right now and who holds it (like ss -tulpn)\n"
+	"  who      who holds a port: sockscope who [ADDR:]PORT\n"
+	"  help     this help; 'sockscope COMMAND --help' for a command's options\n"
+	"\n";
+
+static const char usage_trace[] =
+	"Usage: sockscope [trace] [OPTIONS]\n"
+	"\n"
+	"Trace every TCP/UDP socket's lifecycle (socket, bind, listen, connect,\n"
+	"accept, close, TCP states) from the kernel, live. Failures (EADDRINUSE,\n"
+	"EACCES, EADDRNOTAVAIL) come with an explanation and the holders.\n"
+	"\n"
+	"Output:\n"
+	"      --json             one JSON object per line (NDJSON)\n"
+	"  -o, --output FILE      append events to FILE instead of stdout\n"
+	"      --states           show TCP state changes (always on with --json)\n"
+	"Filters (applied in the kernel):\n"
+	"  -p, --pid PID          only this process (tgid)\n"
+	"  -c, --comm NAME        only this command name (exact, <= 15 bytes)\n"
+	"  -P, --port PORT        only this local or remote port\n"
+	"      --proto tcp|udp    only this protocol\n"
+	"      --family 4|6       only IPv4 (inet) or IPv6 (inet6) sockets\n"
+	"  -e, --events LIST      comma-separated: socket,bind,listen,connect,\n"
+	"                         connect_done,accept,close,state\n"
+	"      --failed           only failures\n"
+	"Stopping:\n"
+	"  -d, --duration SEC     stop after SEC seconds\n"
+	"  -n, --count N          stop after N events\n"
+	"Tuning:\n"
+	"      --ring-size SIZE   ring buffer size, power of two >= 4K (default 16M)\n"
+	"  -v, --verbose          more diagnostics on stderr (-vv: libbpf's too)\n"
+	"  -h, --help             this help\n"
+	"      --version          print the version\n"
+	"\n"
+	"Examples:\n"
+	"  sockscope                          trace everything, one line per event\n"
+	"  sockscope trace --json -o ev.json  everything as NDJSON into ev.json\n"
+	"  sockscope trace --failed           only failures, with who holds the port\n"
+	"  sockscope trace -P 8080 --proto tcp   who binds, connects to, closes :8080\n"
+	"  sockscope trace -e bind,listen -d 60  a minute of binds and listens\n";
+
+static const char usage_ports[] =
+	"Usage: sockscope ports [OPTIONS]\n"
+	"\n"
+	"What is bound right now (TCP listeners, bound UDP sockets), with every\n"
+	"process holding each socket, in every network namespace. Read from the\n"
+	"kernel with BPF iterators.\n"
+	"\n"
+	"      --all              also connected sockets (ESTABLISHED, TIME_WAIT, ...)\n"
+	"      --json             one JSON object per socket\n"
+	"      --watch            live table fed by the event stream (Ctrl-C quits)\n"
+	"      --interval SEC     --watch redraw interval (default 1)\n"
+	"  -p, --pid PID          only sockets this process holds\n"
+	"  -c, --comm NAME        only sockets held by this command name\n"
+	"  -P, --port PORT        only this local or remote port\n"
+	"      --proto tcp|udp    only this protocol\n"
+	"      --family 4|6       only inet or inet6 sockets\n"
+	"      --netns INODE      only this network namespace (ls -l /proc/PID/ns/net)\n"
+	"      --ring-size SIZE   with --watch: ring buffer size\n"
+	"  -v, --verbose          more diagnostics\n"
+	"\n"
+	"Examples:\n"
+	"  sockscope ports                    listening TCP and bound UDP, with holders\n"
+	"  sockscope ports --all --json       every socket, as NDJSON\n"
+	"  sockscope ports -c nginx           what nginx holds\n"
+	"  sockscope ports --watch            live table, changes highlighted\n";
+
+static const char usage_who[] =
+	"Usage: sockscope who [ADDR:]PORT [OPTIONS]\n"
+	"\n"
+	"Who holds PORT right now: every socket bound to it (listening, connected,\n"
+	"TIME_WAIT) and every process holding each one, in all network namespaces.\n"
+	"With ADDR, only sockets whose local address covers ADDR (wildcards do).\n"
+	"\n"
+	"      --proto tcp|udp    only this protocol\n"
+	"      --netns INODE      only this network namespace\n"
+	"      --json             one JSON object per socket\n"
+	"\n"
+	"Examples:\n"
+	"  sockscope who 8080\n"
+	"  sockscope who 127.0.0.1:53 --proto udp\n"
+	"  sockscope who [::1]:443\n"
+	"\n"
+	"Exit status: 0 if something holds the port, 6 if nothing does.\n";
+
+static const char usage_exit_codes[] =
+	"\n"
+	"Exit codes: 0 ok, 1 runtime failure, 2 usage, 3 permission,\n"
+	"            4 missing kernel feature, 5 output file error, 6 who: not held.\n";
+
+void cli_usage(FILE *f, enum ss_command cmd)
+{
+	switch (cmd) {
+	case SS_CMD_PORTS:
+		fputs(usage_ports, f);
+		break;
+	case SS_CMD_WHO:
+		fputs(usage_who, f);
+		break;
+	case SS_CMD_TRACE:
+		fputs(usage_trace, f);
+		break;
+	default:
+		fputs(usage_overview, f);
+		fputs(usage_trace, f);
+		break;
+	}
+	fputs(usage_exit_codes, f);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -151,7 +285,7 @@ static int parse_events(const char *list, __u32 *mask, char *err, size_t errlen)
 		size_t len = comma ? (size_t)(comma - p) : strlen(p);
 		unsigned int t = event_from_name(p, (unsigned int)len);
 
-		if (!t || t == SS_EV_LOST)
+		if (!t || t > SS_EV_STATE)
 			return fail(err, errlen,
 				    "unknown event '%.*s' in --events (known: socket, bind, listen, connect, connect_done, accept, close, state)",
 				    (int)len, p);
@@ -165,7 +299,7 @@ static int parse_events(const char *list, __u32 *mask, char *err, size_t errlen)
 	return 0;
 }
 
-static int parse_option(int c, const char *arg, struct trace_opts *o,
+static int parse_option(int c, const char *arg, struct cli_opts *o,
 			bool *events_set, char *err, size_t errlen)
 {
 	uint64_t v;
@@ -243,10 +377,33 @@ static int parse_option(int c, const char *arg, struct trace_opts *o,
 				    "bad --ring-size '%s': expected a power of two from 4K to 1G", arg);
 		o->ring_size = (uint32_t)v;
 		return 0;
+	case OPT_ALL:
+		o->all = true;
+		return 0;
+	case OPT_WATCH:
+		o->watch = true;
+		return 0;
+	case OPT_INTERVAL: {
+		char *end;
+		double d;
+
+		errno = 0;
+		d = strtod(arg, &end);
+		if (errno || end == arg || *end || !isfinite(d) || d < 0.05 || d > 3600)
+			return fail(err, errlen, "bad --interval '%s': expected seconds from 0.05 to 3600", arg);
+		o->interval_ms = (uint64_t)ceil(d * 1000.0);
+		return 0;
+	}
+	case OPT_NETNS:
+		if (parse_u64(arg, 1, UINT32_MAX, &v))
+			return fail(err, errlen, "bad --netns '%s': expected a namespace inode number", arg);
+		o->netns = (uint32_t)v;
+		return 0;
 	case 'v':
 		o->verbose++;
 		return 0;
 	case 'h':
+		o->help_for = o->command;
 		o->command = SS_CMD_HELP;
 		return 0;
 	case OPT_VERSION:
@@ -256,7 +413,48 @@ static int parse_option(int c, const char *arg, struct trace_opts *o,
 	return fail(err, errlen, "internal: unhandled option %d", c);
 }
 
-int cli_parse(int argc, char **argv, struct trace_opts *o, char *err,
+/* "8080", "127.0.0.1:8080", "[::1]:8080", "::1:8080" is ambiguous: refused */
+static int parse_who_target(const char *arg, struct cli_opts *o, char *err,
+			    size_t errlen)
+{
+	char host[64];
+	const char *port = arg;
+	uint64_t v;
+
+	if (arg[0] == '[') {
+		const char *close = strchr(arg, ']');
+
+		if (!close || close[1] != ':' || (size_t)(close - arg - 1) >= sizeof(host))
+			return fail(err, errlen, "bad address '%s': expected [IPv6]:PORT", arg);
+		memcpy(host, arg + 1, (size_t)(close - arg - 1));
+		host[close - arg - 1] = '\0';
+		if (inet_pton(AF_INET6, host, o->who_addr) != 1)
+			return fail(err, errlen, "bad IPv6 address '%s'", host);
+		o->who_family = SS_AF_INET6;
+		port = close + 2;
+	} else if (strchr(arg, ':')) {
+		const char *colon = strrchr(arg, ':');
+
+		if (strchr(arg, ':') != colon)
+			return fail(err, errlen, "bad address '%s': write IPv6 as [ADDR]:PORT", arg);
+		if ((size_t)(colon - arg) >= sizeof(host))
+			return fail(err, errlen, "bad address '%s'", arg);
+		memcpy(host, arg, (size_t)(colon - arg));
+		host[colon - arg] = '\0';
+		if (host[0]) {
+			if (inet_pton(AF_INET, host, o->who_addr) != 1)
+				return fail(err, errlen, "bad IPv4 address '%s'", host);
+			o->who_family = SS_AF_INET;
+		}
+		port = colon + 1;
+	}
+	if (parse_u64(port, 1, 65535, &v))
+		return fail(err, errlen, "bad port '%s': expected 1-65535", port);
+	o->who_port = (uint16_t)v;
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct cli_opts *o, char *err,
 	      size_t errlen)
 {
 	bool events_set = false;
@@ -265,6 +463,7 @@ int cli_parse(int argc, char **argv, struct trace_opts *o, char *err,
 	memset(o, 0, sizeof(*o));
 	o->command = SS_CMD_TRACE;
 	o->ring_size = SS_DEFAULT_RING_SIZE;
+	o->interval_ms = 1000;
 	if (errlen)
 		err[0] = '\0';
 
@@ -272,10 +471,17 @@ int cli_parse(int argc, char **argv, struct trace_opts *o, char *err,
 	if (argc > 1 && argv[1][0] != '-') {
 		if (!strcmp(argv[1], "help")) {
 			o->command = SS_CMD_HELP;
+			o->help_for = SS_CMD_HELP;
 			return 0;
-		}
-		if (strcmp(argv[1], "trace"))
+		} else if (!strcmp(argv[1], "trace")) {
+			o->command = SS_CMD_TRACE;
+		} else if (!strcmp(argv[1], "ports")) {
+			o->command = SS_CMD_PORTS;
+		} else if (!strcmp(argv[1], "who")) {
+			o->command = SS_CMD_WHO;
+		} else {
 			return fail(err, errlen, "unknown command '%s' (try 'sockscope --help')", argv[1]);
+		}
 		argv++;
 		argc--;
 	}
@@ -290,7 +496,20 @@ int cli_parse(int argc, char **argv, struct trace_opts *o, char *err,
 		}
 		if (c == ':')
 			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+		if (o->command != SS_CMD_HELP && !(option_commands(c) & (1u << o->command)))
+			return fail(err, errlen, "option '--%s' does not apply to '%s' (try 'sockscope %s --help')",
+				    option_long_name(c), command_name(o->command),
+				    command_name(o->command));
 		rc = parse_option(c, optarg, o, &events_set, err, errlen);
+		if (rc)
+			return rc;
+	}
+	if (o->command == SS_CMD_HELP || o->command == SS_CMD_VERSION)
+		return 0;
+	if (o->command == SS_CMD_WHO) {
+		if (optind >= argc)
+			return fail(err, errlen, "who needs a port: sockscope who [ADDR:]PORT");
+		rc = parse_who_target(argv[optind++], o, err, errlen);
 		if (rc)
 			return rc;
 	}

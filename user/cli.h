@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Command line of 'sockscope trace'. */
+/* Command line: 'sockscope [trace|ports|who|help] [OPTIONS]'. */
 #ifndef SS_CLI_H
 #define SS_CLI_H
 
@@ -16,12 +16,15 @@
 
 enum ss_command {
 	SS_CMD_TRACE,
+	SS_CMD_PORTS,
+	SS_CMD_WHO,
 	SS_CMD_HELP,
 	SS_CMD_VERSION,
 };
 
-struct trace_opts {
+struct cli_opts {
 	enum ss_command command;
+	enum ss_command help_for; /* with SS_CMD_HELP: which command's help */
 	bool json;
 	bool states;
 	const char *output; /* NULL: stdout */
@@ -30,14 +33,25 @@ struct trace_opts {
 	uint64_t duration_ms; /* 0: unlimited */
 	uint32_t ring_size;
 	int verbose;
+	/* ports */
+	bool all; /* also connected sockets */
+	bool watch;
+	uint64_t interval_ms;
+	/* ports, who */
+	uint32_t netns; /* 0: all namespaces */
+	/* who [ADDR:]PORT */
+	uint16_t who_port;
+	uint16_t who_family; /* 0: any address */
+	uint8_t who_addr[SS_ADDR_LEN];
 };
 
 /*
  * Parses argv into *o. Returns 0, or SS_EXIT_USAGE with a one-line reason in
  * err (no trailing newline). Does not print anything.
  */
-int cli_parse(int argc, char **argv, struct trace_opts *o, char *err,
+int cli_parse(int argc, char **argv, struct cli_opts *o, char *err,
 	      size_t errlen);
-void cli_usage(FILE *f);
+/* Help for a command (SS_CMD_HELP shows the overview). */
+void cli_usage(FILE *f, enum ss_command cmd);
 
 #endif

@@ -9,5 +9,6 @@
 #define SS_EXIT_PERM 3 /* not root / missing capability */
 #define SS_EXIT_KERNEL 4 /* missing kernel feature: BTF, cgroup v2, ringbuf, tracefs */
 #define SS_EXIT_OUTPUT 5 /* output file cannot be opened or written */
+#define SS_EXIT_NOT_HELD 6 /* who: nothing holds that port */
 
 #endif

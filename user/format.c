@@ -77,7 +77,7 @@ static void jstate(struct sbuf *sb, const char *key, unsigned int state)
 }
 
 static void json_event(struct formatter *f, struct sbuf *sb,
-		       const struct ss_event *e)
+		       const struct ss_event *e, const struct explanation *x)
 {
 	const char *s;
 
@@ -140,6 +140,8 @@ static void json_event(struct formatter *f, struct sbuf *sb,
 		jstate(sb, "new_state", e->u.state.new_state);
 		break;
 	}
+	if (x)
+		explain_json(sb, x);
 	sbuf_puts(sb, "}\n");
 }
 
@@ -234,7 +236,7 @@ static void text_result(struct sbuf *sb, const struct ss_event *e)
 }
 
 static void text_event(struct formatter *f, struct sbuf *sb,
-		       const struct ss_event *e)
+		       const struct ss_event *e, const struct explanation *x)
 {
 	size_t col = sb->len;
 
@@ -280,6 +282,8 @@ static void text_event(struct formatter *f, struct sbuf *sb,
 
 	text_result(sb, e);
 	sbuf_putc(sb, '\n');
+	if (x)
+		explain_text(sb, x);
 }
 
 void format_header(struct formatter *f, struct sbuf *sb)
@@ -291,12 +295,13 @@ void format_header(struct formatter *f, struct sbuf *sb)
 		    "PROTO", W_ADDR, "LOCAL", W_ADDR, "REMOTE", "RESULT");
 }
 
-void format_event(struct formatter *f, struct sbuf *sb, const struct ss_event *e)
+void format_event(struct formatter *f, struct sbuf *sb, const struct ss_event *e,
+		  const struct explanation *x)
 {
 	if (f->json)
-		json_event(f, sb, e);
+		json_event(f, sb, e, x);
 	else
-		text_event(f, sb, e);
+		text_event(f, sb, e, x);
 }
 
 void format_lost(struct formatter *f, struct sbuf *sb, uint64_t lost,

@@ -9,6 +9,7 @@
 #include "sbuf.h"
 #include "timefmt.h"
 #include "decode.h"
+#include "explain.h"
 
 struct formatter {
 	struct timefmt tf;
@@ -18,7 +19,9 @@ struct formatter {
 void formatter_init(struct formatter *f, bool json);
 /* Column titles for text output (nothing in JSON mode). */
 void format_header(struct formatter *f, struct sbuf *sb);
-void format_event(struct formatter *f, struct sbuf *sb, const struct ss_event *e);
+/* x: the failure's explanation, or NULL. */
+void format_event(struct formatter *f, struct sbuf *sb, const struct ss_event *e,
+		  const struct explanation *x);
 /* 'lost' records dropped by the kernel between since_real_ns and now. */
 void format_lost(struct formatter *f, struct sbuf *sb, uint64_t lost,
 		 uint64_t since_real_ns, uint64_t now_real_ns);

@@ -4,11 +4,12 @@
 
 #include "cli.h"
 #include "exitcodes.h"
+#include "ports_cmd.h"
 #include "trace_cmd.h"
 
 int main(int argc, char **argv)
 {
-	struct trace_opts opts;
+	struct cli_opts opts;
 	char err[512];
 	int rc;
 
@@ -19,11 +20,15 @@ int main(int argc, char **argv)
 	}
 	switch (opts.command) {
 	case SS_CMD_HELP:
-		cli_usage(stdout);
+		cli_usage(stdout, opts.help_for);
 		return SS_EXIT_OK;
 	case SS_CMD_VERSION:
 		printf("sockscope %s (event ABI %d)\n", SS_VERSION, SS_ABI_VERSION);
 		return SS_EXIT_OK;
+	case SS_CMD_PORTS:
+		return ports_cmd_run(&opts);
+	case SS_CMD_WHO:
+		return who_cmd_run(&opts);
 	case SS_CMD_TRACE:
 		break;
 	}

@@ -6,7 +6,9 @@
 #include <time.h>
 
 #include "exitcodes.h"
+#include "explain.h"
 #include "format.h"
+#include "snapshot.h"
 #include "output.h"
 #include "system.h"
 #include "trace_cmd.h"
@@ -46,7 +48,15 @@ struct session {
 	uint64_t lost_since_ns; /* realtime start of the current loss window */
 	int out_err; /* first output error, -errno */
 	bool done;
-	char line[4096];
+	/* explanations of failures */
+	struct snapshot_loader *snap;
+	struct snapshot cache;
+	bool cache_valid;
+	uint32_t cache_netns;
+	uint64_t cache_ns; /* CLOCK_MONOTONIC when it was taken */
+	uint64_t explained;
+	struct explanation expl;
+	char line[8192];
 };
 
 static uint64_t now_real_ns(void)
@@ -74,6 +84,50 @@ static int emit_line(struct session *s, const struct sbuf *sb)
 	return err;
 }
 
+static uint64_t now_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * A snapshot of one namespace that is no older than the event: failures in
+ * a burst share one, but a snapshot taken before a failure happened cannot
+ * explain it. (bpf_ktime_get_ns() is CLOCK_MONOTONIC, so times compare.)
+ */
+static const struct snapshot *snapshot_for(struct session *s, uint32_t netns,
+					   uint64_t event_ns)
+{
+	char err[256];
+
+	if (s->cache_valid && s->cache_netns == netns && s->cache_ns >= event_ns)
+		return &s->cache;
+	snapshot__free(&s->cache);
+	s->cache_valid = false;
+	s->cache_ns = now_mono_ns();
+	if (!s->snap || snapshot__take(s->snap, &s->cache, netns, err, sizeof(err)))
+		return NULL;
+	s->cache_valid = true;
+	s->cache_netns = netns;
+	return &s->cache;
+}
+
+static const struct explanation *explain(struct session *s, const struct ss_event *e)
+{
+	const struct snapshot *snap = NULL;
+
+	if (!explain_wanted(e))
+		return NULL;
+	if (e->err == EADDRINUSE || e->hdr.type == SS_EV_CONNECT_DONE)
+		snap = snapshot_for(s, e->netns, e->ts_ns);
+	if (!explain_event(e, snap, &s->expl))
+		return NULL;
+	s->explained++;
+	return &s->expl;
+}
+
 static int on_event(void *ctx, const struct ss_event *e)
 {
 	struct session *s = ctx;
@@ -81,8 +135,10 @@ static int on_event(void *ctx, const struct ss_event *e)
 
 	if (s->done)
 		return -ECANCELED;
+	if (e->hdr.type > SS_EV_STATE)
+		return 0; /* holder bookkeeping, for the engine only */
 	sbuf_init(&sb, s->line, sizeof(s->line));
-	format_event(&s->fmt, &sb, e);
+	format_event(&s->fmt, &sb, e, explain(s, e));
 	if (emit_line(s, &sb))
 		return -ECANCELED;
 	s->events++;
@@ -109,7 +165,7 @@ static void report_lost(struct session *s, struct tracer *t)
 	s->lost_since_ns = now;
 }
 
-static int open_output(struct session *s, const struct trace_opts *o)
+static int open_output(struct session *s, const struct cli_opts *o)
 {
 	int err = output_open(&s->out, o->output, OUTPUT_BUF);
 
@@ -153,7 +209,7 @@ static int run_loop(struct session *s, struct tracer *t, uint64_t duration_ms)
 	return 0;
 }
 
-int trace_cmd_run(const struct trace_opts *o)
+int trace_cmd_run(const struct cli_opts *o)
 {
 	static struct session s;
 	struct tracer_opts topts = {
@@ -186,6 +242,9 @@ int trace_cmd_run(const struct trace_opts *o)
 		output_close(&s.out);
 		return rc;
 	}
+	/* Explanations need the snapshot iterators; tracing works without. */
+	if (snapshot_loader__open(&s.snap, o->verbose, err, sizeof(err)))
+		fprintf(stderr, "sockscope: failures will not be explained: %s\n", err);
 	s.lost_since_ns = now_real_ns();
 	fprintf(stderr,
 		"sockscope: tracing (%u hooks attached, %llu existing sockets seen, ring %u KiB); Ctrl-C to stop\n",
@@ -206,6 +265,8 @@ int trace_cmd_run(const struct trace_opts *o)
 		fprintf(stderr, "sockscope: %llu malformed records skipped\n",
 			(unsigned long long)tracer__bad_records(t));
 	tracer__destroy(t);
+	snapshot__free(&s.cache);
+	snapshot_loader__close(s.snap);
 
 	if (s.out_err == -EPIPE)
 		return rc; /* the reader went away (| head): a normal end */

@@ -5,6 +5,6 @@
 #include "cli.h"
 
 /* Runs 'sockscope trace'; returns an SS_EXIT_* code. */
-int trace_cmd_run(const struct trace_opts *opts);
+int trace_cmd_run(const struct cli_opts *opts);
 
 #endif

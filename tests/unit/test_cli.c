@@ -7,7 +7,7 @@
 #include "cli.h"
 #include "exitcodes.h"
 
-static struct trace_opts o;
+static struct cli_opts o;
 static char err[512];
 
 #define PARSE(...)                                                             \
@@ -98,7 +98,12 @@ static void bad_input(void **state)
 	(void)state;
 	expect_usage(PARSE("--bogus"), "unknown option '--bogus'");
 	expect_usage(PARSE("-x"), "unknown option '-x'");
-	expect_usage(PARSE("ports"), "unknown command 'ports'");
+	expect_usage(PARSE("portz"), "unknown command 'portz'");
+	expect_usage(PARSE("ports", "--states"), "option '--states' does not apply to 'ports'");
+	expect_usage(PARSE("trace", "--all"), "option '--all' does not apply to 'trace'");
+	expect_usage(PARSE("who", "8080", "-P", "80"), "option '--port' does not apply to 'who'");
+	expect_usage(PARSE("ports", "--interval", "0"), "bad --interval");
+	expect_usage(PARSE("ports", "--netns", "x"), "bad --netns");
 	expect_usage(PARSE("trace", "extra"), "unexpected argument 'extra'");
 	expect_usage(PARSE("--port"), "needs a value");
 	expect_usage(PARSE("--port", "0"), "bad --port '0'");
@@ -125,6 +130,48 @@ static void bad_input(void **state)
 	expect_usage(PARSE("-o", ""), "--output needs a file name");
 }
 
+static void ports_and_who(void **state)
+{
+	(void)state;
+	assert_int_equal(PARSE("ports"), 0);
+	assert_int_equal(o.command, SS_CMD_PORTS);
+	assert_false(o.all);
+	assert_int_equal(o.interval_ms, 1000);
+	assert_int_equal(PARSE("ports", "--all", "--json", "--watch", "--interval", "0.5",
+			       "--netns", "4026531840", "-c", "nginx", "--proto", "tcp"),
+			 0);
+	assert_true(o.all && o.json && o.watch);
+	assert_int_equal(o.interval_ms, 500);
+	assert_int_equal(o.netns, 4026531840u);
+	assert_int_equal(o.filter.proto, SS_PROTO_TCP);
+
+	assert_int_equal(PARSE("who", "8080"), 0);
+	assert_int_equal(o.command, SS_CMD_WHO);
+	assert_int_equal(o.who_port, 8080);
+	assert_int_equal(o.who_family, 0);
+	assert_int_equal(PARSE("who", "127.0.0.1:53", "--proto", "udp"), 0);
+	assert_int_equal(o.who_family, SS_AF_INET);
+	assert_int_equal(o.who_addr[0], 127);
+	assert_int_equal(o.who_port, 53);
+	assert_int_equal(PARSE("who", "[::1]:443"), 0);
+	assert_int_equal(o.who_family, SS_AF_INET6);
+	assert_int_equal(o.who_addr[15], 1);
+	assert_int_equal(PARSE("who", ":22"), 0);
+	assert_int_equal(o.who_family, 0);
+	assert_int_equal(o.who_port, 22);
+
+	assert_int_equal(PARSE("ports", "--help"), 0);
+	assert_int_equal(o.command, SS_CMD_HELP);
+	assert_int_equal(o.help_for, SS_CMD_PORTS);
+
+	expect_usage(PARSE("who"), "who needs a port");
+	expect_usage(PARSE("who", "0"), "bad port '0'");
+	expect_usage(PARSE("who", "::1:80"), "write IPv6 as [ADDR]:PORT");
+	expect_usage(PARSE("who", "[::1]80"), "expected [IPv6]:PORT");
+	expect_usage(PARSE("who", "300.1.1.1:80"), "bad IPv4 address");
+	expect_usage(PARSE("who", "80", "81"), "unexpected argument '81'");
+}
+
 static void reparse_is_clean(void **state)
 {
 	(void)state;
@@ -142,6 +189,7 @@ int main(void)
 		cmocka_unit_test(events_list),
 		cmocka_unit_test(help_and_version),
 		cmocka_unit_test(bad_input),
+		cmocka_unit_test(ports_and_who),
 		cmocka_unit_test(reparse_is_clean),
 	};
 

@@ -62,7 +62,7 @@ static const char *render(const struct ss_event *e)
 	struct sbuf sb;
 
 	sbuf_init(&sb, line, sizeof(line));
-	format_event(&fmt, &sb, e);
+	format_event(&fmt, &sb, e, NULL);
 	assert_false(sb.overflow);
 	return line;
 }

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * A point-in-time view of every TCP/UDP socket and of who holds it, read
+ * from the kernel with BPF iterators: iter/task_file for holders (all
+ * namespaces at once), iter/tcp and iter/udp for the sockets of each
+ * network namespace (entered with setns), TIME_WAIT included.
+ */
+#ifndef SS_SNAPSHOT_H
+#define SS_SNAPSHOT_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sockscope_abi.h"
+
+struct snapshot_loader; /* the loaded iterator programs, reusable */
+
+struct snapshot {
+	struct ss_sockinfo *socks; /* SS_REC_SOCK, sorted by (netns, proto, lport) */
+	size_t nr_socks;
+	struct ss_sockinfo *holders; /* SS_REC_HOLDER, sorted by cookie, pid */
+	size_t nr_holders;
+	uint32_t nr_netns; /* namespaces visited */
+	uint32_t netns_failed; /* namespaces that could not be entered */
+};
+
+/* Loads the iterator programs. 0 or an SS_EXIT_* code with a reason in err. */
+int snapshot_loader__open(struct snapshot_loader **out, int verbose, char *err,
+			  size_t errlen);
+void snapshot_loader__close(struct snapshot_loader *l);
+
+/*
+ * Takes a snapshot. only_netns != 0 limits the socket tables read to that
+ * namespace (holders are always read for all). Returns 0 or -errno with a
+ * reason in err.
+ */
+int snapshot__take(struct snapshot_loader *l, struct snapshot *s,
+		   uint32_t only_netns, char *err, size_t errlen);
+void snapshot__free(struct snapshot *s);
+/* Orders socks by (netns, proto, lport, cookie), holders by (cookie, pid, fd). */
+void snapshot__sort(struct snapshot *s);
+
+/* Holders of one socket: a pointer into s->holders and their count. */
+const struct ss_sockinfo *snapshot__holders(const struct snapshot *s,
+					    uint64_t cookie, size_t *count);
+
+#endif
