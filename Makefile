@@ -31,7 +31,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
 # Modules that need no kernel: shared by the binary and the unit tests.
 CORE_SRCS := user/names.c user/sbuf.c user/escape.c user/format.c \
 	     user/decode.c user/timefmt.c user/cli.c user/output.c \
-	     user/portrow.c user/explain.c user/snapshot_view.c
+	     user/portrow.c user/explain.c user/snapshot_view.c user/engine.c
 APP_SRCS := $(CORE_SRCS) user/system.c user/netns.c user/tracer.c \
 	    user/snapshot.c user/snaprows.c user/trace_cmd.c \
 	    user/ports_cmd.c user/watch.c user/main.c

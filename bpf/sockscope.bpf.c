@@ -14,6 +14,12 @@
  *   close    cgroup/sock_release       the process that released it
  *   state    inet_sock_set_state       TCP transitions
  *
+ * Holder changes for the userspace engine (never printed by 'trace'):
+ *   fork     tp_btf/sched_process_fork  the child inherits every socket fd
+ *   exit     tp_btf/sched_process_exit  the process holds nothing any more
+ *   fdclose  sys_enter_close            one process drops a socket that
+ *                                       others (or other fds) still hold
+ *
  * Events raised in softirq (async connect outcome, state changes) are
  * attributed through the owners map (cookie -> last process that acted on the
  * socket), never to whatever task the softirq interrupted.
@@ -40,6 +46,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile struct ss_filter filter = {};
 /* Wake the consumer only when this much data is pending (0: every record). */
 const volatile __u32 wakeup_bytes = 0;
+/* Emit fork/exit/fdclose records for the engine's holder sets. */
+const volatile __u32 track_holders = 0;
 
 /* Records the ring buffer refused; userspace reads it through mmap'ed .bss. */
 __u64 lost_records = 0;
@@ -857,5 +865,90 @@ int ss_seed(struct bpf_iter__task_file *ctx)
 
 		bpf_map_update_elem(&listeners, &k, &o, BPF_NOEXIST);
 	}
+	return 0;
+}
+
+/* ---- holder changes (engine) ---------------------------------------------- */
+
+struct file___pre613 {
+	atomic_long_t f_count;
+} __attribute__((preserve_access_index));
+
+/*
+ * Another reference to this open file exists (a forked child's fd table,
+ * a dup): closing this fd will not release the socket. Since 6.13 f_ref
+ * counts from 0 for one reference (FILE_REF_ONEREF); before, f_count from 1.
+ */
+static __always_inline bool file_is_shared(struct file *file)
+{
+	if (bpf_core_field_exists(file->f_ref))
+		return (__s64)BPF_CORE_READ(file, f_ref.refcnt.counter) > 0;
+	return BPF_CORE_READ((struct file___pre613 *)file, f_count.counter) > 1;
+}
+
+static __always_inline void emit_holder_change(__u16 type, __u32 pid,
+					       __u64 cookie, __u32 parent)
+{
+	struct ss_event e;
+
+	init_event(&e, type);
+	fill_current(&e);
+	e.pid = pid;
+	e.cookie = cookie;
+	e.u.fork.parent = parent;
+	/* not subject to the user's filters: the engine needs them all */
+	if (bpf_ringbuf_output(&events, &e, sizeof(e), wakeup_flags()))
+		__sync_fetch_and_add(&lost_records, 1);
+}
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int ss_enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	int fd = (int)ctx->args[0];
+	struct fdtable *fdt;
+	struct file **fds;
+	struct file *file = NULL;
+	struct socket *sock;
+	struct sock *sk;
+
+	if (!track_holders || fd < 0)
+		return 0;
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return 0;
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return 0;
+	/* The last reference: the release event says it all. */
+	if (!file_is_shared(file))
+		return 0;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+	if (!sk_is_traced(sk))
+		return 0;
+	emit_holder_change(SS_EV_FDCLOSE, bpf_get_current_pid_tgid() >> 32,
+			   sk_cookie(sk), 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(ss_fork, struct task_struct *parent, struct task_struct *child)
+{
+	/* threads share the fd table: only new processes gain holders */
+	if (!track_holders || child->pid != child->tgid)
+		return 0;
+	emit_holder_change(SS_EV_FORK, child->tgid, 0, parent->tgid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(ss_exit, struct task_struct *task, bool group_dead)
+{
+	if (!track_holders || !group_dead)
+		return 0;
+	emit_holder_change(SS_EV_EXIT, task->tgid, 0, 0);
 	return 0;
 }

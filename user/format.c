@@ -76,8 +76,21 @@ static void jstate(struct sbuf *sb, const char *key, unsigned int state)
 		ju64(sb, key, state);
 }
 
+static void json_holders(struct sbuf *sb, const struct holder *h, size_t n)
+{
+	sbuf_puts(sb, ",\"holders\":[");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			sbuf_putc(sb, ',');
+		sbuf_printf(sb, "{\"pid\":%u,\"comm\":", h[i].pid);
+		json_str(sb, h[i].comm, SS_COMM_LEN);
+		sbuf_printf(sb, ",\"uid\":%u}", h[i].uid);
+	}
+	sbuf_putc(sb, ']');
+}
+
 static void json_event(struct formatter *f, struct sbuf *sb,
-		       const struct ss_event *e, const struct explanation *x)
+		       const struct ss_event *e, const struct event_extra *x)
 {
 	const char *s;
 
@@ -140,8 +153,10 @@ static void json_event(struct formatter *f, struct sbuf *sb,
 		jstate(sb, "new_state", e->u.state.new_state);
 		break;
 	}
-	if (x)
-		explain_json(sb, x);
+	if (x && x->nr_holders)
+		json_holders(sb, x->holders, x->nr_holders);
+	if (x && x->expl)
+		explain_json(sb, x->expl);
 	sbuf_puts(sb, "}\n");
 }
 
@@ -236,7 +251,7 @@ static void text_result(struct sbuf *sb, const struct ss_event *e)
 }
 
 static void text_event(struct formatter *f, struct sbuf *sb,
-		       const struct ss_event *e, const struct explanation *x)
+		       const struct ss_event *e, const struct event_extra *x)
 {
 	size_t col = sb->len;
 
@@ -282,8 +297,8 @@ static void text_event(struct formatter *f, struct sbuf *sb,
 
 	text_result(sb, e);
 	sbuf_putc(sb, '\n');
-	if (x)
-		explain_text(sb, x);
+	if (x && x->expl)
+		explain_text(sb, x->expl);
 }
 
 void format_header(struct formatter *f, struct sbuf *sb)
@@ -296,7 +311,7 @@ void format_header(struct formatter *f, struct sbuf *sb)
 }
 
 void format_event(struct formatter *f, struct sbuf *sb, const struct ss_event *e,
-		  const struct explanation *x)
+		  const struct event_extra *x)
 {
 	if (f->json)
 		json_event(f, sb, e, x);
@@ -329,4 +344,26 @@ void format_lost(struct formatter *f, struct sbuf *sb, uint64_t lost,
 		    (unsigned long long)lost);
 	timefmt_clock(&f->tf, sb, since_real_ns);
 	sbuf_puts(sb, " (ring buffer full: try --ring-size)\n");
+}
+
+void format_resync(struct formatter *f, struct sbuf *sb, uint64_t sockets,
+		   uint64_t now_real_ns)
+{
+	size_t col;
+
+	if (f->json) {
+		sbuf_puts(sb, "{\"ts\":\"");
+		timefmt_rfc3339(&f->tf, sb, now_real_ns);
+		sbuf_printf(sb, "\",\"event\":\"resync\",\"sockets\":%llu}\n",
+			    (unsigned long long)sockets);
+		return;
+	}
+	col = sb->len;
+	timefmt_clock(&f->tf, sb, now_real_ns);
+	text_col_end(sb, col, W_TIME);
+	col = sb->len;
+	sbuf_puts(sb, "resync");
+	text_col_end(sb, col, W_EVENT);
+	sbuf_printf(sb, "socket table re-read from the kernel after lost records (%llu sockets)\n",
+		    (unsigned long long)sockets);
 }

@@ -16,6 +16,7 @@ struct holder {
 	uint32_t pid;
 	uint32_t uid;
 	int32_t fd; /* -1: not known */
+	uint32_t slot; /* engine: index in the process's socket list */
 	char comm[SS_COMM_LEN];
 };
 

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "exitcodes.h"
+#include "engine.h"
 #include "explain.h"
 #include "format.h"
 #include "snapshot.h"
@@ -47,6 +48,7 @@ struct session {
 	uint64_t lost_reported;
 	uint64_t lost_since_ns; /* realtime start of the current loss window */
 	int out_err; /* first output error, -errno */
+	__u32 events_mask; /* what the user asked to see */
 	bool done;
 	/* explanations of failures */
 	struct snapshot_loader *snap;
@@ -56,6 +58,9 @@ struct session {
 	uint64_t cache_ns; /* CLOCK_MONOTONIC when it was taken */
 	uint64_t explained;
 	struct explanation expl;
+	/* the live model: holders for close events, re-synced after loss */
+	struct engine *en;
+	struct holder holders[16];
 	char line[8192];
 };
 
@@ -130,15 +135,29 @@ static const struct explanation *explain(struct session *s, const struct ss_even
 
 static int on_event(void *ctx, const struct ss_event *e)
 {
+	struct event_extra extra = { 0 };
 	struct session *s = ctx;
 	struct sbuf sb;
 
 	if (s->done)
 		return -ECANCELED;
+	/* Holders before the engine forgets them: a close finishes a socket. */
+	if (e->hdr.type == SS_EV_CLOSE && s->en) {
+		struct eng_sock *es = engine__find(s->en, e->cookie);
+
+		if (es)
+			extra.nr_holders = eng_sock__all_holders(es, s->holders, 16);
+	}
+	if (s->en)
+		engine__apply(s->en, e);
 	if (e->hdr.type > SS_EV_STATE)
 		return 0; /* holder bookkeeping, for the engine only */
+	if (!(s->events_mask & SS_EV_BIT(e->hdr.type)))
+		return 0; /* requested for the engine, not by the user */
+	extra.expl = explain(s, e);
+	extra.holders = s->holders;
 	sbuf_init(&sb, s->line, sizeof(s->line));
-	format_event(&s->fmt, &sb, e, explain(s, e));
+	format_event(&s->fmt, &sb, e, &extra);
 	if (emit_line(s, &sb))
 		return -ECANCELED;
 	s->events++;
@@ -149,10 +168,32 @@ static int on_event(void *ctx, const struct ss_event *e)
 	return 0;
 }
 
-/* Drops are reported in the stream itself, as soon as they are seen. */
+/* Rebuilds the engine from a kernel snapshot of every namespace. */
+static int engine_resync(struct session *s, uint64_t *nsocks)
+{
+	struct engine_stats st;
+	struct snapshot snap;
+	char err[256];
+	uint64_t now = now_mono_ns();
+	int rc;
+
+	if (!s->en || !s->snap)
+		return -ENOENT;
+	rc = snapshot__take(s->snap, &snap, 0, err, sizeof(err));
+	if (rc)
+		return rc;
+	rc = engine__seed(s->en, &snap, now);
+	snapshot__free(&snap);
+	engine__stats(s->en, &st);
+	*nsocks = st.sockets;
+	return rc;
+}
+
+/* Drops are reported in the stream itself, as soon as they are seen; the
+ * live model missed those events, so it is re-read from the kernel. */
 static void report_lost(struct session *s, struct tracer *t)
 {
-	uint64_t lost = tracer__lost(t), now;
+	uint64_t lost = tracer__lost(t), now, nsocks = 0;
 	struct sbuf sb;
 
 	if (lost == s->lost_reported)
@@ -163,6 +204,11 @@ static void report_lost(struct session *s, struct tracer *t)
 	emit_line(s, &sb);
 	s->lost_reported = lost;
 	s->lost_since_ns = now;
+	if (!engine_resync(s, &nsocks)) {
+		sbuf_init(&sb, s->line, sizeof(s->line));
+		format_resync(&s->fmt, &sb, nsocks, now_real_ns());
+		emit_line(s, &sb);
+	}
 }
 
 static int open_output(struct session *s, const struct cli_opts *o)
@@ -212,8 +258,9 @@ static int run_loop(struct session *s, struct tracer *t, uint64_t duration_ms)
 int trace_cmd_run(const struct cli_opts *o)
 {
 	static struct session s;
+	struct ss_filter kfilter = o->filter;
 	struct tracer_opts topts = {
-		.filter = &o->filter,
+		.filter = &kfilter,
 		.ring_size = o->ring_size,
 		.verbose = o->verbose,
 		.on_event = on_event,
@@ -226,6 +273,18 @@ int trace_cmd_run(const struct cli_opts *o)
 
 	memset(&s, 0, sizeof(s));
 	s.max_events = o->count;
+	s.events_mask = o->filter.events;
+	/*
+	 * Close events carry everyone who held the socket, which the engine
+	 * learns from the whole lifecycle: when they are shown, the kernel
+	 * sends every event type and the --events choice applies here.
+	 * Otherwise no engine, and the kernel filters everything.
+	 */
+	if ((o->filter.events & SS_EV_BIT(SS_EV_CLOSE)) && !o->filter.failed_only) {
+		kfilter.events |= SS_EV_ALL_KERNEL;
+		s.en = engine__new(0);
+		topts.track_holders = s.en != NULL;
+	}
 	if ((rc = sys_check_privileges(err, sizeof(err)))) {
 		fprintf(stderr, "sockscope: %s\n", err);
 		return rc;
@@ -242,9 +301,15 @@ int trace_cmd_run(const struct cli_opts *o)
 		output_close(&s.out);
 		return rc;
 	}
-	/* Explanations need the snapshot iterators; tracing works without. */
-	if (snapshot_loader__open(&s.snap, o->verbose, err, sizeof(err)))
+	/* Explanations and holders need the snapshot iterators; tracing
+	 * works without them. */
+	if (snapshot_loader__open(&s.snap, o->verbose, err, sizeof(err))) {
 		fprintf(stderr, "sockscope: failures will not be explained: %s\n", err);
+	} else {
+		uint64_t n;
+
+		engine_resync(&s, &n);
+	}
 	s.lost_since_ns = now_real_ns();
 	fprintf(stderr,
 		"sockscope: tracing (%u hooks attached, %llu existing sockets seen, ring %u KiB); Ctrl-C to stop\n",
@@ -267,6 +332,7 @@ int trace_cmd_run(const struct cli_opts *o)
 	tracer__destroy(t);
 	snapshot__free(&s.cache);
 	snapshot_loader__close(s.snap);
+	engine__free(s.en);
 
 	if (s.out_err == -EPIPE)
 		return rc; /* the reader went away (| head): a normal end */

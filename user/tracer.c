@@ -156,6 +156,7 @@ static int load(struct tracer *t, const struct tracer_opts *opts, char *err,
 			    strerror(errno));
 	t->skel->rodata->filter = *opts->filter;
 	t->skel->rodata->wakeup_bytes = wakeup_threshold(opts->ring_size);
+	t->skel->rodata->track_holders = opts->track_holders;
 	e = bpf_map__set_max_entries(t->skel->maps.events, opts->ring_size);
 	if (e)
 		return fail(SS_EXIT_USAGE, err, errlen, "ring size %u: %s",

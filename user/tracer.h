@@ -8,6 +8,7 @@
 #define SS_TRACER_H
 
 #include <linux/types.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,7 @@ struct tracer_opts {
 	const struct ss_filter *filter;
 	uint32_t ring_size;
 	int verbose; /* 1: ours, 2: libbpf's log too */
+	bool track_holders; /* fork/exit/fdclose records for the engine */
 	tracer_event_fn on_event;
 	void *ctx;
 };
