@@ -819,6 +819,12 @@ int BPF_PROG(ss_state, struct sock *sk, int oldstate, int newstate)
 		e.hdr.flags &= ~SS_F_NO_COOKIE;
 		e.u.state.old_state = oldstate;
 		e.u.state.new_state = newstate;
+		/* tells a TIME_WAIT hand-over from an orphan's FIN_WAIT2 one */
+		if (BPF_CORE_READ(sk, __sk_common.skc_flags) & (1UL << SOCK_DONE))
+			e.hdr.flags |= SS_F_FIN_RCVD;
+		/* a reset or timeout kills the connection: no timewait after it */
+		if (newstate == TCP_CLOSE && BPF_CORE_READ(sk, sk_err))
+			e.hdr.flags |= SS_F_RESET;
 		emit(&e);
 	}
 

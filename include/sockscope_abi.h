@@ -53,6 +53,8 @@
 #define SS_F_ASYNC 0x20 /* raised outside the owner (softirq), attributed via owner map */
 #define SS_F_REUSEADDR 0x40 /* the event's socket has SO_REUSEADDR */
 #define SS_F_REUSEPORT 0x80 /* the event's socket has SO_REUSEPORT */
+#define SS_F_FIN_RCVD 0x100 /* state: the peer's FIN had arrived (SOCK_DONE) */
+#define SS_F_RESET 0x200 /* state: to CLOSE with an error (reset, timeout) */
 
 /* Address families and protocols, as the kernel numbers them. */
 #define SS_AF_INET 2

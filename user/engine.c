@@ -20,7 +20,10 @@
 #define TCP_TIME_WAIT 6
 #define TCP_CLOSE 7
 #define TCP_LISTEN 10
+#define TCP_CLOSE_WAIT 8
+#define TCP_LAST_ACK 9
 #define TCP_CLOSING 11
+#define TW_BUCKETS 4096
 #define TIME_WAIT_NS (60ull * 1000000000ull) /* TCP_TIMEWAIT_LEN */
 #define POOL_CHUNK 1024
 
@@ -47,6 +50,7 @@ struct engine {
 	size_t nr_proc_buckets;
 	struct eng_sock *free_list;
 	struct pool_chunk *chunks;
+	struct eng_sock *tw_buckets[TW_BUCKETS]; /* timewait rows by 4-tuple */
 	struct eng_sock **history; /* ring of closed sockets */
 	size_t history_max;
 	size_t history_head; /* oldest */
@@ -322,12 +326,106 @@ static void holders_clear(struct engine *en, struct eng_sock *s)
 		holder_remove(en, s, s->holders[s->nr_holders - 1].pid);
 }
 
+/* ---- timewait rows by 4-tuple ---------------------------------------------------
+ *
+ * A timewait socket can change or die with no event: the peer's FIN moves it
+ * from FIN_WAIT2 to TIME_WAIT, the peer's RST kills it. When the peer is on
+ * this host we see the peer's side, and find our row by the reversed tuple.
+ */
+
+struct tuple_key {
+	uint32_t netns;
+	uint16_t lport;
+	uint16_t rport;
+	uint8_t laddr[SS_ADDR_LEN]; /* IPv6 form: IPv4 as ::ffff:a.b.c.d */
+	uint8_t raddr[SS_ADDR_LEN];
+};
+
+static void v6_form(uint8_t out[SS_ADDR_LEN], unsigned int family, const uint8_t *a)
+{
+	if (family == SS_AF_INET) {
+		memset(out, 0, SS_ADDR_LEN);
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, a, 4);
+	} else {
+		memcpy(out, a, SS_ADDR_LEN);
+	}
+}
+
+static void key_of(struct tuple_key *k, const struct ss_sockinfo *i, bool reversed)
+{
+	memset(k, 0, sizeof(*k));
+	k->netns = i->netns;
+	k->lport = reversed ? i->rport : i->lport;
+	k->rport = reversed ? i->lport : i->rport;
+	v6_form(k->laddr, i->family, reversed ? i->raddr : i->laddr);
+	v6_form(k->raddr, i->family, reversed ? i->laddr : i->raddr);
+}
+
+static size_t key_hash(const struct tuple_key *k)
+{
+	uint64_t h = 1469598103934665603ull;
+	const uint8_t *p = (const uint8_t *)k;
+
+	for (size_t i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return (size_t)h & (TW_BUCKETS - 1);
+}
+
+static void tw_index_add(struct engine *en, struct eng_sock *s)
+{
+	struct tuple_key k;
+	size_t h;
+
+	if (s->in_tw_index)
+		return;
+	key_of(&k, &s->info, false);
+	h = key_hash(&k);
+	s->tw_next = en->tw_buckets[h];
+	en->tw_buckets[h] = s;
+	s->in_tw_index = true;
+}
+
+static void tw_index_del(struct engine *en, struct eng_sock *s)
+{
+	struct eng_sock **pp;
+	struct tuple_key k;
+
+	if (!s->in_tw_index)
+		return;
+	key_of(&k, &s->info, false);
+	for (pp = &en->tw_buckets[key_hash(&k)]; *pp; pp = &(*pp)->tw_next) {
+		if (*pp == s) {
+			*pp = s->tw_next;
+			break;
+		}
+	}
+	s->in_tw_index = false;
+}
+
+/* Our timewait row whose peer is the socket 'peer' (same netns). */
+static struct eng_sock *tw_peer_of(struct engine *en, const struct ss_sockinfo *peer)
+{
+	struct tuple_key want, k;
+
+	if (!peer->lport || !peer->rport)
+		return NULL;
+	key_of(&want, peer, true);
+	for (struct eng_sock *s = en->tw_buckets[key_hash(&want)]; s; s = s->tw_next) {
+		key_of(&k, &s->info, false);
+		if (!memcmp(&k, &want, sizeof(k)))
+			return s;
+	}
+	return NULL;
+}
+
 /* ---- history ----------------------------------------------------------------- */
 
 /* The socket is gone from the kernel: out of the table, into history. */
 static void sock_finish(struct engine *en, struct eng_sock *s, uint64_t now)
 {
 	holders_clear(en, s);
+	tw_index_del(en, s);
 	sock_unlink(en, s);
 	s->closed_ns = now;
 	s->next = NULL;
@@ -425,6 +523,7 @@ static void clear_live(struct engine *en)
 		en->buckets[i] = NULL;
 	}
 	en->nr_socks = 0;
+	memset(en->tw_buckets, 0, sizeof(en->tw_buckets));
 	free_procs(en);
 }
 
@@ -465,8 +564,10 @@ int engine__seed(struct engine *en, const struct snapshot *s, uint64_t now_ns)
 			goto nomem;
 		e->info = s->socks[i];
 		/* its real remaining time is unknown: at most the full period */
-		if (e->info.proto == SS_PROTO_TCP && e->info.state == TCP_TIME_WAIT)
+		if (e->info.proto == SS_PROTO_TCP && e->info.state == TCP_TIME_WAIT) {
 			e->tw_expire_ns = now_ns + TIME_WAIT_NS;
+			tw_index_add(en, e);
+		}
 	}
 	/* Held sockets missing from the tables (unbound, or TCP bound but not
 	 * listening) are tracked too: they may bind or listen later. */
@@ -579,6 +680,28 @@ static void set_state(struct engine *en, struct eng_sock *s, unsigned int state)
 	}
 }
 
+/* What the local peer's transition does to our timewait row, if any. */
+static void peer_effects(struct engine *en, const struct eng_sock *peer,
+			 unsigned int old, unsigned int new, uint64_t now)
+{
+	struct eng_sock *tw;
+
+	if (peer->info.proto != SS_PROTO_TCP)
+		return;
+	if (new == TCP_LAST_ACK) { /* the peer sent its FIN */
+		tw = tw_peer_of(en, &peer->info);
+		if (tw && tw->info.state == TCP_FIN_WAIT2) {
+			set_state(en, tw, TCP_TIME_WAIT);
+			tw->tw_expire_ns = now + TIME_WAIT_NS;
+		}
+	} else if (new == TCP_CLOSE && (old == TCP_ESTABLISHED || old == TCP_CLOSE_WAIT)) {
+		/* the peer aborted: its RST kills our timewait socket */
+		tw = tw_peer_of(en, &peer->info);
+		if (tw)
+			sock_finish(en, tw, now);
+	}
+}
+
 static void on_state(struct engine *en, const struct ss_event *e)
 {
 	unsigned int old = e->u.state.old_state, new = e->u.state.new_state;
@@ -597,6 +720,7 @@ static void on_state(struct engine *en, const struct ss_event *e)
 		set_local(s, e);
 	if (e->hdr.flags & SS_F_REMOTE)
 		set_remote(s, e);
+	peer_effects(en, s, old, new, e->ts_ns);
 	if (new != TCP_CLOSE) {
 		set_state(en, s, new);
 		return;
@@ -607,11 +731,19 @@ static void on_state(struct engine *en, const struct ss_event *e)
 		set_state(en, s, TCP_CLOSE);
 		return;
 	}
-	/* Released and closed: after an active close the kernel keeps the
-	 * connection in TIME_WAIT (a timewait socket with the same cookie). */
-	if (old == TCP_FIN_WAIT1 || old == TCP_FIN_WAIT2 || old == TCP_CLOSING) {
-		set_state(en, s, TCP_TIME_WAIT);
+	/*
+	 * Released and closed after an active close: the kernel hands the
+	 * connection to a timewait socket with the same cookie. It is in
+	 * TIME_WAIT if the peer's FIN came, else it waits out FIN_WAIT2
+	 * (tcp_time_wait(sk, TCP_FIN_WAIT2, ...) for orphans); both last up
+	 * to 60 s (TCP_TIMEWAIT_LEN, tcp_fin_timeout's default).
+	 */
+	if ((old == TCP_FIN_WAIT1 || old == TCP_FIN_WAIT2 || old == TCP_CLOSING) &&
+	    !(e->hdr.flags & SS_F_RESET)) {
+		set_state(en, s, (e->hdr.flags & SS_F_FIN_RCVD) ? TCP_TIME_WAIT
+								 : TCP_FIN_WAIT2);
 		s->tw_expire_ns = e->ts_ns + TIME_WAIT_NS;
+		tw_index_add(en, s);
 		return;
 	}
 	sock_finish(en, s, e->ts_ns);
@@ -767,8 +899,7 @@ void engine__expire(struct engine *en, uint64_t now_ns)
 
 		for (; s; s = next) {
 			next = s->next;
-			if (s->info.state == TCP_TIME_WAIT && s->tw_expire_ns &&
-			    now_ns >= s->tw_expire_ns)
+			if (s->tw_expire_ns && now_ns >= s->tw_expire_ns)
 				sock_finish(en, s, now_ns);
 		}
 	}

@@ -42,7 +42,9 @@ struct eng_sock {
 	struct holder past[ENGINE_PAST_HOLDERS]; /* holders that let go */
 	uint32_t nr_past;
 	bool released; /* no process holds it; the kernel may still */
+	bool in_tw_index; /* a timewait row, findable by its 4-tuple */
 	struct eng_sock *next; /* hash chain / free list */
+	struct eng_sock *tw_next; /* timewait index chain */
 };
 
 struct engine_stats {
