@@ -19,6 +19,12 @@
  *   exit     tp_btf/sched_process_exit  the process holds nothing any more
  *   fdclose  sys_enter_close            one process drops a socket that
  *                                       others (or other fds) still hold
+ *   fdrecv   sys_{enter,exit}_recvmsg   a process received socket fds over
+ *                                       a UNIX socket (SCM_RIGHTS)
+ *
+ * Ports bound without bind(): listen() and connect() report theirs; a UDP
+ * sendto() on an unbound socket is caught by cgroup/sendmsg{4,6}, once per
+ * socket (cgroup/post_bind{4,6} mark explicitly bound ones).
  *
  * Events raised in softirq (async connect outcome, state changes) are
  * attributed through the owners map (cookie -> last process that acted on the
@@ -957,4 +963,158 @@ int BPF_PROG(ss_exit, struct task_struct *task, bool group_dead)
 		return 0;
 	emit_holder_change(SS_EV_EXIT, task->tgid, 0, 0);
 	return 0;
+}
+
+/* ---- fds received over UNIX sockets (SCM_RIGHTS) --------------------------- */
+
+#define SS_AF_UNIX 1
+#define SOL_SOCKET 1
+#define SCM_RIGHTS 1
+#define MAX_PASSED_FDS 4
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32); /* tid */
+	__type(value, __u64); /* struct user_msghdr * in user memory */
+} recv_inflight SEC(".maps");
+
+SEC("tracepoint/syscalls/sys_enter_recvmsg")
+int ss_enter_recvmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 msg = ctx->args[1];
+	__u32 tid = current_tid();
+	struct sock *sk;
+
+	if (!track_holders)
+		return 0;
+	sk = fd_to_sock((int)ctx->args[0]);
+	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != SS_AF_UNIX)
+		return 0;
+	bpf_map_update_elem(&recv_inflight, &tid, &msg, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_recvmsg")
+int ss_exit_recvmsg(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = current_tid(), pid = bpf_get_current_pid_tgid() >> 32;
+	struct user_msghdr m = {};
+	struct cmsghdr c = {};
+	__u64 *msgp, msg, n;
+	int fds[MAX_PASSED_FDS] = {};
+
+	msgp = bpf_map_lookup_elem(&recv_inflight, &tid);
+	if (!msgp)
+		return 0;
+	msg = *msgp;
+	bpf_map_delete_elem(&recv_inflight, &tid);
+	if (ctx->ret < 0 || bpf_probe_read_user(&m, sizeof(m), (void *)msg))
+		return 0;
+	/* the kernel wrote back how much control data it delivered */
+	if (!m.msg_control || m.msg_controllen < sizeof(c) + sizeof(int))
+		return 0;
+	if (bpf_probe_read_user(&c, sizeof(c), m.msg_control))
+		return 0;
+	if (c.cmsg_level != SOL_SOCKET || c.cmsg_type != SCM_RIGHTS)
+		return 0;
+	if (c.cmsg_len <= sizeof(c))
+		return 0;
+	n = (c.cmsg_len - sizeof(c)) / sizeof(int);
+	if (n > MAX_PASSED_FDS)
+		n = MAX_PASSED_FDS;
+	if (!n || bpf_probe_read_user(fds, sizeof(fds), m.msg_control + sizeof(c)))
+		return 0;
+	for (int i = 0; i < MAX_PASSED_FDS; i++) {
+		struct sock *sk;
+
+		if (i >= n)
+			break;
+		sk = fd_to_sock(fds[i]);
+		if (sk_is_traced(sk))
+			emit_holder_change(SS_EV_FDRECV, pid, sk_cookie(sk), 0);
+	}
+	return 0;
+}
+
+/* ---- UDP ports bound by sendto() ------------------------------------------ */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u8); /* 1: its port was reported */
+} port_reported SEC(".maps");
+
+static __always_inline int mark_bound(struct bpf_sock *sk)
+{
+	__u8 *seen;
+
+	if (!sk || sk->protocol != SS_PROTO_UDP)
+		return 1;
+	seen = bpf_sk_storage_get(&port_reported, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (seen)
+		*seen = 1;
+	return 1;
+}
+
+SEC("cgroup/post_bind4")
+int ss_post_bind4(struct bpf_sock *sk)
+{
+	return mark_bound(sk);
+}
+
+SEC("cgroup/post_bind6")
+int ss_post_bind6(struct bpf_sock *sk)
+{
+	return mark_bound(sk);
+}
+
+static __always_inline int on_udp_sendmsg(struct bpf_sock_addr *ctx)
+{
+	struct task_struct *task;
+	struct bpf_sock *sk = ctx->sk;
+	struct ss_event e;
+	__u8 *seen;
+
+	if (!sk || sk->protocol != SS_PROTO_UDP || !sk->src_port)
+		return 1;
+	seen = bpf_sk_storage_get(&port_reported, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!seen || *seen)
+		return 1;
+	*seen = 1;
+
+	init_event(&e, SS_EV_BIND);
+	fill_current(&e);
+	task = (void *)bpf_get_current_task();
+	e.netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+	e.cookie = bpf_get_socket_cookie(ctx);
+	e.family = sk->family;
+	e.proto = SS_PROTO_UDP;
+	e.lport = sk->src_port;
+	e.laddr_family = sk->family;
+	if (sk->family == SS_AF_INET) {
+		__u32 a = sk->src_ip4;
+
+		__builtin_memcpy(e.laddr, &a, 4);
+	} else {
+		__u32 a[4] = { sk->src_ip6[0], sk->src_ip6[1], sk->src_ip6[2], sk->src_ip6[3] };
+
+		__builtin_memcpy(e.laddr, a, 16);
+	}
+	e.hdr.flags |= SS_F_LOCAL | SS_F_IMPLICIT;
+	emit(&e);
+	return 1;
+}
+
+SEC("cgroup/sendmsg4")
+int ss_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return on_udp_sendmsg(ctx);
+}
+
+SEC("cgroup/sendmsg6")
+int ss_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return on_udp_sendmsg(ctx);
 }

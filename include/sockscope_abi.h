@@ -31,7 +31,8 @@
 #define SS_EV_FORK 10 /* a process was created: u.fork.parent -> pid */
 #define SS_EV_EXIT 11 /* the last thread of process pid exited */
 #define SS_EV_FDCLOSE 12 /* pid closed an fd of socket cookie; others remain */
-#define SS_EV_MAX 13
+#define SS_EV_FDRECV 13 /* pid received an fd of socket cookie (SCM_RIGHTS) */
+#define SS_EV_MAX 14
 
 /* Snapshot records, written by the BPF iterators (struct ss_sockinfo). */
 #define SS_REC_HOLDER 32 /* one fd of a process refers to a socket */
@@ -55,6 +56,7 @@
 #define SS_F_REUSEPORT 0x80 /* the event's socket has SO_REUSEPORT */
 #define SS_F_FIN_RCVD 0x100 /* state: the peer's FIN had arrived (SOCK_DONE) */
 #define SS_F_RESET 0x200 /* state: to CLOSE with an error (reset, timeout) */
+#define SS_F_IMPLICIT 0x400 /* bind: the kernel chose the port (UDP sendto) */
 
 /* Address families and protocols, as the kernel numbers them. */
 #define SS_AF_INET 2

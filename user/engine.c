@@ -889,6 +889,10 @@ void engine__apply(struct engine *en, const struct ss_event *e)
 		if ((s = engine__find(en, e->cookie)))
 			holder_remove(en, s, e->pid);
 		break;
+	case SS_EV_FDRECV:
+		if ((s = engine__find(en, e->cookie)))
+			holder_add(en, s, e->pid, e->uid, e->comm);
+		break;
 	}
 }
 

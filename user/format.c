@@ -125,6 +125,8 @@ static void json_event(struct formatter *f, struct sbuf *sb,
 	}
 	if (e->hdr.flags & SS_F_ASYNC)
 		sbuf_puts(sb, ",\"async\":true");
+	if (e->hdr.flags & SS_F_IMPLICIT)
+		sbuf_puts(sb, ",\"implicit\":true");
 
 	switch (e->hdr.type) {
 	case SS_EV_SOCKET:
@@ -215,6 +217,8 @@ static void text_result(struct sbuf *sb, const struct ss_event *e)
 	} else if (e->hdr.type != SS_EV_STATE && e->hdr.type != SS_EV_CONNECT) {
 		sbuf_puts(sb, "ok");
 	}
+	if (e->hdr.flags & SS_F_IMPLICIT)
+		sbuf_puts(sb, " implicit");
 	switch (e->hdr.type) {
 	case SS_EV_SOCKET:
 		s = sock_type_name(e->u.socket.type);

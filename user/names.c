@@ -10,7 +10,9 @@ static const char *const events[SS_EV_MAX] = {
 	[SS_EV_LISTEN] = "listen",	 [SS_EV_CONNECT] = "connect",
 	[SS_EV_CONNECT_DONE] = "connect_done", [SS_EV_ACCEPT] = "accept",
 	[SS_EV_CLOSE] = "close",	 [SS_EV_STATE] = "state",
-	[SS_EV_LOST] = "lost",
+	[SS_EV_LOST] = "lost",	 [SS_EV_FORK] = "fork",
+	[SS_EV_EXIT] = "exit",	 [SS_EV_FDCLOSE] = "fdclose",
+	[SS_EV_FDRECV] = "fdrecv",
 };
 
 const char *event_name(unsigned int type)

@@ -80,7 +80,9 @@ static bool is_cgroup_prog(const struct bpf_program *prog)
 	enum bpf_attach_type at = bpf_program__expected_attach_type(prog);
 
 	return at == BPF_CGROUP_INET_SOCK_CREATE ||
-	       at == BPF_CGROUP_INET_SOCK_RELEASE;
+	       at == BPF_CGROUP_INET_SOCK_RELEASE ||
+	       at == BPF_CGROUP_INET4_POST_BIND || at == BPF_CGROUP_INET6_POST_BIND ||
+	       at == BPF_CGROUP_UDP4_SENDMSG || at == BPF_CGROUP_UDP6_SENDMSG;
 }
 
 static int attach_all(struct tracer *t, char *err, size_t errlen)
