@@ -102,6 +102,7 @@ struct {
 /* Syscall arguments between sys_enter and sys_exit, by thread id. */
 struct call_args {
 	__u64 ts;
+	__u64 cookie; /* connect: the socket, to recognise it in softirq */
 	__s32 fd;
 	__u32 backlog;
 	__u16 sa_family; /* 0: no address copied */
@@ -642,6 +643,7 @@ int ss_enter_connect(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	a.ts = bpf_ktime_get_ns();
 	a.fd = fd;
+	a.cookie = sk_cookie(sk);
 	copy_sockaddr(&a, (const void *)ctx->args[1], (int)ctx->args[2]);
 	bpf_map_update_elem(&inflight, &tid, &a, BPF_ANY);
 
@@ -766,6 +768,23 @@ int ss_exit_accept4(struct trace_event_raw_sys_exit *ctx)
 
 /* ---- TCP state: async connect outcome and transitions --------------------- */
 
+/*
+ * tcp_v4_connect() sets SYN_SENT, then CLOSE again if it finds no port
+ * (EADDRNOTAVAIL) or route, all inside the syscall and with no sk_err: the
+ * errno is only known at sys_exit_connect, which reports it.
+ */
+static __always_inline bool failing_inside_connect(struct sock *sk, __u64 cookie,
+						   int newstate)
+{
+	__u32 tid = current_tid();
+	struct call_args *a;
+
+	if (newstate != TCP_CLOSE || BPF_CORE_READ(sk, sk_err))
+		return false;
+	a = bpf_map_lookup_elem(&inflight, &tid);
+	return a && a->cookie == cookie;
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(ss_state, struct sock *sk, int oldstate, int newstate)
 {
@@ -797,7 +816,7 @@ int BPF_PROG(ss_state, struct sock *sk, int oldstate, int newstate)
 		}
 	}
 
-	if (oldstate == TCP_SYN_SENT && o &&
+	if (oldstate == TCP_SYN_SENT && o && !failing_inside_connect(sk, cookie, newstate) &&
 	    __sync_val_compare_and_swap(&o->connect_pending, 1, 0) == 1) {
 		init_event(&e, SS_EV_CONNECT_DONE);
 		e.ts_ns = now;
