@@ -34,7 +34,7 @@ CORE_SRCS := user/names.c user/sbuf.c user/escape.c user/format.c \
 	     user/portrow.c user/explain.c user/snapshot_view.c user/engine.c
 APP_SRCS := $(CORE_SRCS) user/system.c user/netns.c user/tracer.c \
 	    user/snapshot.c user/snaprows.c user/trace_cmd.c \
-	    user/ports_cmd.c user/watch.c user/main.c
+	    user/ports_cmd.c user/watch.c user/query.c user/main.c
 BPF_NAMES := sockscope snapshot
 SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_NAMES))
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
@@ -136,3 +136,4 @@ clean:
 	rm -rf $(OUTPUT) sockscope
 
 -include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/unit/*.d $(OUTPUT)/asan/*.d)
+include tests/bench/bench.mk

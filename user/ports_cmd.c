@@ -8,6 +8,7 @@
 #include "explain.h"
 #include "exitcodes.h"
 #include "ports_cmd.h"
+#include "query.h"
 #include "snaprows.h"
 #include "watch.h"
 
@@ -73,13 +74,33 @@ int ports_cmd_run(const struct cli_opts *o)
 	return print_rows(o, ports_pred, &printed);
 }
 
+struct history_out {
+	bool json;
+	size_t n;
+};
+
+static void print_history_line(const char *line, void *arg)
+{
+	struct history_out *h = arg;
+
+	if (!h->n++ && !h->json)
+		fputs("held before (history of running sockscope engines):\n", stdout);
+	fputs(line, stdout);
+	fputc('\n', stdout);
+}
+
 int who_cmd_run(const struct cli_opts *o)
 {
+	struct history_out history = { .json = o->json };
 	long printed = 0;
 	int rc = print_rows(o, who_pred, &printed);
 
 	if (rc)
 		return rc;
+	/* Who held it before: only a running trace or ports --watch knows. */
+	fflush(stdout);
+	query_history(o->who_port, !o->json, print_history_line, &history);
+	fflush(stdout);
 	if (!printed) {
 		fprintf(stderr, "sockscope: nothing holds port %u%s%s\n", o->who_port,
 			o->filter.proto == SS_PROTO_TCP ? "/tcp" :

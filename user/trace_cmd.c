@@ -9,6 +9,7 @@
 #include "engine.h"
 #include "explain.h"
 #include "format.h"
+#include "query.h"
 #include "snapshot.h"
 #include "output.h"
 #include "system.h"
@@ -17,6 +18,8 @@
 
 #define POLL_MS 100
 #define OUTPUT_BUF (256u << 10)
+/* closed sockets remembered for 'who' (about 250 bytes each) */
+#define TRACE_HISTORY 10000
 
 static volatile sig_atomic_t stop_signal;
 
@@ -61,6 +64,7 @@ struct session {
 	/* the live model: holders for close events, re-synced after loss */
 	struct engine *en;
 	struct holder holders[16];
+	struct query_server *query; /* who asks us for history */
 	char line[8192];
 };
 
@@ -247,6 +251,7 @@ static int run_loop(struct session *s, struct tracer *t, uint64_t duration_ms)
 		report_lost(s, t);
 		if (!s->out_err && output_flush(&s->out) && !s->out_err)
 			s->out_err = -errno;
+		query_server__serve(s->query, s->en, &s->fmt.tf);
 	}
 	/* Whatever the kernel already produced is still delivered. */
 	if (!s->done && !s->out_err)
@@ -282,7 +287,7 @@ int trace_cmd_run(const struct cli_opts *o)
 	 */
 	if ((o->filter.events & SS_EV_BIT(SS_EV_CLOSE)) && !o->filter.failed_only) {
 		kfilter.events |= SS_EV_ALL_KERNEL;
-		s.en = engine__new(0);
+		s.en = engine__new(TRACE_HISTORY);
 		topts.track_holders = s.en != NULL;
 	}
 	if ((rc = sys_check_privileges(err, sizeof(err)))) {
@@ -310,6 +315,8 @@ int trace_cmd_run(const struct cli_opts *o)
 
 		engine_resync(&s, &n);
 	}
+	if (s.en)
+		s.query = query_server__open(err, sizeof(err));
 	s.lost_since_ns = now_real_ns();
 	fprintf(stderr,
 		"sockscope: tracing (%u hooks attached, %llu existing sockets seen, ring %u KiB); Ctrl-C to stop\n",
@@ -332,6 +339,7 @@ int trace_cmd_run(const struct cli_opts *o)
 	tracer__destroy(t);
 	snapshot__free(&s.cache);
 	snapshot_loader__close(s.snap);
+	query_server__close(s.query);
 	engine__free(s.en);
 
 	if (s.out_err == -EPIPE)

@@ -16,6 +16,7 @@
 #include "exitcodes.h"
 #include "output.h"
 #include "portrow.h"
+#include "query.h"
 #include "snaprows.h"
 #include "snapshot.h"
 #include "system.h"
@@ -42,6 +43,7 @@ struct watch {
 	struct engine *en;
 	struct tracer *tracer;
 	struct snapshot_loader *snap;
+	struct query_server *query;
 	struct output out;
 	struct timefmt tf;
 	bool tty;
@@ -315,6 +317,7 @@ static int loop(struct watch *w)
 			continue;
 		}
 		n = tracer__poll(w->tracer, (int)((next_frame - now) / 1000000ull) + 1);
+		query_server__serve(w->query, w->en, &w->tf);
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, "sockscope: reading the ring buffer: %s\n", strerror(-n));
 			return SS_EXIT_RUNTIME;
@@ -370,11 +373,13 @@ int watch_run(const struct cli_opts *o)
 	rc = resync(&w);
 	if (rc)
 		goto out;
+	w.query = query_server__open(err, sizeof(err));
 	fprintf(stderr, "sockscope: watching (%u hooks attached); Ctrl-C to stop\n",
 		tracer__nr_attached(w.tracer));
 	rc = loop(&w);
 out:
 	output_close(&w.out);
+	query_server__close(w.query);
 	tracer__destroy(w.tracer);
 	snapshot_loader__close(w.snap);
 	engine__free(w.en);

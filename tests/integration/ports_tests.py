@@ -459,3 +459,25 @@ def test_close_events_carry_all_holders(ctx):
     h.expect(e["pid"] == hd.facts["child"], "released by the child: %s" % h.fmt(e))
     h.expect(sorted(y["pid"] for y in e.get("holders", [])) == sorted([hd.facts["child"], hd.pid]),
              "holders: the parent and the child, once each: %s" % e.get("holders"))
+
+
+@h.test()
+def test_who_history_from_a_running_trace(ctx):
+    ns = ctx.netns()
+    tr = ctx.tracer("-e", "close")
+    hd = Holder(ctx, ns, tcp_listen=[["127.0.0.1", 8700]])
+    hd.release()
+    deadline = time.monotonic() + 5
+    while True:
+        r = sockscope(ctx, "who", 8700, "--json", expect_rc=6)
+        past = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+        past = [x for x in past if x.get("netns") == ns.inode]
+        if past or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    h.expect(len(past) == 1 and past[0]["holders"][0]["pid"] == hd.pid and
+             "closed" in past[0] and past[0]["state"] == "LISTEN",
+             "who 8700 must show the closed listener from the trace's history: %s" % past)
+    t = sockscope(ctx, "who", 8700, expect_rc=6).stdout
+    h.expect("held before" in t and "pid=%d" % hd.pid in t, "text history: %r" % t)
+    tr.finish(ns)
