@@ -76,7 +76,7 @@ $(OUTPUT) $(OUTPUT)/unit $(OUTPUT)/asan:
 	$(Q)mkdir -p $@
 
 # ---- BPF objects and skeletons ----
-$(OUTPUT)/%.bpf.o: bpf/%.bpf.c Makefile | $(OUTPUT)
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/sock_read.h include/sockscope_abi.h $(VMLINUX) Makefile | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@

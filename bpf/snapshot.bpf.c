@@ -17,6 +17,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "sockscope_abi.h"
+#include "sock_read.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -39,13 +40,7 @@ static __always_inline void fill_common(struct ss_sockinfo *r,
 	r->reuseaddr = BPF_CORE_READ_BITFIELD_PROBED(skc, skc_reuse);
 	r->reuseport = BPF_CORE_READ_BITFIELD_PROBED(skc, skc_reuseport);
 	r->v6only = BPF_CORE_READ_BITFIELD_PROBED(skc, skc_ipv6only);
-	if (family == SS_AF_INET) {
-		bpf_core_read(r->laddr, 4, &skc->skc_rcv_saddr);
-		bpf_core_read(r->raddr, 4, &skc->skc_daddr);
-	} else {
-		bpf_core_read(r->laddr, 16, &skc->skc_v6_rcv_saddr);
-		bpf_core_read(r->raddr, 16, &skc->skc_v6_daddr);
-	}
+	read_addrs(skc, family, r->laddr, r->raddr);
 }
 
 SEC("iter/task_file")

@@ -36,6 +36,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
 #include "sockscope_abi.h"
+#include "sock_read.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -276,13 +277,7 @@ static __always_inline void fill_sock(struct ss_event *e, struct sock *sk)
 	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	e->laddr_family = family;
 	e->raddr_family = family;
-	if (family == SS_AF_INET) {
-		bpf_core_read(e->laddr, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(e->raddr, 4, &sk->__sk_common.skc_daddr);
-	} else {
-		bpf_core_read(e->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(e->raddr, 16, &sk->__sk_common.skc_v6_daddr);
-	}
+	read_addrs(&sk->__sk_common, family, e->laddr, e->raddr);
 	/* A local address without a port is not bound to anything yet. */
 	if (e->lport)
 		e->hdr.flags |= SS_F_LOCAL;

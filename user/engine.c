@@ -611,19 +611,25 @@ nomem:
 
 /* ---- events ------------------------------------------------------------------ */
 
+/*
+ * An address from an event into the table, which keeps the socket's own
+ * family: an inet6 socket talking IPv4 holds the v4-mapped form, as the
+ * kernel does (and as the snapshot iterators report it).
+ */
+static void put_addr(uint8_t dst[SS_ADDR_LEN], unsigned int sock_family,
+		     unsigned int addr_family, const uint8_t *addr)
+{
+	if (addr_family == sock_family)
+		memcpy(dst, addr, SS_ADDR_LEN);
+	else if (addr_family == SS_AF_INET && sock_family == SS_AF_INET6)
+		v6_form(dst, SS_AF_INET, addr);
+}
+
 static void set_local(struct eng_sock *s, const struct ss_event *e)
 {
 	if (!(e->hdr.flags & SS_F_LOCAL))
 		return;
-	/* the table keeps the socket's own family; a v4-mapped inet6 socket
-	 * holds its IPv4 address in mapped form, as the kernel does */
-	if (e->laddr_family == s->info.family) {
-		memcpy(s->info.laddr, e->laddr, SS_ADDR_LEN);
-	} else if (e->laddr_family == SS_AF_INET && s->info.family == SS_AF_INET6) {
-		memset(s->info.laddr, 0, SS_ADDR_LEN);
-		s->info.laddr[10] = s->info.laddr[11] = 0xff;
-		memcpy(s->info.laddr + 12, e->laddr, 4);
-	}
+	put_addr(s->info.laddr, s->info.family, e->laddr_family, e->laddr);
 	s->info.lport = e->lport;
 }
 
@@ -631,13 +637,7 @@ static void set_remote(struct eng_sock *s, const struct ss_event *e)
 {
 	if (!(e->hdr.flags & SS_F_REMOTE))
 		return;
-	if (e->raddr_family == s->info.family) {
-		memcpy(s->info.raddr, e->raddr, SS_ADDR_LEN);
-	} else if (e->raddr_family == SS_AF_INET && s->info.family == SS_AF_INET6) {
-		memset(s->info.raddr, 0, SS_ADDR_LEN);
-		s->info.raddr[10] = s->info.raddr[11] = 0xff;
-		memcpy(s->info.raddr + 12, e->raddr, 4);
-	}
+	put_addr(s->info.raddr, s->info.family, e->raddr_family, e->raddr);
 	s->info.rport = e->rport;
 }
 

@@ -4,6 +4,7 @@
 #include "escape.h"
 #include "format.h"
 #include "names.h"
+#include "portrow.h"
 
 #define W_TIME 16
 #define W_EVENT 13
@@ -164,21 +165,6 @@ static void json_event(struct formatter *f, struct sbuf *sb,
 
 /* ---- text ---------------------------------------------------------------- */
 
-static void text_addr(struct sbuf *sb, unsigned int family, const __u8 *addr,
-		      unsigned int port)
-{
-	char buf[SS_ADDRSTRLEN];
-	bool v6 = addr_prints_v6(family, addr);
-
-	if (v6)
-		sbuf_putc(sb, '[');
-	sbuf_puts(sb, addr_str(buf, family, addr));
-	if (v6)
-		sbuf_putc(sb, ']');
-	sbuf_putc(sb, ':');
-	sbuf_u64(sb, port);
-}
-
 static void text_col_end(struct sbuf *sb, size_t start, size_t width)
 {
 	sbuf_pad_from(sb, start, width - 1);
@@ -287,14 +273,14 @@ static void text_event(struct formatter *f, struct sbuf *sb,
 
 	col = sb->len;
 	if (has_local(e))
-		text_addr(sb, e->laddr_family, e->laddr, e->lport);
+		portrow_addr(sb, e->laddr_family, e->laddr, e->lport);
 	else
 		sbuf_putc(sb, '-');
 	text_col_end(sb, col, W_ADDR);
 
 	col = sb->len;
 	if (has_remote(e))
-		text_addr(sb, e->raddr_family, e->raddr, e->rport);
+		portrow_addr(sb, e->raddr_family, e->raddr, e->rport);
 	else
 		sbuf_putc(sb, '-');
 	text_col_end(sb, col, W_ADDR);
@@ -323,11 +309,22 @@ void format_event(struct formatter *f, struct sbuf *sb, const struct ss_event *e
 		text_event(f, sb, e, x);
 }
 
+/* TIME and EVENT columns of a line sockscope itself adds to the stream. */
+static void text_note_start(struct formatter *f, struct sbuf *sb, uint64_t now_real_ns,
+			    const char *what)
+{
+	size_t col = sb->len;
+
+	timefmt_clock(&f->tf, sb, now_real_ns);
+	text_col_end(sb, col, W_TIME);
+	col = sb->len;
+	sbuf_puts(sb, what);
+	text_col_end(sb, col, W_EVENT);
+}
+
 void format_lost(struct formatter *f, struct sbuf *sb, uint64_t lost,
 		 uint64_t since_real_ns, uint64_t now_real_ns)
 {
-	size_t col;
-
 	if (f->json) {
 		sbuf_puts(sb, "{\"ts\":\"");
 		timefmt_rfc3339(&f->tf, sb, now_real_ns);
@@ -338,12 +335,7 @@ void format_lost(struct formatter *f, struct sbuf *sb, uint64_t lost,
 		sbuf_puts(sb, "\"}\n");
 		return;
 	}
-	col = sb->len;
-	timefmt_clock(&f->tf, sb, now_real_ns);
-	text_col_end(sb, col, W_TIME);
-	col = sb->len;
-	sbuf_puts(sb, "lost");
-	text_col_end(sb, col, W_EVENT);
+	text_note_start(f, sb, now_real_ns, "lost");
 	sbuf_printf(sb, "%llu records dropped by the kernel since ",
 		    (unsigned long long)lost);
 	timefmt_clock(&f->tf, sb, since_real_ns);
@@ -353,8 +345,6 @@ void format_lost(struct formatter *f, struct sbuf *sb, uint64_t lost,
 void format_resync(struct formatter *f, struct sbuf *sb, uint64_t sockets,
 		   uint64_t now_real_ns)
 {
-	size_t col;
-
 	if (f->json) {
 		sbuf_puts(sb, "{\"ts\":\"");
 		timefmt_rfc3339(&f->tf, sb, now_real_ns);
@@ -362,12 +352,7 @@ void format_resync(struct formatter *f, struct sbuf *sb, uint64_t sockets,
 			    (unsigned long long)sockets);
 		return;
 	}
-	col = sb->len;
-	timefmt_clock(&f->tf, sb, now_real_ns);
-	text_col_end(sb, col, W_TIME);
-	col = sb->len;
-	sbuf_puts(sb, "resync");
-	text_col_end(sb, col, W_EVENT);
+	text_note_start(f, sb, now_real_ns, "resync");
 	sbuf_printf(sb, "socket table re-read from the kernel after lost records (%llu sockets)\n",
 		    (unsigned long long)sockets);
 }

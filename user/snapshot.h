@@ -39,7 +39,9 @@ void snapshot_loader__close(struct snapshot_loader *l);
 int snapshot__take(struct snapshot_loader *l, struct snapshot *s,
 		   uint32_t only_netns, char *err, size_t errlen);
 void snapshot__free(struct snapshot *s);
-/* Orders socks by (netns, proto, lport, cookie), holders by (cookie, pid, fd). */
+/* The order of a port table: (netns, proto, lport, cookie). */
+int sockinfo_cmp(const struct ss_sockinfo *a, const struct ss_sockinfo *b);
+/* Orders socks by sockinfo_cmp, holders by (cookie, pid, fd). */
 void snapshot__sort(struct snapshot *s);
 
 /* Holders of one socket: a pointer into s->holders and their count. */

@@ -5,9 +5,8 @@
 
 #include "snapshot.h"
 
-static int cmp_sock(const void *a, const void *b)
+int sockinfo_cmp(const struct ss_sockinfo *x, const struct ss_sockinfo *y)
 {
-	const struct ss_sockinfo *x = a, *y = b;
 
 	if (x->netns != y->netns)
 		return x->netns < y->netns ? -1 : 1;
@@ -31,6 +30,11 @@ static int cmp_holder(const void *a, const void *b)
 	if (x->fd != y->fd)
 		return x->fd < y->fd ? -1 : 1;
 	return 0;
+}
+
+static int cmp_sock(const void *a, const void *b)
+{
+	return sockinfo_cmp(a, b);
 }
 
 void snapshot__sort(struct snapshot *s)

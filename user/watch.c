@@ -123,18 +123,8 @@ static int collect(const struct eng_sock *s, void *arg)
 
 static int cmp_rows(const void *a, const void *b)
 {
-	const struct ss_sockinfo *x = &(*(const struct eng_sock *const *)a)->info;
-	const struct ss_sockinfo *y = &(*(const struct eng_sock *const *)b)->info;
-
-	if (x->netns != y->netns)
-		return x->netns < y->netns ? -1 : 1;
-	if (x->proto != y->proto)
-		return x->proto < y->proto ? -1 : 1;
-	if (x->lport != y->lport)
-		return x->lport < y->lport ? -1 : 1;
-	if (x->cookie != y->cookie)
-		return x->cookie < y->cookie ? -1 : 1;
-	return 0;
+	return sockinfo_cmp(&(*(const struct eng_sock *const *)a)->info,
+			    &(*(const struct eng_sock *const *)b)->info);
 }
 
 static int cmp_prev(const void *a, const void *b)
