@@ -24,6 +24,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	  -D_GNU_SOURCE -Iinclude -Iuser -I$(OUTPUT) -MMD -MP
 LDLIBS_BPF := -lbpf -lelf -lz
+LDLIBS_CORE := -lsqlite3 -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
 	      -Iinclude -Ivmlinux/$(ARCH) -Wall -Werror -MMD -MP
@@ -31,10 +32,14 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
 # Modules that need no kernel: shared by the binary and the unit tests.
 CORE_SRCS := user/names.c user/sbuf.c user/escape.c user/format.c \
 	     user/decode.c user/timefmt.c user/cli.c user/output.c \
-	     user/portrow.c user/explain.c user/snapshot_view.c user/engine.c
+	     user/portrow.c user/explain.c user/snapshot_view.c user/engine.c \
+	     user/engrows.c user/rowfilter.c user/config.c user/timeparse.c \
+	     user/store.c user/sink.c user/syslog5424.c user/metrics.c \
+	     user/dqueries.c
 APP_SRCS := $(CORE_SRCS) user/system.c user/netns.c user/tracer.c \
 	    user/snapshot.c user/snaprows.c user/trace_cmd.c \
-	    user/ports_cmd.c user/watch.c user/query.c user/main.c
+	    user/ports_cmd.c user/watch.c user/query.c user/remote.c \
+	    user/daemon.c user/history_cmd.c user/main.c
 BPF_NAMES := sockscope snapshot
 SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_NAMES))
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
@@ -48,7 +53,13 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 .DELETE_ON_ERROR:
 .PHONY: all deps run test unit unit-asan unit-valgrind integration \
-	vmlinux format clean help
+	vmlinux format clean help install uninstall
+
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= /etc/systemd/system
 
 all: sockscope
 
@@ -60,6 +71,7 @@ help:
 	@echo "make integration  real-kernel tests (root, BPF)"
 	@echo "make vmlinux    regenerate $(VMLINUX) from /sys/kernel/btf/vmlinux"
 	@echo "make format     clang-format the sources (kernel style)"
+	@echo "make install    binary, man page, systemd unit, example config (PREFIX, DESTDIR)"
 
 deps:
 	$(Q)sh scripts/install-deps.sh
@@ -96,7 +108,7 @@ $(OUTPUT)/%.o: user/%.c Makefile | $(OUTPUT)
 
 sockscope: $(APP_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS_BPF) -lm -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS_BPF) $(LDLIBS_CORE) -o $@
 
 # ---- unit tests (cmocka), plain and with ASan/UBSan ----
 .PHONY: unit-bins asan-bins
@@ -105,11 +117,11 @@ asan-bins: $(ASAN_BINS)
 
 $(OUTPUT)/unit/%: tests/unit/%.c $(CORE_SRCS) Makefile | $(OUTPUT)/unit
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(CORE_SRCS) -lcmocka -lm -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(CORE_SRCS) -lcmocka $(LDLIBS_CORE) -o $@
 
 $(OUTPUT)/asan/%: tests/unit/%.c $(CORE_SRCS) Makefile | $(OUTPUT)/asan
 	$(call msg,CC-ASAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(CORE_SRCS) -lcmocka -lm -o $@
+	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(CORE_SRCS) -lcmocka $(LDLIBS_CORE) -o $@
 
 unit: $(UNIT_BINS)
 	$(Q)sh tests/run-unit.sh plain $^
@@ -122,6 +134,26 @@ unit-valgrind: $(UNIT_BINS)
 
 integration: sockscope
 	$(Q)$(PYTHON) tests/integration/run.py --binary ./sockscope
+
+# ---- installation ----
+install: sockscope
+	install -D -m 0755 sockscope $(DESTDIR)$(SBINDIR)/sockscope
+	install -D -m 0644 docs/sockscope.8 $(DESTDIR)$(MANDIR)/man8/sockscope.8
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/sockscope.service > $(DESTDIR)$(UNITDIR)/sockscope.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sockscope.service
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/sockscope
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/sockscope/sockscope.conf ]; then \
+		echo "  kept     $(DESTDIR)$(SYSCONFDIR)/sockscope/sockscope.conf"; \
+	else \
+		install -m 0644 packaging/sockscope.conf $(DESTDIR)$(SYSCONFDIR)/sockscope/sockscope.conf; \
+	fi
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+	@echo "installed; start with: systemctl enable --now sockscope (or: sockscope daemon)"
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/sockscope $(DESTDIR)$(MANDIR)/man8/sockscope.8 \
+	      $(DESTDIR)$(UNITDIR)/sockscope.service
 
 # ---- maintenance ----
 vmlinux:

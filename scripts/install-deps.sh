@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
-libcmocka-dev iproute2 python3 valgrind"
+libcmocka-dev libsqlite3-dev iproute2 python3 valgrind rsyslog util-linux"
 
 missing=""
 for p in $PKGS; do

@@ -23,6 +23,17 @@ enum {
 	OPT_WATCH,
 	OPT_INTERVAL,
 	OPT_NETNS,
+	OPT_AT,
+	OPT_CONFIG,
+	OPT_DB,
+	OPT_RETAIN,
+	OPT_RETAIN_SIZE,
+	OPT_SINK,
+	OPT_METRICS,
+	OPT_CHECK_CONFIG,
+	OPT_SINCE,
+	OPT_UNTIL,
+	OPT_LIMIT,
 };
 
 static const struct option long_opts[] = {
@@ -43,6 +54,17 @@ static const struct option long_opts[] = {
 	{ "watch", no_argument, NULL, OPT_WATCH },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "netns", required_argument, NULL, OPT_NETNS },
+	{ "at", required_argument, NULL, OPT_AT },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "retain", required_argument, NULL, OPT_RETAIN },
+	{ "retain-size", required_argument, NULL, OPT_RETAIN_SIZE },
+	{ "sink", required_argument, NULL, OPT_SINK },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -52,30 +74,53 @@ static const struct option long_opts[] = {
 #define FOR_TRACE (1u << SS_CMD_TRACE)
 #define FOR_PORTS (1u << SS_CMD_PORTS)
 #define FOR_WHO (1u << SS_CMD_WHO)
-#define FOR_ALL (FOR_TRACE | FOR_PORTS | FOR_WHO)
+#define FOR_DAEMON (1u << SS_CMD_DAEMON)
+#define FOR_HISTORY (1u << SS_CMD_HISTORY)
+#define FOR_ALL (FOR_TRACE | FOR_PORTS | FOR_WHO | FOR_DAEMON | FOR_HISTORY)
 
 /* Which commands take which option. */
 static unsigned int option_commands(int c)
 {
 	switch (c) {
-	case OPT_JSON:
 	case 'v':
 	case 'h':
 	case OPT_VERSION:
+		return FOR_ALL;
+	case OPT_JSON:
+		return FOR_TRACE | FOR_PORTS | FOR_WHO | FOR_HISTORY;
 	case OPT_PROTO:
 	case OPT_NETNS:
-		return FOR_ALL;
+		return FOR_TRACE | FOR_PORTS | FOR_WHO;
 	case 'p':
 	case 'c':
 	case 'P':
+		return FOR_TRACE | FOR_PORTS | FOR_HISTORY;
 	case OPT_FAMILY:
-	case OPT_RING_SIZE:
 		return FOR_TRACE | FOR_PORTS;
+	case OPT_RING_SIZE:
+		return FOR_TRACE | FOR_PORTS | FOR_DAEMON;
 	case OPT_ALL:
 	case OPT_WATCH:
 	case OPT_INTERVAL:
 		return FOR_PORTS;
-	default: /* -o, -e, --failed, --states, -d, -n */
+	case OPT_AT:
+		return FOR_WHO;
+	case OPT_CONFIG:
+	case OPT_DB:
+		return FOR_DAEMON | FOR_HISTORY | FOR_WHO;
+	case OPT_RETAIN:
+	case OPT_RETAIN_SIZE:
+	case OPT_SINK:
+	case OPT_METRICS:
+	case OPT_CHECK_CONFIG:
+		return FOR_DAEMON;
+	case OPT_SINCE:
+	case OPT_UNTIL:
+	case OPT_LIMIT:
+		return FOR_HISTORY;
+	case OPT_FAILED:
+		return FOR_TRACE | FOR_HISTORY;
+	default: /* -o, -e, --states, -d, -n */
 		return FOR_TRACE;
 	}
 }
@@ -95,6 +140,10 @@ static const char *command_name(enum ss_command cmd)
 		return "ports";
 	case SS_CMD_WHO:
 		return "who";
+	case SS_CMD_DAEMON:
+		return "daemon";
+	case SS_CMD_HISTORY:
+		return "history";
 	default:
 		return "trace";
 	}
@@ -106,7 +155,9 @@ static const char usage_overview[] =
 	"Commands:\n"
 	"  trace    stream every TCP/UDP socket's lifecycle, live (the default)\n"
 	"  ports    what is bound right now and who holds it (like ss -tulpn)\n"
-	"  who      who holds a port: sockscope who [ADDR:]PORT\n"
+	"  who      who holds a port: sockscope who [ADDR:]PORT [--at TIME]\n"
+	"  daemon   always-on audit: history in SQLite, log sinks, metrics\n"
+	"  history  closed sockets and failures remembered by the daemon\n"
 	"  help     this help; 'sockscope COMMAND --help' for a command's options\n"
 	"\n";
 
@@ -182,13 +233,62 @@ static const char usage_who[] =
 	"      --proto tcp|udp    only this protocol\n"
 	"      --netns INODE      only this network namespace\n"
 	"      --json             one JSON object per socket\n"
+	"      --at TIME          who held it then, from the daemon's history:\n"
+	"                         \"2026-11-20 14:02\", RFC 3339, or an age (1h, 30m)\n"
+	"      --db PATH          the daemon's database, when no daemon runs\n"
 	"\n"
 	"Examples:\n"
 	"  sockscope who 8080\n"
+	"  sockscope who 8080 --at \"2026-11-20 14:02\"\n"
 	"  sockscope who 127.0.0.1:53 --proto udp\n"
 	"  sockscope who [::1]:443\n"
 	"\n"
 	"Exit status: 0 if something holds the port, 6 if nothing does.\n";
+
+static const char usage_daemon[] =
+	"Usage: sockscope daemon [OPTIONS]\n"
+	"\n"
+	"Always-on port audit: the live port map, every closed socket, failure and\n"
+	"port ownership change stored in SQLite, events streamed to log sinks,\n"
+	"metrics for Prometheus, answers to ports/who/history over\n"
+	"/run/sockscope/daemon.sock. Options override the config file.\n"
+	"\n"
+	"      --config FILE      config file (default /etc/sockscope/sockscope.conf)\n"
+	"      --check-config     check the config, report errors by line, exit\n"
+	"      --db PATH          SQLite database (default /var/lib/sockscope/sockscope.db)\n"
+	"      --retain AGE       drop history older than AGE (30d, 12h, forever)\n"
+	"      --retain-size SIZE keep the database under SIZE (1G, 500M, 0: no limit)\n"
+	"      --sink SPEC        where events go, repeatable: stdout, syslog,\n"
+	"                         file:/PATH[?max_bytes=N&keep=N],\n"
+	"                         syslog+udp://HOST:PORT, syslog+tcp://HOST:PORT\n"
+	"      --metrics ADDR     Prometheus metrics on a loopback ADDR:PORT\n"
+	"      --ring-size SIZE   ring buffer size\n"
+	"\n"
+	"Signals: SIGHUP reopens log files, SIGTERM flushes and exits.\n"
+	"\n"
+	"Examples:\n"
+	"  sockscope daemon --sink file:/var/log/sockscope/events.json --metrics 127.0.0.1:9463\n"
+	"  sockscope daemon --check-config --config /etc/sockscope/sockscope.conf\n";
+
+static const char usage_history[] =
+	"Usage: sockscope history [OPTIONS]\n"
+	"\n"
+	"Closed sockets and failures the daemon remembers, newest first. Asks the\n"
+	"running daemon, or reads its database when none runs.\n"
+	"\n"
+	"  -P, --port PORT        local or remote port\n"
+	"  -p, --pid PID          a process that held the socket\n"
+	"  -c, --comm NAME        a command name that held the socket\n"
+	"      --since TIME       from TIME (RFC 3339, \"2026-11-20 14:02\", or an age: 1h)\n"
+	"      --until TIME       to TIME\n"
+	"      --failed           only failures\n"
+	"      --limit N          at most N rows (default 1000)\n"
+	"      --json             one JSON object per row\n"
+	"      --db PATH          the database, when no daemon runs\n"
+	"\n"
+	"Examples:\n"
+	"  sockscope history --port 8080 --since 1h\n"
+	"  sockscope history --failed --since \"2026-11-20 14:00\" --until \"2026-11-20 15:00\"\n";
 
 static const char usage_exit_codes[] =
 	"\n"
@@ -203,6 +303,12 @@ void cli_usage(FILE *f, enum ss_command cmd)
 		break;
 	case SS_CMD_WHO:
 		fputs(usage_who, f);
+		break;
+	case SS_CMD_DAEMON:
+		fputs(usage_daemon, f);
+		break;
+	case SS_CMD_HISTORY:
+		fputs(usage_history, f);
 		break;
 	case SS_CMD_TRACE:
 		fputs(usage_trace, f);
@@ -399,6 +505,43 @@ static int parse_option(int c, const char *arg, struct cli_opts *o,
 			return fail(err, errlen, "bad --netns '%s': expected a namespace inode number", arg);
 		o->netns = (uint32_t)v;
 		return 0;
+	case OPT_AT:
+		o->at = arg;
+		return 0;
+	case OPT_CONFIG:
+		o->config = arg;
+		return 0;
+	case OPT_DB:
+		o->db = arg;
+		return 0;
+	case OPT_RETAIN:
+		o->retain = arg;
+		return 0;
+	case OPT_RETAIN_SIZE:
+		o->retain_size = arg;
+		return 0;
+	case OPT_SINK:
+		if (o->nr_sinks == sizeof(o->sinks) / sizeof(o->sinks[0]))
+			return fail(err, errlen, "too many --sink options (at most 8)");
+		o->sinks[o->nr_sinks++] = arg;
+		return 0;
+	case OPT_METRICS:
+		o->metrics = arg;
+		return 0;
+	case OPT_CHECK_CONFIG:
+		o->check_config = true;
+		return 0;
+	case OPT_SINCE:
+		o->since = arg;
+		return 0;
+	case OPT_UNTIL:
+		o->until = arg;
+		return 0;
+	case OPT_LIMIT:
+		if (parse_u64(arg, 1, 10000000, &v))
+			return fail(err, errlen, "bad --limit '%s': expected 1-10000000", arg);
+		o->limit = (uint32_t)v;
+		return 0;
 	case 'v':
 		o->verbose++;
 		return 0;
@@ -464,6 +607,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err,
 	o->command = SS_CMD_TRACE;
 	o->ring_size = SS_DEFAULT_RING_SIZE;
 	o->interval_ms = 1000;
+	o->limit = 1000;
 	if (errlen)
 		err[0] = '\0';
 
@@ -479,6 +623,10 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err,
 			o->command = SS_CMD_PORTS;
 		} else if (!strcmp(argv[1], "who")) {
 			o->command = SS_CMD_WHO;
+		} else if (!strcmp(argv[1], "daemon")) {
+			o->command = SS_CMD_DAEMON;
+		} else if (!strcmp(argv[1], "history")) {
+			o->command = SS_CMD_HISTORY;
 		} else {
 			return fail(err, errlen, "unknown command '%s' (try 'sockscope --help')", argv[1]);
 		}

@@ -18,6 +18,8 @@ enum ss_command {
 	SS_CMD_TRACE,
 	SS_CMD_PORTS,
 	SS_CMD_WHO,
+	SS_CMD_DAEMON,
+	SS_CMD_HISTORY,
 	SS_CMD_HELP,
 	SS_CMD_VERSION,
 };
@@ -43,6 +45,20 @@ struct cli_opts {
 	uint16_t who_port;
 	uint16_t who_family; /* 0: any address */
 	uint8_t who_addr[SS_ADDR_LEN];
+	const char *at; /* who --at TIME (checked by the command) */
+	/* daemon (values checked with the config file's rules) */
+	const char *config; /* NULL: the default path, optional */
+	const char *db;
+	const char *retain;
+	const char *retain_size;
+	const char *metrics;
+	const char *sinks[8];
+	unsigned int nr_sinks;
+	bool check_config;
+	/* history */
+	const char *since;
+	const char *until;
+	uint32_t limit;
 };
 
 /*

@@ -661,6 +661,8 @@ static struct eng_sock *sock_for(struct engine *en, const struct ss_event *e)
 	s->info.family = e->family;
 	s->info.proto = e->proto;
 	s->info.state = TCP_CLOSE;
+	if (!(e->hdr.flags & SS_F_NO_OWNER))
+		s->info.uid = e->uid; /* the socket's owner: its creator */
 	s->created_ns = e->ts_ns;
 	s->changed_seq = ++en->seq;
 	return s;
@@ -974,6 +976,45 @@ size_t engine__port_sockets(struct engine *en, uint32_t netns, unsigned int prot
 	return n;
 }
 
+int engine__port_snapshot(struct engine *en, uint32_t netns, unsigned int proto,
+			  unsigned int port, struct snapshot *out)
+{
+	const struct eng_sock *found[64];
+	size_t n, nh = 0;
+
+	memset(out, 0, sizeof(*out));
+	n = engine__port_sockets(en, netns, proto, port, 0, NULL, found, 64);
+	if (n > 64)
+		n = 64;
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		nh += found[i]->nr_holders;
+	out->socks = calloc(n, sizeof(*out->socks));
+	out->holders = calloc(nh ? nh : 1, sizeof(*out->holders));
+	if (!out->socks || !out->holders) {
+		snapshot__free(out);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct eng_sock *s = found[i];
+
+		out->socks[out->nr_socks++] = s->info;
+		for (uint32_t k = 0; k < s->nr_holders; k++) {
+			struct ss_sockinfo *h = &out->holders[out->nr_holders++];
+
+			*h = s->info;
+			h->hdr.type = SS_REC_HOLDER;
+			h->pid = s->holders[k].pid;
+			h->uid = s->holders[k].uid;
+			h->fd = s->holders[k].fd < 0 ? 0 : (uint32_t)s->holders[k].fd;
+			memcpy(h->comm, s->holders[k].comm, SS_COMM_LEN);
+		}
+	}
+	snapshot__sort(out);
+	return 0;
+}
+
 size_t eng_sock__all_holders(const struct eng_sock *s, struct holder *out,
 			     size_t max)
 {
@@ -1003,7 +1044,11 @@ void engine__stats(const struct engine *en, struct engine_stats *st)
 	st->sockets = en->nr_socks;
 	st->history = en->history_len;
 	st->visible = 0;
-	for (size_t i = 0; i < en->nr_buckets; i++)
-		for (struct eng_sock *s = en->buckets[i]; s; s = s->next)
+	st->listening = 0;
+	for (size_t i = 0; i < en->nr_buckets; i++) {
+		for (struct eng_sock *s = en->buckets[i]; s; s = s->next) {
 			st->visible += visible(s);
+			st->listening += visible(s) && sock_is_listening(&s->info);
+		}
+	}
 }

@@ -51,6 +51,7 @@ struct engine_stats {
 	uint64_t events;
 	uint64_t sockets; /* tracked now */
 	uint64_t visible; /* in the kernel tables (ports --all) */
+	uint64_t listening; /* TCP LISTEN and unconnected UDP among them */
 	uint64_t history; /* closed sockets remembered */
 	uint64_t resyncs;
 };
@@ -81,6 +82,15 @@ int engine__for_each_history(struct engine *en,
 size_t engine__port_sockets(struct engine *en, uint32_t netns, unsigned int proto,
 			    unsigned int port, unsigned int af, const uint8_t *addr,
 			    const struct eng_sock **out, size_t max);
+
+/*
+ * The sockets bound to (netns, proto, port) and their holders, in the
+ * snapshot's shape, for explain_event(): the engine's view at this point of
+ * the event stream is the moment a failure happened. 0 or -ENOMEM; free
+ * with snapshot__free().
+ */
+int engine__port_snapshot(struct engine *en, uint32_t netns, unsigned int proto,
+			  unsigned int port, struct snapshot *out);
 
 /* Everyone who held the socket: current holders, then past ones. */
 size_t eng_sock__all_holders(const struct eng_sock *s, struct holder *out,

@@ -4,7 +4,9 @@
 
 #include "cli.h"
 #include "exitcodes.h"
+#include "daemon.h"
 #include "ports_cmd.h"
+#include "remote.h"
 #include "trace_cmd.h"
 
 int main(int argc, char **argv)
@@ -26,9 +28,20 @@ int main(int argc, char **argv)
 		printf("sockscope %s (event ABI %d)\n", SS_VERSION, SS_ABI_VERSION);
 		return SS_EXIT_OK;
 	case SS_CMD_PORTS:
+		/* a running daemon answers from its live map */
+		if (!opts.watch && !remote_forward(argc, argv, &rc))
+			return rc;
 		return ports_cmd_run(&opts);
 	case SS_CMD_WHO:
-		return who_cmd_run(&opts);
+		if (!remote_forward(argc, argv, &rc))
+			return rc;
+		return opts.at ? history_local_run(&opts) : who_cmd_run(&opts);
+	case SS_CMD_HISTORY:
+		if (!remote_forward(argc, argv, &rc))
+			return rc;
+		return history_local_run(&opts);
+	case SS_CMD_DAEMON:
+		return daemon_cmd_run(&opts);
 	case SS_CMD_TRACE:
 		break;
 	}

@@ -17,7 +17,7 @@ static bool ports_pred(const struct ss_sockinfo *sock, const struct holder *h,
 {
 	if (!o->all && !sock_is_listening(sock))
 		return false;
-	return snaprows_filter(sock, h, nr, o);
+	return rowfilter_match(sock, h, nr, o);
 }
 
 static bool who_pred(const struct ss_sockinfo *sock, const struct holder *h,

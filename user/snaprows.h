@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "output.h"
 #include "portrow.h"
+#include "rowfilter.h"
 #include "snapshot.h"
 
 typedef bool (*row_pred)(const struct ss_sockinfo *sock, const struct holder *h,
@@ -19,10 +20,6 @@ typedef bool (*row_pred)(const struct ss_sockinfo *sock, const struct holder *h,
 long snaprows_print(const struct snapshot *s, row_pred pred,
 		    const struct cli_opts *o, struct output *out);
 
-/* The filters 'ports' shares with 'trace': pid, comm, port, proto, family,
- * netns (holders match pid/comm). */
-bool snaprows_filter(const struct ss_sockinfo *sock, const struct holder *h,
-		     size_t nr, const struct cli_opts *o);
 
 /* Opens the snapshot programs and takes one snapshot; prints a one-line
  * error and returns an SS_EXIT_* code on failure. */

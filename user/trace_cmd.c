@@ -129,6 +129,22 @@ static const struct explanation *explain(struct session *s, const struct ss_even
 
 	if (!explain_wanted(e))
 		return NULL;
+	/*
+	 * The engine's view at this point of the stream is the moment of the
+	 * failure (the holder may have closed since): ask it first, and the
+	 * kernel only if it knows of no conflicting socket.
+	 */
+	if (e->err == EADDRINUSE && s->en) {
+		struct snapshot mine;
+		bool found = false;
+
+		if (!engine__port_snapshot(s->en, e->netns, e->proto, e->lport, &mine)) {
+			found = explain_event(e, &mine, &s->expl) && s->expl.nr_holders;
+			snapshot__free(&mine);
+		}
+		if (found)
+			return &s->expl;
+	}
 	if (e->err == EADDRINUSE || e->hdr.type == SS_EV_CONNECT_DONE)
 		snap = snapshot_for(s, e->netns, e->ts_ns);
 	if (!explain_event(e, snap, &s->expl))

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "engrows.h"
 #include "exitcodes.h"
 #include "output.h"
 #include "portrow.h"
@@ -52,9 +53,7 @@ struct watch {
 	uint64_t frames;
 	struct prev_row *prev; /* previous frame, sorted by cookie */
 	size_t nr_prev;
-	const struct eng_sock **rows;
-	size_t nr_rows;
-	size_t cap_rows;
+	struct engrows rows;
 	char line[8192];
 };
 
@@ -93,38 +92,6 @@ static int resync(struct watch *w)
 		return SS_EXIT_RUNTIME;
 	}
 	return 0;
-}
-
-static bool row_wanted(const struct eng_sock *s, const struct cli_opts *o)
-{
-	if (!o->all && !sock_is_listening(&s->info))
-		return false;
-	return snaprows_filter(&s->info, s->holders, s->nr_holders, o);
-}
-
-static int collect(const struct eng_sock *s, void *arg)
-{
-	struct watch *w = arg;
-
-	if (!row_wanted(s, w->o))
-		return 0;
-	if (w->nr_rows == w->cap_rows) {
-		size_t cap = w->cap_rows ? w->cap_rows * 2 : 256;
-		const struct eng_sock **r = realloc(w->rows, cap * sizeof(*r));
-
-		if (!r)
-			return -ENOMEM;
-		w->rows = r;
-		w->cap_rows = cap;
-	}
-	w->rows[w->nr_rows++] = s;
-	return 0;
-}
-
-static int cmp_rows(const void *a, const void *b)
-{
-	return sockinfo_cmp(&(*(const struct eng_sock *const *)a)->info,
-			    &(*(const struct eng_sock *const *)b)->info);
 }
 
 static int cmp_prev(const void *a, const void *b)
@@ -192,11 +159,9 @@ static int draw(struct watch *w)
 	struct sbuf sb;
 	int err = 0;
 
-	w->nr_rows = 0;
-	err = engine__for_each_visible(w->en, collect, w);
+	err = engrows_ports(&w->rows, w->en, w->o);
 	if (err)
 		return err;
-	qsort(w->rows, w->nr_rows, sizeof(*w->rows), cmp_rows);
 	engine__stats(w->en, &st);
 
 	sbuf_init(&sb, w->line, sizeof(w->line));
@@ -208,18 +173,18 @@ static int draw(struct watch *w)
 		sbuf_puts(&sb, "sockscope ports --watch  ");
 		timefmt_clock(&w->tf, &sb, timefmt_real_ns(&w->tf, mono_ns()));
 		sbuf_printf(&sb, "  %zu shown, %llu tracked, %llu lost, %llu resyncs\n  ",
-			    w->nr_rows, (unsigned long long)st.sockets,
+			    w->rows.nr, (unsigned long long)st.sockets,
 			    (unsigned long long)w->lost_seen,
 			    (unsigned long long)st.resyncs);
 		portrow_header(&sb);
 		err = emit(w, &sb);
 	}
 
-	next = malloc((w->nr_rows ? w->nr_rows : 1) * sizeof(*next));
+	next = malloc((w->rows.nr ? w->rows.nr : 1) * sizeof(*next));
 	if (!next)
 		return -ENOMEM;
-	for (size_t i = 0; i < w->nr_rows && !err; i++) {
-		const struct eng_sock *s = w->rows[i];
+	for (size_t i = 0; i < w->rows.nr && !err; i++) {
+		const struct eng_sock *s = w->rows.v[i];
 		struct port_row r = {
 			.sock = &s->info,
 			.holders = s->holders,
@@ -237,7 +202,7 @@ static int draw(struct watch *w)
 		if (s->nr_holders)
 			next[i].first = s->holders[0];
 	}
-	qsort(next, w->nr_rows, sizeof(*next), cmp_prev);
+	qsort(next, w->rows.nr, sizeof(*next), cmp_prev);
 
 	/* Rows of the previous frame that are gone now: shown once. */
 	for (size_t i = 0; i < w->nr_prev && !err; i++) {
@@ -249,14 +214,14 @@ static int draw(struct watch *w)
 			.change = ROW_GONE,
 		};
 
-		if (w->nr_rows && bsearch(&key, next, w->nr_rows, sizeof(*next), cmp_prev))
+		if (w->rows.nr && bsearch(&key, next, w->rows.nr, sizeof(*next), cmp_prev))
 			continue;
 		ngone++;
 		err = emit_row(w, &r);
 	}
 	free(w->prev);
 	w->prev = next;
-	w->nr_prev = w->nr_rows;
+	w->nr_prev = w->rows.nr;
 
 	sbuf_init(&sb, w->line, sizeof(w->line));
 	if (w->o->json) {
@@ -264,7 +229,7 @@ static int draw(struct watch *w)
 		timefmt_rfc3339(&w->tf, &sb, timefmt_real_ns(&w->tf, mono_ns()));
 		sbuf_printf(&sb, "\",\"rows\":%zu,\"new\":%zu,\"changed\":%zu,\"gone\":%zu,"
 				 "\"tracked\":%llu,\"lost\":%llu,\"resyncs\":%llu}\n",
-			    w->nr_rows, nnew, nchanged, ngone,
+			    w->rows.nr, nnew, nchanged, ngone,
 			    (unsigned long long)st.sockets, (unsigned long long)w->lost_seen,
 			    (unsigned long long)st.resyncs);
 		if (!err)
@@ -374,6 +339,6 @@ out:
 	snapshot_loader__close(w.snap);
 	engine__free(w.en);
 	free(w.prev);
-	free(w.rows);
+	engrows_free(&w.rows);
 	return rc;
 }

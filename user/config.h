@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The daemon's configuration: /etc/sockscope/sockscope.conf, "key = value"
+ * lines ('#' starts a comment), the same keys as the command-line options,
+ * which override the file. Errors are reported with their line number.
+ */
+#ifndef SS_CONFIG_H
+#define SS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONFIG_DEFAULT_PATH "/etc/sockscope/sockscope.conf"
+#define CONFIG_DEFAULT_DB "/var/lib/sockscope/sockscope.db"
+#define CONFIG_MAX_SINKS 8
+
+struct daemon_config {
+	char db[256];
+	uint64_t retain_secs; /* 0: forever */
+	uint64_t retain_bytes; /* 0: no limit */
+	char sinks[CONFIG_MAX_SINKS][320];
+	unsigned int nr_sinks;
+	char metrics[64]; /* "127.0.0.1:9463", "" = off */
+	uint32_t ring_size;
+	uint32_t history; /* closed sockets kept in memory */
+};
+
+void config_defaults(struct daemon_config *c);
+/*
+ * Applies one "key = value" setting. Returns 0, or -EINVAL with a reason in
+ * err (without the line number, which the caller knows).
+ */
+int config_set(struct daemon_config *c, const char *key, const char *value, char *err,
+	       size_t errlen);
+/*
+ * Reads a file into c. Every bad line is reported to report(line, reason)
+ * (may be NULL); returns the number of bad lines, or -errno if the file
+ * cannot be read (-ENOENT for a missing file).
+ */
+int config_load(struct daemon_config *c, const char *path,
+		void (*report)(const char *path, unsigned int line, const char *why, void *arg),
+		void *arg);
+/* Writes the effective configuration, one key per line (for --check-config). */
+void config_print(const struct daemon_config *c, FILE *f);
+
+#endif

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Log sinks: where the daemon's NDJSON event lines go (stdout, a rotated
+ * file, syslog on /dev/log, UDP or TCP). The tracer must never wait on a
+ * disk or a collector, so a sink is a bounded queue plus a pump:
+ *
+ *   sink__write()  copies the event into the sink's queue (a fixed ring of
+ *                  queue_bytes, 4 MiB by default; no allocation). A full
+ *                  queue drops the event and counts it.
+ *   sink__pump()   delivers what it can without blocking (non-blocking fds,
+ *                  partial writes resumed where they stopped). A failure
+ *                  starts an outage: reported once, retried with backoff
+ *                  (0.5 s doubling to 30 s), reconnecting or reopening as
+ *                  needed; the queue keeps filling meanwhile.
+ *
+ * Not thread-safe: one thread writes, pumps and closes. Writes to a pipe on
+ * stdout may raise SIGPIPE when the reader has gone: the caller ignores
+ * SIGPIPE (sockets are written with MSG_NOSIGNAL).
+ *
+ * Spec strings (also the config file's values), options after '?', joined
+ * by '&'. Sizes take an optional K, M or G suffix (powers of 1024).
+ *   stdout
+ *   file:PATH             NDJSON; PATH may be written file:///abs/path
+ *       max_bytes=N       rotate before a line would take the file past N
+ *                         (default 10M; 0: never, e.g. under logrotate)
+ *       keep=N            rotated files kept: PATH.1 (newest) .. PATH.N,
+ *                         older ones removed (default 5; 0: none kept)
+ *       A failed write (ENOSPC) keeps the file and resumes the line where
+ *       it stopped; if the file is deleted during the outage (to free
+ *       space), the retry opens PATH anew and starts with a whole line.
+ *   syslog                /dev/log, AF_UNIX datagrams
+ *   syslog+unix:PATH      another AF_UNIX datagram socket (same options)
+ *   syslog+udp://HOST[:PORT]  RFC 5424, one message per datagram
+ *   syslog+tcp://HOST[:PORT]  RFC 5424, RFC 6587 octet counting "LEN SP MSG"
+ *       HOST is a numeric address, IPv6 in brackets: [::1]. Names are not
+ *       resolved: a DNS outage must not stall the tracer. PORT: 514.
+ *   Options of every syslog sink:
+ *       facility=NAME|N   daemon (default), local0..local7, user, ... or 0..23
+ *       format=rfc5424|local   the message format (syslog5424.h). Default:
+ *                         rfc5424 on UDP/TCP; local on AF_UNIX sockets,
+ *                         because neither journald nor rsyslog's default
+ *                         /dev/log input parses RFC 5424 (format=rfc5424
+ *                         suits rsyslog with useSpecialParser="off").
+ *   Options of every sink:
+ *       queue_bytes=N     queue bound (default 4M; 1K to 1G)
+ *
+ * Severity and MSGID of syslog messages come from sink__write(); APP-NAME
+ * and HOSTNAME from sink__open(); PROCID is the event's pid.
+ */
+#ifndef SS_SINK_H
+#define SS_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sink;
+
+/*
+ * Parses spec and prepares the sink. Nothing is opened or connected here:
+ * the first sink__pump() does it, and reports a failure in its status.
+ * Returns 0,
+ * -EINVAL (err holds a one-line reason) or -ENOMEM; *out is NULL on error.
+ * hostname and app are copied (NULL: "-").
+ */
+int sink__open(struct sink **out, const char *spec, const char *hostname,
+	       const char *app, char *err, size_t errlen);
+
+/* Only parses spec, for --check-config: 0 or -EINVAL with the reason. */
+int sink__check(const char *spec, char *err, size_t errlen);
+
+/*
+ * Queues one event line (with or without its "\n": a file gets exactly
+ * one, a syslog message none). severity: 0..7 (6 info, 4 warning);
+ * msgid: the event name; ts_real_ns: CLOCK_REALTIME of the event; pid: its
+ * process (0: none). Never blocks, never allocates: a line the queue cannot
+ * hold is dropped and counted.
+ */
+void sink__write(struct sink *s, const char *line, size_t len,
+		 const char *msgid, int severity, int64_t ts_real_ns,
+		 uint32_t pid);
+
+/*
+ * Delivers what it can without blocking. now_mono_ns: CLOCK_MONOTONIC,
+ * which times the backoff. status (may be NULL) gets "" or one line for
+ * the daemon's log: the start of an outage ("connect: Connection refused;
+ * retrying in 0.5 s, doubling to 30 s"), its end ("delivering again after
+ * 12.0 s; 40 events dropped meanwhile"), or the queue overflowing (once
+ * until it drains to half).
+ */
+void sink__pump(struct sink *s, int64_t now_mono_ns, char *status,
+		size_t statuslen);
+
+/*
+ * SIGHUP: a file sink closes its file and opens PATH again at the next
+ * pump (logrotate moved it); an AF_UNIX syslog sink reconnects (the
+ * syslog daemon may have been restarted). Also retries a failing sink at
+ * once instead of waiting out its backoff. Others: no-op.
+ */
+void sink__reopen(struct sink *s);
+
+/*
+ * Delivers for at most timeout_ms (waiting on the fd, and on the backoff
+ * of a failing sink, within that time). Returns 0 when the queue is empty,
+ * else -errno of the last failure or -ETIMEDOUT.
+ */
+int sink__flush(struct sink *s, int timeout_ms);
+
+/* SIGTERM: sink__flush(s, timeout_ms), then closes and frees. NULL-safe. */
+void sink__close(struct sink *s, int timeout_ms);
+
+struct sink_stats {
+	uint64_t written; /* events delivered (to the kernel) */
+	uint64_t dropped; /* events lost: queue full, or too big to send */
+	uint64_t errors; /* failed open/connect/write attempts */
+	uint64_t queued_bytes; /* waiting in the queue */
+	bool healthy; /* not in an outage */
+};
+
+void sink__stats(const struct sink *s, struct sink_stats *out);
+
+/* The spec, for metrics labels. */
+const char *sink__name(const struct sink *s);
+
+#endif
