@@ -38,6 +38,10 @@
 #define POLL_MS 100
 #define FLUSH_NS (200ull * 1000000ull) /* store transactions at most this often */
 #define RETAIN_NS (10ull * 1000000000ull)
+/* Within one batch from the ring, sinks are pumped (and the store's clock
+ * checked) every this many events: a batch can hold more JSON than a sink's
+ * queue, and must not overflow it while the disk is idle. */
+#define PUMP_EVERY 512
 
 static volatile sig_atomic_t stop_signal, hup_signal;
 
@@ -72,6 +76,7 @@ struct daemon {
 	uint64_t resyncs;
 	uint64_t last_flush_ns;
 	uint64_t last_retain_ns;
+	unsigned int since_pump;
 	char store_status[256];
 	char line[8192];
 };
@@ -263,6 +268,9 @@ static void store_owner(struct daemon *d, const struct ss_event *e, const char *
 
 /* ---- events ------------------------------------------------------------------- */
 
+static void pump_sinks(struct daemon *d);
+static void flush_store(struct daemon *d, uint64_t now, bool force);
+
 static int on_event(void *ctx, const struct ss_event *e)
 {
 	struct event_extra extra = { 0 };
@@ -306,6 +314,11 @@ static int on_event(void *ctx, const struct ss_event *e)
 		to_sinks(d, sb.buf, sb.len, event_name(e->hdr.type), failure ? 4 : 6,
 			 timefmt_real_ns(&d->fmt.tf, e->ts_ns),
 			 (e->hdr.flags & SS_F_NO_OWNER) ? 0 : e->pid);
+	}
+	if (++d->since_pump >= PUMP_EVERY) {
+		d->since_pump = 0;
+		pump_sinks(d);
+		flush_store(d, mono_ns(), false);
 	}
 	return 0;
 }
