@@ -41,7 +41,9 @@ TCP_STATES = {"ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "
               "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING", "NEW_SYN_RECV",
               "BOUND_INACTIVE"}
 INT_FIELDS = ("pid", "tid", "uid", "cgroup_id", "netns", "cookie", "lport", "rport", "errno",
-              "backlog", "latency_ns", "duration_ns", "bytes_sent", "bytes_received", "lost")
+              "backlog", "latency_ns", "duration_ns", "bytes_sent", "bytes_received", "lost",
+              "sockets")
+NOT_EVENTS = ("lost", "resync")  # records the summary's event count leaves out
 SUMMARY_RE = re.compile(r"^sockscope: (\d+) events, (\d+) lost$")
 TS_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{9})Z$")
 TEXT_LINE_RE = re.compile(rb"^\d\d:\d\d:\d\d\.\d{6} ")
@@ -77,7 +79,7 @@ class Test:
 TESTS = []
 
 
-def test(timeout=25, needs=()):
+def test(timeout=60, needs=()):
     """Register a test function; its name is the function's without 'test_'."""
 
     def deco(fn):
@@ -192,6 +194,20 @@ def expect_counts(evs, what, want):
         raise Fail("%s: wrong event counts: %s" % (what, diff), [fmt(e) for e in evs])
 
 
+def holder_pids(e):
+    """Pids in a close event's holders, sorted (each holder once)."""
+    return sorted(x.get("pid") for x in e.get("holders", []))
+
+
+def expect_holders(e, what, pids):
+    got = holder_pids(e)
+    expect(got == sorted(pids), "%s: holders %s, want pids %s (everyone who held it, once "
+           "each): %s" % (what, got, sorted(pids), fmt(e)))
+    for x in e.get("holders", []):
+        expect(x.get("uid") == 0 and isinstance(x.get("comm"), str) and x["comm"],
+               "%s: holder fields %r" % (what, x))
+
+
 def ts_ns(ts):
     m = TS_RE.match(ts)
     if not m:
@@ -219,11 +235,14 @@ def _addr_problem(s, family):
     return None if str(a) == s else "not RFC 5952 form (want %s)" % a
 
 
-def validate(e):
-    """Problems with one record against the contract's schema."""
+def validate(e, complete=False):
+    """Problems with one record against the contract's schema. complete: the
+    record is about a socket the test made while tracing, so every field the
+    contract lists for its event must be there (a socket the tracer only saw
+    part of may lack what it could not know, e.g. duration_ns)."""
     p = []
     ev = e.get("event")
-    if ev not in KERNEL_EVENTS + ("lost",):
+    if ev not in KERNEL_EVENTS + NOT_EVENTS:
         p.append("unknown event %r" % (ev,))
     if not isinstance(e.get("ts"), str) or not TS_RE.match(e["ts"]):
         p.append("ts %r is not RFC 3339 UTC with nanoseconds" % (e.get("ts"),))
@@ -238,6 +257,10 @@ def validate(e):
             p.append("lost record without lost > 0")
         if not isinstance(e.get("since"), str) or not TS_RE.match(e["since"]):
             p.append("lost record: since %r is not RFC 3339" % (e.get("since"),))
+        return p
+    if ev == "resync":
+        if type(e.get("sockets")) is not int:
+            p.append("resync record without sockets")
         return p
     if "comm" in e and not isinstance(e["comm"], str):
         p.append("comm is not a string")
@@ -261,8 +284,33 @@ def validate(e):
             p.append("error %r does not name errno %r" % (e.get("error"), e["errno"]))
     if "async" in e and e["async"] is not True:
         p.append("async=%r (only true or absent)" % (e["async"],))
-    need = {"socket": ("type",), "listen": ("backlog",), "connect_done": ("latency_ns",),
-            "close": ("duration_ns",), "state": ("old_state", "new_state")}.get(ev, ())
+    if "implicit" in e and (e["implicit"] is not True or ev != "bind"):
+        p.append("implicit=%r on %s (only true, only on bind)" % (e["implicit"], ev))
+    if "reason" in e and (not isinstance(e["reason"], str) or not e["reason"] or
+                          "error" not in e):
+        p.append("reason %r (a non-empty string, on failures only)" % (e["reason"],))
+    if "holders" in e:
+        hs = e["holders"]
+        if not isinstance(hs, list) or not all(isinstance(x, dict) for x in hs):
+            p.append("holders is not a list of objects")
+        else:
+            for x in hs:
+                for k in ("pid", "uid", "cookie", "lport", "rport"):
+                    if k in x and (type(x[k]) is not int or x[k] < 0):
+                        p.append("holder %s=%r" % (k, x[k]))
+                if "comm" in x and not isinstance(x["comm"], str):
+                    p.append("holder comm %r" % (x["comm"],))
+                if ev == "close" and not ("pid" in x and "comm" in x and "uid" in x):
+                    p.append("close holder without pid/comm/uid: %r" % (x,))
+    if not complete:
+        need = ()
+    else:
+        need = {"socket": ("type",), "listen": ("backlog",), "connect_done": ("latency_ns",),
+                "close": ("duration_ns", "holders"), "state": ("old_state", "new_state")
+                }.get(ev, ())
+        for k in ("pid", "tid", "uid", "comm", "cgroup_id", "netns", "cookie"):
+            if k not in e:
+                p.append("%s event of a socket made while tracing, without %s" % (ev, k))
     for k in need:
         if k not in e:
             p.append("%s event without %s" % (ev, k))
@@ -270,7 +318,7 @@ def validate(e):
         p.append("socket type %r" % (e.get("type"),))
     if ev == "socket" and {"stream": "tcp", "dgram": "udp"}.get(e.get("type")) != e.get("proto"):
         p.append("socket type %r with proto %r" % (e.get("type"), e.get("proto")))
-    if ev == "close" and e.get("proto") == "tcp":
+    if complete and ev == "close" and e.get("proto") == "tcp":
         for k in ("bytes_sent", "bytes_received", "state"):
             if k not in e:
                 p.append("tcp close without %s" % k)
@@ -348,8 +396,9 @@ def ss_programs():
 class Result:
     def __init__(self, records, ours, summary, stderr, rc):
         self.records = records  # everything, lost records included
-        self.events = [e for e in records if e.get("event") != "lost"]
+        self.events = [e for e in records if e.get("event") not in NOT_EVENTS]
         self.lost = [e for e in records if e.get("event") == "lost"]
+        self.resync = [e for e in records if e.get("event") == "resync"]
         self.ours = ours  # kernel events of the test's netns
         self.summary = summary  # (events, lost) from the exit line
         self.stderr = stderr
@@ -480,7 +529,8 @@ class Tracer:
                        % (len(found), self.stderr_text()))
         return int(found[0].group(1)), int(found[0].group(2))
 
-    def finish(self, ns=None, sig=signal.SIGINT, settle=True, stopped=False, prefix=b""):
+    def finish(self, ns=None, sig=signal.SIGINT, settle=True, stopped=False, prefix=b"",
+               complete=True):
         """Stop the tracer (unless it stopped by itself) and check the common
         contract: exit 0, the summary line, every line valid JSON and valid per
         the schema, summary count = records written. Returns a Result."""
@@ -513,12 +563,14 @@ class Tracer:
         records = parse_ndjson(data, "tracer output")
         problems = []
         for e in records:
-            for why in validate(e):
-                problems.append("%s: %s" % (why, fmt(e)))
+            mine = complete and bool(ns) and e.get("netns") == ns.inode
+            for why in validate(e, complete=mine):
+                problems.append("%s%s: %s" % ("" if mine else "(not our netns) ", why, fmt(e)))
         if problems:
             raise Fail("%d schema violation(s), first: %s" % (len(problems), problems[0]),
                        problems[:40])
-        ours = [e for e in records if ns and e.get("netns") == ns.inode]
+        ours = [e for e in records if ns and e.get("netns") == ns.inode and
+                e.get("event") not in NOT_EVENTS]
         self.ctx.events = ours
         res = Result(records, ours, (n, m), list(self.stderr), rc)
         if n != len(res.events):
@@ -697,6 +749,10 @@ def check_tcp_lifecycle(ctx, fam, port, tracer_args=()):
     check(cc, "client close (client sent 1000, received 2000)", pid=C, laddr=host, lport=cport,
           raddr=host, rport=port, state="ESTABLISHED", duration_ns=POS, bytes_sent=1000,
           bytes_received=2000, **b)
+
+    expect_holders(cc, "client close", [C])
+    expect_holders(sc, "accepted socket close", [S])
+    expect_holders(lc, "listener close (the client child inherited it over fork)", [S, C])
 
     ordered([ls, bd, ln, lc], "listener socket")
     ordered([cs, cn, cd, cc], "client socket")
@@ -922,6 +978,8 @@ def check_accept_child(evs, f):
           state="ESTABLISHED", bytes_received=10, bytes_sent=0)
     lc = one(evs, "listener close", event="close", cookie=ls["cookie"])
     check(lc, "listener close (parent holds it last)", pid=P_, state="LISTEN")
+    expect_holders(lc, "listener close", [P_, Ch])
+    expect_holders(cl, "accepted socket close", [Ch])
     cd = one(evs, "connect_done", event="connect_done")
     check(cd, "parent's connect_done", pid=P_, lport=cport, error=ABSENT)
 
@@ -943,6 +1001,7 @@ def test_close_by_other_process(ctx):
         len(closes), " | ".join(fmt(e) for e in closes)), evs)
     check(closes[0], "close by the child (last reference)", pid=Ch, laddr="127.0.0.1",
           lport=cport, raddr="127.0.0.1", rport=port, state="ESTABLISHED", duration_ns=POS)
+    expect_holders(closes[0], "close of the shared socket", [P_, Ch])
     expect_count(evs, "close events", 3, event="close")
     for e in pick(evs, event="close"):
         if e["cookie"] != K:
@@ -1137,6 +1196,18 @@ def test_filter_comm(ctx):
 
 
 @test()
+def test_filter_comm_15_bytes(ctx):
+    """A comm of the kernel's full 15 bytes matches --comm of those 15 bytes."""
+    ns = ctx.netns()
+    tr = ctx.tracer("--comm", "ss15charsnameXY")
+    f = ctx.workload(ns, "basic_udp", "ss15charsnameXYZ", 22600)  # the kernel keeps 15
+    res = tr.finish(ns)
+    expect(f["comm"] == "ss15charsnameXY", "comm setup: %r" % f["comm"])
+    all_events(res, "--comm ss15charsnameXY", comm="ss15charsnameXY")
+    expect_counts(res.ours, "--comm with 15 bytes", {"socket": 2, "bind": 2, "close": 2})
+
+
+@test()
 def test_filter_port(ctx):
     p1 = MIX_PORTS[0]
     f, res = run_mix(ctx, "-P", p1)
@@ -1215,7 +1286,7 @@ def text_pid_lines(body, pid):
     return [l for l in body if re.match(rb"^\S+ +\S+ +%d " % pid, l)]
 
 
-@test(timeout=40)
+@test(timeout=90)
 def test_states(ctx):
     ns, f, evs, (L, K, A) = check_tcp_lifecycle(ctx, "4", 21100, ("--states",))
     S, C = f["server_pid"], f["client_pid"]
@@ -1279,10 +1350,12 @@ def stalled_burst(ctx, *args):
     tr = ctx.tracer(*args, output="pipe", drain_stdout=False)
     f = ctx.workload(ns, "burst", BURST)
     tr.drain()
-    return f, tr.finish(ns)
+    # With losses, a socket's close may come without what its lost events
+    # carried (holders): only the small-ring run tolerates missing fields.
+    return f, tr.finish(ns, complete=not args)
 
 
-@test(timeout=40)
+@test(timeout=90)
 def test_drops_small_ring(ctx):
     f, res = stalled_burst(ctx, "--ring-size", "4096")
     n, m = res.summary
@@ -1291,6 +1364,9 @@ def test_drops_small_ring(ctx):
     expect(m > 0, "summary reports 0 lost with a 4 KiB ring and %d events" % (3 * BURST))
     total = sum(e["lost"] for e in res.lost)
     expect(total == m, "lost records add up to %d but the summary says %d lost" % (total, m))
+    last_lost = res.lost[-1]["_i"]
+    expect([e for e in res.resync if e["_i"] > last_lost],
+           "no resync record after the last lost record (contract v1.1)")
     mine = [e for e in res.ours if e.get("pid") == f["pid"]]
     expect(len(mine) + m >= 3 * BURST, "%d delivered + %d lost < %d generated" % (
         len(mine), m, 3 * BURST))
@@ -1298,11 +1374,12 @@ def test_drops_small_ring(ctx):
         len(mine), m))
 
 
-@test(timeout=40)
+@test(timeout=90)
 def test_no_drops_default_ring(ctx):
     f, res = stalled_burst(ctx)
     expect(res.summary[1] == 0, "default ring lost %d events" % res.summary[1])
     expect(not res.lost, "lost records with the default ring: %s" % res.lost[:3])
+    expect(not res.resync, "resync records without any loss: %s" % res.resync[:3])
     mine = pick(res.ours, pid=f["pid"])
     expect_counts(mine, "burst of %d binds" % BURST, {"socket": BURST, "bind": BURST,
                                                       "close": BURST})
@@ -1358,7 +1435,7 @@ def wait_programs_gone(before, timeout):
         time.sleep(0.1)
 
 
-@test(timeout=40, needs=("bpftool",))
+@test(timeout=90, needs=("bpftool",))
 def test_cleanup_after_kill(ctx):
     for sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT):
         before = ss_programs()
@@ -1475,6 +1552,28 @@ def test_help_version(ctx):
             " ".join(args), r.returncode, r.stdout[:100]))
 
 
+# The port-map tests (ports, who, --watch, explained failures) live in their
+# own module and use this harness through __main__; they register on import.
+try:
+    import ports_tests  # noqa: F401,E402
+except Exception as _ex:  # a broken module is a failure, never a silent gap
+    _import_error = "%s: %s" % (type(_ex).__name__, _ex)
+
+    @test()
+    def test_ports_tests_import(ctx):
+        raise Fail("tests/integration/ports_tests.py does not import: %s" % _import_error)
+
+# The daemon's tests (SQLite, sinks, rsyslog, metrics, queries), likewise.
+try:
+    import daemon_tests  # noqa: F401,E402
+except Exception as _ex2:
+    _import_error2 = "%s: %s" % (type(_ex2).__name__, _ex2)
+
+    @test()
+    def test_daemon_tests_import(ctx):
+        raise Fail("tests/integration/daemon_tests.py does not import: %s" % _import_error2)
+
+
 # ---- harness -----------------------------------------------------------------------
 
 
@@ -1482,12 +1581,18 @@ def ci_mode():
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
+BPF_SYSCALL = {"x86_64": 321, "aarch64": 280}
+
+
 def bpf_probe():
     """None if the bpf() syscall works, else why not: a tiny array map."""
+    nr = BPF_SYSCALL.get(os.uname().machine)
+    if nr is None:
+        return None  # unknown syscall number here: let the tests find out
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long
     attr = (ctypes.c_uint32 * 30)(2, 4, 4, 1)  # ARRAY, key 4, value 4, 1 entry
-    fd = libc.syscall(321, 0, ctypes.byref(attr), ctypes.sizeof(attr))  # BPF_MAP_CREATE
+    fd = libc.syscall(nr, 0, ctypes.byref(attr), ctypes.sizeof(attr))  # BPF_MAP_CREATE
     if fd < 0:
         e = ctypes.get_errno()
         return "bpf(BPF_MAP_CREATE) failed: %s" % errno_mod.errorcode.get(e, e)
@@ -1501,12 +1606,9 @@ def environment_problem():
         return "not root (euid %d): the tracer needs root" % os.geteuid()
     if not os.path.exists("/sys/kernel/btf/vmlinux"):
         return "no kernel BTF (/sys/kernel/btf/vmlinux)"
-    if os.uname().machine != "x86_64":
-        pass  # the probe below uses x86_64's syscall number
-    else:
-        why = bpf_probe()
-        if why:
-            return why
+    why = bpf_probe()
+    if why:
+        return why
     with open("/proc/mounts") as f:
         if not any(l.split()[2] == "cgroup2" for l in f if len(l.split()) > 2):
             return "no cgroup v2 mounted"

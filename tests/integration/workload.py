@@ -26,6 +26,7 @@ import select
 import socket
 import struct
 import sys
+import threading
 import time
 import traceback
 
@@ -56,12 +57,9 @@ def set_comm(name):
 
 
 def get_comm():
-    with open("/proc/self/task/%d/comm" % threading_tid(), "rb") as f:
+    """This thread's comm, as the kernel has it."""
+    with open("/proc/self/task/%d/comm" % threading.get_native_id(), "rb") as f:
         return f.read().rstrip(b"\n")
-
-
-def threading_tid():
-    return os.gettid() if hasattr(os, "gettid") else os.getpid()
 
 
 def tcp_info(s):
@@ -431,7 +429,6 @@ def sc_preexisting(fam, port):
 
 def sc_thread(port):
     """A thread named ssthread does UDP socket + bind + close."""
-    import threading
     port = int(port)
     out = {}
 
