@@ -1,0 +1,49 @@
+# Benchmarks (issue 4), included from the top-level Makefile.
+#
+#   make bench        install the peers (bench-deps), build, full run (~25 min):
+#                     bench-results/report-<date>.md, results-<date>.json, a PNG
+#   make bench-smoke  seconds: asserts that the harness works end to end and
+#                     that sockscope lost nothing ("bench-smoke: N passed, N failed")
+#   make bench-deps   apt-get the Debian packages the full run needs
+#
+# BENCH_ARGS passes options to tests/bench/bench.py, e.g.
+#   make bench BENCH_ARGS="--soak-secs 120"
+
+BENCH_DIR := tests/bench
+BENCH_OUT := $(OUTPUT)/bench
+BENCH_CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE
+BENCH_GENS := $(addprefix $(BENCH_OUT)/,bind_cycle conn_cycle udp_cycle holder)
+BENCH_BINS := $(BENCH_GENS) $(BENCH_OUT)/replay
+# Debian's python3 (matplotlib comes from python3-matplotlib)
+BENCH_PYTHON ?= $(if $(wildcard /usr/bin/python3),/usr/bin/python3,$(PYTHON))
+BENCH_ARGS ?=
+BENCH_PKGS := libbpf-tools bpftrace auditd lsof python3-matplotlib valgrind \
+	      iproute2 util-linux linux-perf bpftool
+
+.PHONY: bench bench-smoke bench-deps bench-bins
+
+bench-bins: $(BENCH_BINS)
+
+$(BENCH_OUT):
+	$(Q)mkdir -p $@
+
+$(BENCH_GENS): $(BENCH_OUT)/%: $(BENCH_DIR)/%.c $(BENCH_DIR)/gen.h $(BENCH_DIR)/bench.mk | $(BENCH_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(BENCH_CFLAGS) $< -o $@
+
+# Linked against the same objects as ./sockscope (core userspace modules;
+# LDLIBS_CORE: the libraries they need, when the Makefile defines it).
+$(BENCH_OUT)/replay: $(BENCH_DIR)/replay.c $(CORE_OBJS) $(BENCH_DIR)/bench.mk | $(BENCH_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(CORE_OBJS) $(LDLIBS_CORE) -o $@
+
+bench-deps:
+	$(Q)sh $(BENCH_DIR)/install-deps.sh $(BENCH_PKGS)
+
+bench: deps bench-deps
+	$(Q)$(MAKE) --no-print-directory sockscope bench-bins
+	$(BENCH_PYTHON) $(BENCH_DIR)/bench.py $(BENCH_ARGS)
+
+bench-smoke: deps
+	$(Q)$(MAKE) --no-print-directory sockscope bench-bins
+	$(BENCH_PYTHON) $(BENCH_DIR)/bench.py --smoke $(BENCH_ARGS)

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * UDP cycle: socket(UDP) + bind(loopback, port 0) + connect() to a loopback
+ * sink + close; with --sendto, one 16-byte sendto() to the sink instead of
+ * connect() (the sink is drained without blocking now and then, and drops
+ * what does not fit: only loopback traffic).
+ */
+#include <sys/socket.h>
+
+#include "gen.h"
+
+struct state {
+	struct sockaddr_storage local, sink;
+	socklen_t llen, slen;
+	int family;
+	int sink_fd;
+	int sendto;
+	unsigned int n;
+};
+
+static void *setup(const struct gen_opts *o)
+{
+	static struct state st;
+	socklen_t len;
+
+	st.family = o->v6 ? AF_INET6 : AF_INET;
+	st.sendto = o->sendto;
+	st.llen = gen_loopback(&st.local, o->v6, 0);
+	st.slen = gen_loopback(&st.sink, o->v6, 0);
+	st.sink_fd = socket(st.family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (st.sink_fd < 0 || bind(st.sink_fd, (struct sockaddr *)&st.sink, st.slen)) {
+		perror("udp_cycle: sink");
+		return NULL;
+	}
+	len = sizeof(st.sink);
+	if (getsockname(st.sink_fd, (struct sockaddr *)&st.sink, &len)) {
+		perror("udp_cycle: getsockname");
+		return NULL;
+	}
+	st.slen = len;
+	return &st;
+}
+
+static void drain(struct state *st)
+{
+	char buf[64];
+
+	while (recv(st->sink_fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+		;
+}
+
+static int op(void *p)
+{
+	static const char msg[16] = "sockscope-bench";
+	struct state *st = p;
+	int fd, err = 0;
+
+	fd = socket(st->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&st->local, st->llen))
+		err = -errno;
+	else if (st->sendto) {
+		if (sendto(fd, msg, sizeof(msg), 0, (struct sockaddr *)&st->sink,
+			   st->slen) < 0)
+			err = -errno;
+	} else if (connect(fd, (struct sockaddr *)&st->sink, st->slen)) {
+		err = -errno;
+	}
+	close(fd);
+	if (st->sendto && (++st->n & 63) == 0)
+		drain(st);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	struct gen_opts o;
+
+	gen_parse(argc, argv, &o, "udp", 1);
+	return gen_run(&o, setup, op);
+}
