@@ -51,6 +51,7 @@ struct session {
 	uint64_t lost_reported;
 	uint64_t lost_since_ns; /* realtime start of the current loss window */
 	int out_err; /* first output error, -errno */
+	bool stopping; /* detached: no more re-syncs */
 	__u32 events_mask; /* what the user asked to see */
 	bool done;
 	/* explanations of failures */
@@ -224,7 +225,7 @@ static void report_lost(struct session *s, struct tracer *t)
 	emit_line(s, &sb);
 	s->lost_reported = lost;
 	s->lost_since_ns = now;
-	if (!engine_resync(s, &nsocks)) {
+	if (!s->stopping && !engine_resync(s, &nsocks)) {
 		sbuf_init(&sb, s->line, sizeof(s->line));
 		format_resync(&s->fmt, &sb, nsocks, now_real_ns());
 		emit_line(s, &sb);
@@ -269,9 +270,15 @@ static int run_loop(struct session *s, struct tracer *t, uint64_t duration_ms)
 			s->out_err = -errno;
 		query_server__serve(s->query, s->en, &s->fmt.tf);
 	}
-	/* Whatever the kernel already produced is still delivered. */
+	/*
+	 * Stop the kernel side first, so the count of lost records is final:
+	 * the last in-band 'lost' record and the summary then agree. Whatever
+	 * the kernel already produced is still delivered.
+	 */
+	tracer__detach(t);
 	if (!s->done && !s->out_err)
 		tracer__drain(t);
+	s->stopping = true;
 	report_lost(s, t);
 	return 0;
 }
@@ -348,7 +355,7 @@ int trace_cmd_run(const struct cli_opts *o)
 	if (!s.out_err && ferr)
 		s.out_err = ferr;
 	fprintf(stderr, "sockscope: %llu events, %llu lost\n",
-		(unsigned long long)s.events, (unsigned long long)tracer__lost(t));
+		(unsigned long long)s.events, (unsigned long long)s.lost_reported);
 	if (tracer__bad_records(t))
 		fprintf(stderr, "sockscope: %llu malformed records skipped\n",
 			(unsigned long long)tracer__bad_records(t));

@@ -238,6 +238,13 @@ int tracer__poll(struct tracer *t, int timeout_ms)
 	return n + m;
 }
 
+void tracer__detach(struct tracer *t)
+{
+	for (unsigned int i = 0; i < t->nr_links; i++)
+		bpf_link__destroy(t->links[i]);
+	t->nr_links = 0;
+}
+
 int tracer__drain(struct tracer *t)
 {
 	return ring_buffer__consume(t->rb);

@@ -38,6 +38,8 @@ int tracer__start(struct tracer **out, const struct tracer_opts *opts,
 /* Waits up to timeout_ms for records, then drains the ring. Returns the
  * number of records handled or a negative error. */
 int tracer__poll(struct tracer *t, int timeout_ms);
+/* Detaches every program: nothing more is produced (or lost) after it. */
+void tracer__detach(struct tracer *t);
 /* Drains whatever is left without waiting. */
 int tracer__drain(struct tracer *t);
 /* Records the kernel could not deliver since start (ring buffer full). */
