@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 #include "exitcodes.h"
 #include "names.h"
 
@@ -352,35 +353,6 @@ static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-/* "4096", "64K", "16M", "1G" -> bytes. */
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	uint64_t mult = 1;
-
-	if (!s || !*s || *s == '-' || *s == '+')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	if (*end) {
-		switch (*end) {
-		case 'k': case 'K': mult = 1ull << 10; break;
-		case 'm': case 'M': mult = 1ull << 20; break;
-		case 'g': case 'G': mult = 1ull << 30; break;
-		default: return -EINVAL;
-		}
-		if (end[1] && strcmp(end + 1, "B") && strcmp(end + 1, "iB"))
-			return -EINVAL;
-	}
-	if (v > (1ull << 40) / mult)
-		return -ERANGE;
-	*out = v * mult;
-	return 0;
-}
-
 static int parse_events(const char *list, __u32 *mask, char *err, size_t errlen)
 {
 	const char *p = list;
@@ -478,7 +450,7 @@ static int parse_option(int c, const char *arg, struct cli_opts *o,
 		o->count = v;
 		return 0;
 	case OPT_RING_SIZE:
-		if (parse_size(arg, &v) || v < 4096 || v > (1ull << 30) || (v & (v - 1)))
+		if (config_parse_size(arg, &v) || v < 4096 || v > (1ull << 30) || (v & (v - 1)))
 			return fail(err, errlen,
 				    "bad --ring-size '%s': expected a power of two from 4K to 1G", arg);
 		o->ring_size = (uint32_t)v;

@@ -65,8 +65,7 @@ static int parse_age(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* "0", "4096", "64K", "512M", "2G". */
-static int parse_bytes(const char *s, uint64_t *out)
+int config_parse_size(const char *s, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
@@ -149,7 +148,7 @@ int config_set(struct daemon_config *c, const char *key, const char *v, char *er
 		if (parse_age(v, &c->retain_secs))
 			return fail(err, errlen, "retain '%s': expected an age like 30d, 12h, 90m or forever", v);
 	} else if (!strcmp(key, "retain_size")) {
-		if (parse_bytes(v, &c->retain_bytes))
+		if (config_parse_size(v, &c->retain_bytes))
 			return fail(err, errlen, "retain_size '%s': expected a size like 1G, 500M or 0 (no limit)", v);
 	} else if (!strcmp(key, "sink")) {
 		if (c->nr_sinks == CONFIG_MAX_SINKS)
@@ -170,7 +169,7 @@ int config_set(struct daemon_config *c, const char *key, const char *v, char *er
 				       -EINVAL;
 		snprintf(c->metrics, sizeof(c->metrics), "%s", v);
 	} else if (!strcmp(key, "ring_size")) {
-		if (parse_bytes(v, &n) || n < 4096 || n > (1ull << 30) || (n & (n - 1)))
+		if (config_parse_size(v, &n) || n < 4096 || n > (1ull << 30) || (n & (n - 1)))
 			return fail(err, errlen, "ring_size '%s': expected a power of two from 4K to 1G", v);
 		c->ring_size = (uint32_t)n;
 	} else if (!strcmp(key, "history")) {

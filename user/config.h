@@ -28,6 +28,8 @@ struct daemon_config {
 };
 
 void config_defaults(struct daemon_config *c);
+/* "4096", "64K", "16M", "1G" (optional "B"/"iB") -> bytes; 0 or -EINVAL/-ERANGE. */
+int config_parse_size(const char *s, uint64_t *out);
 /*
  * Applies one "key = value" setting. Returns 0, or -EINVAL with a reason in
  * err (without the line number, which the caller knows).

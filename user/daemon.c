@@ -325,18 +325,11 @@ static int on_event(void *ctx, const struct ss_event *e)
 
 static int resync(struct daemon *d)
 {
-	struct snapshot s;
 	char err[256];
-	uint64_t now = mono_ns();
-	int rc;
+	int rc = engine_reseed(d->en, d->snap, err, sizeof(err));
 
-	rc = snapshot__take(d->snap, &s, 0, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "sockscope: snapshot: %s\n", err);
-		return rc;
-	}
-	rc = engine__seed(d->en, &s, now);
-	snapshot__free(&s);
+	if (rc)
+		fprintf(stderr, "sockscope: %s\n", err);
 	return rc;
 }
 

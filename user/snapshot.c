@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -13,6 +14,7 @@
 
 #include "exitcodes.h"
 #include "netns.h"
+#include "engine.h"
 #include "snapshot.h"
 #include "snapshot.skel.h"
 
@@ -240,3 +242,22 @@ out:
 	return rc;
 }
 
+
+int engine_reseed(struct engine *en, struct snapshot_loader *l, char *err, size_t errlen)
+{
+	struct timespec ts;
+	struct snapshot s;
+	uint64_t now;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	rc = snapshot__take(l, &s, 0, err, errlen);
+	if (rc)
+		return rc;
+	rc = engine__seed(en, &s, now);
+	snapshot__free(&s);
+	if (rc)
+		snprintf(err, errlen, "seeding the engine: %s", strerror(-rc));
+	return rc;
+}

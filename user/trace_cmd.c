@@ -193,18 +193,12 @@ static int on_event(void *ctx, const struct ss_event *e)
 static int engine_resync(struct session *s, uint64_t *nsocks)
 {
 	struct engine_stats st;
-	struct snapshot snap;
 	char err[256];
-	uint64_t now = now_mono_ns();
 	int rc;
 
 	if (!s->en || !s->snap)
 		return -ENOENT;
-	rc = snapshot__take(s->snap, &snap, 0, err, sizeof(err));
-	if (rc)
-		return rc;
-	rc = engine__seed(s->en, &snap, now);
-	snapshot__free(&snap);
+	rc = engine_reseed(s->en, s->snap, err, sizeof(err));
 	engine__stats(s->en, &st);
 	*nsocks = st.sockets;
 	return rc;

@@ -75,20 +75,10 @@ static int on_event(void *ctx, const struct ss_event *e)
 
 static int resync(struct watch *w)
 {
-	struct snapshot s;
 	char err[256];
-	uint64_t now = mono_ns();
-	int rc;
 
-	rc = snapshot__take(w->snap, &s, 0, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "sockscope: snapshot: %s\n", err);
-		return SS_EXIT_RUNTIME;
-	}
-	rc = engine__seed(w->en, &s, now);
-	snapshot__free(&s);
-	if (rc) {
-		fprintf(stderr, "sockscope: seeding the engine: %s\n", strerror(-rc));
+	if (engine_reseed(w->en, w->snap, err, sizeof(err))) {
+		fprintf(stderr, "sockscope: %s\n", err);
 		return SS_EXIT_RUNTIME;
 	}
 	return 0;
