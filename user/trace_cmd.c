@@ -51,7 +51,6 @@ struct session {
 	uint64_t lost_reported;
 	uint64_t lost_since_ns; /* realtime start of the current loss window */
 	int out_err; /* first output error, -errno */
-	bool stopping; /* detached: no more re-syncs */
 	__u32 events_mask; /* what the user asked to see */
 	bool done;
 	/* explanations of failures */
@@ -219,7 +218,7 @@ static void report_lost(struct session *s, struct tracer *t)
 	emit_line(s, &sb);
 	s->lost_reported = lost;
 	s->lost_since_ns = now;
-	if (!s->stopping && !engine_resync(s, &nsocks)) {
+	if (!engine_resync(s, &nsocks)) {
 		sbuf_init(&sb, s->line, sizeof(s->line));
 		format_resync(&s->fmt, &sb, nsocks, now_real_ns());
 		emit_line(s, &sb);
@@ -272,7 +271,6 @@ static int run_loop(struct session *s, struct tracer *t, uint64_t duration_ms)
 	tracer__detach(t);
 	if (!s->done && !s->out_err)
 		tracer__drain(t);
-	s->stopping = true;
 	report_lost(s, t);
 	return 0;
 }
