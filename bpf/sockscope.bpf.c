@@ -262,22 +262,45 @@ static __always_inline __u32 sk_netns(struct sock *sk)
 	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
-/* The socket's tuple as the kernel holds it right now. */
+/*
+ * The socket's tuple as the kernel holds it right now. Every record needs
+ * it, and a helper call per field dominated our cost: the fields live
+ * together at the start of sock_common, so one read brings them all and
+ * CO-RE places each field within the copy (the verifier checks the
+ * relocated offsets stay inside it).
+ */
+#define SKC_CHUNK 128
+
 static __always_inline void fill_sock(struct ss_event *e, struct sock *sk)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u8 buf[SKC_CHUNK];
+	struct sock_common *c = (void *)buf;
+	struct net *net;
+	__u16 family;
 
+	if (bpf_probe_read_kernel(buf, sizeof(buf), &sk->__sk_common)) {
+		e->hdr.flags |= SS_F_NO_COOKIE;
+		return;
+	}
+	family = c->skc_family;
 	e->family = family;
 	e->proto = BPF_CORE_READ(sk, sk_protocol);
-	e->netns = sk_netns(sk);
-	e->cookie = sk_cookie(sk);
+	net = c->skc_net.net;
+	e->netns = BPF_CORE_READ(net, ns.inum);
+	e->cookie = c->skc_cookie.counter;
 	if (!e->cookie)
 		e->hdr.flags |= SS_F_NO_COOKIE;
-	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	e->lport = c->skc_num;
+	e->rport = bpf_ntohs(c->skc_dport);
 	e->laddr_family = family;
 	e->raddr_family = family;
-	read_addrs(&sk->__sk_common, family, e->laddr, e->raddr);
+	if (family == SS_AF_INET) {
+		__builtin_memcpy(e->laddr, &c->skc_rcv_saddr, 4);
+		__builtin_memcpy(e->raddr, &c->skc_daddr, 4);
+	} else {
+		__builtin_memcpy(e->laddr, &c->skc_v6_rcv_saddr, 16);
+		__builtin_memcpy(e->raddr, &c->skc_v6_daddr, 16);
+	}
 	/* A local address without a port is not bound to anything yet. */
 	if (e->lport)
 		e->hdr.flags |= SS_F_LOCAL;
@@ -400,12 +423,15 @@ static __always_inline struct owner *owner_touch(__u64 cookie)
 SEC("cgroup/sock_create")
 int ss_sock_create(struct bpf_sock *ctx)
 {
+	/* read the context once: clang may otherwise merge two reads of
+	 * different fields into arithmetic on ctx, which the verifier refuses */
+	__u32 family = ctx->family, type = ctx->type, protocol = ctx->protocol;
 	struct owner o = {};
 	struct ss_event e;
 	struct sock *sk;
 	__u64 cookie;
 
-	if (!sock_is_traced(ctx->family, ctx->type, ctx->protocol))
+	if (!sock_is_traced(family, type, protocol))
 		return 1;
 	/* Generates the cookie now, so every later hook can read it. */
 	cookie = bpf_get_socket_cookie(ctx);
@@ -422,12 +448,12 @@ int ss_sock_create(struct bpf_sock *ctx)
 	if (sk) {
 		fill_sock(&e, sk);
 	} else {
-		e.family = ctx->family;
-		e.proto = ctx->protocol;
+		e.family = family;
+		e.proto = protocol;
 		e.cookie = cookie;
 	}
-	e.u.socket.type = ctx->type;
-	e.u.socket.protocol = ctx->protocol;
+	e.u.socket.type = type;
+	e.u.socket.protocol = protocol;
 	emit(&e);
 	return 1;
 }
@@ -435,13 +461,14 @@ int ss_sock_create(struct bpf_sock *ctx)
 SEC("cgroup/sock_release")
 int ss_sock_release(struct bpf_sock *ctx)
 {
+	__u32 family = ctx->family, type = ctx->type, protocol = ctx->protocol;
 	struct ss_event e;
 	struct owner *o;
 	struct sock *sk;
 	__u64 cookie, now;
 	__u32 state;
 
-	if (!sock_is_traced(ctx->family, ctx->type, ctx->protocol))
+	if (!sock_is_traced(family, type, protocol))
 		return 1;
 	cookie = bpf_get_socket_cookie(ctx);
 	now = bpf_ktime_get_ns();
@@ -454,12 +481,12 @@ int ss_sock_release(struct bpf_sock *ctx)
 	if (sk) {
 		fill_sock(&e, sk);
 	} else {
-		e.family = ctx->family;
-		e.proto = ctx->protocol;
+		e.family = family;
+		e.proto = protocol;
 		e.cookie = cookie;
 	}
 	e.u.close.state = state;
-	if (sk && ctx->protocol == SS_PROTO_TCP) {
+	if (sk && protocol == SS_PROTO_TCP) {
 		struct tcp_sock *tp = (struct tcp_sock *)sk;
 
 		__u64 rcvd = BPF_CORE_READ(tp, bytes_received);
@@ -491,7 +518,7 @@ int ss_sock_release(struct bpf_sock *ctx)
 	 * FIN_WAIT2 -> CLOSE); keep its owner, now the releasing task, until
 	 * it reaches CLOSE. Anything else is finished here.
 	 */
-	if (o && ctx->protocol == SS_PROTO_TCP && state != TCP_CLOSE) {
+	if (o && protocol == SS_PROTO_TCP && state != TCP_CLOSE) {
 		owner_from_current(o);
 		o->released = 1;
 	} else if (o) {
