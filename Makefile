@@ -66,7 +66,8 @@ all: sockscope
 help:
 	@echo "make            build ./sockscope"
 	@echo "make run        install dependencies, build, start 'sockscope trace'"
-	@echo "make test       install dependencies, build, run every test"
+	@echo "make test       install dependencies, build, run every test (and bench-smoke)"
+	@echo "make bench      full benchmark vs tcplife/tcpstates/bpftrace/auditd (~25 min)"
 	@echo "make unit       cmocka unit tests (also: unit-asan, unit-valgrind)"
 	@echo "make integration  real-kernel tests (root, BPF)"
 	@echo "make vmlinux    regenerate $(VMLINUX) from /sys/kernel/btf/vmlinux"
@@ -82,7 +83,7 @@ run: deps
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory sockscope unit-bins asan-bins
-	$(Q)$(MAKE) --no-print-directory unit unit-asan unit-valgrind integration
+	$(Q)$(MAKE) --no-print-directory unit unit-asan unit-valgrind integration bench-smoke
 
 $(OUTPUT) $(OUTPUT)/unit $(OUTPUT)/asan:
 	$(Q)mkdir -p $@

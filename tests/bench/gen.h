@@ -9,7 +9,9 @@
  * prints one JSON line on stdout:
  *
  *   {"workload":"conn4","workers":1,"ops":123456,"secs":2.000,
- *    "ops_per_sec":61728.0,"errors":0,"rate":0}
+ *    "ops_per_sec":61728.0,"errors":0,"first_error":"","rate":0,"cpu_s":1.98}
+ *
+ * cpu_s is the workers' user + system time (getrusage of the children).
  *
  * Pacing is open-loop: operation i of a worker is due at start + i/rate;
  * a worker that is ahead sleeps (absolute deadline, 1 us timer slack), one
@@ -263,6 +265,8 @@ static inline int gen_run(const struct gen_opts *o, gen_setup_fn setup,
 	double secs = 0;
 	int first_errno = 0;
 	pid_t pids[256];
+	struct rusage ru;
+	double cpu;
 	char b;
 
 	if (pipe(ready) || pipe(go) || pipe(res)) {
@@ -315,11 +319,17 @@ static inline int gen_run(const struct gen_opts *o, gen_setup_fn setup,
 	}
 	if (rc)
 		return rc;
+	/* CPU time of the workers (user + system, kernel-side tracer programs
+	 * included): per operation it is insensitive to other load on the host. */
+	getrusage(RUSAGE_CHILDREN, &ru);
+	cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	      (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 	printf("{\"workload\":\"%s\",\"workers\":%d,\"ops\":%llu,\"secs\":%.6f,"
-	       "\"ops_per_sec\":%.1f,\"errors\":%llu,\"first_error\":\"%s\",\"rate\":%.1f}\n",
+	       "\"ops_per_sec\":%.1f,\"errors\":%llu,\"first_error\":\"%s\",\"rate\":%.1f,"
+	       "\"cpu_s\":%.6f}\n",
 	       o->name, o->workers, (unsigned long long)ops, secs,
 	       secs > 0 ? (double)ops / secs : 0.0, (unsigned long long)errors,
-	       first_errno ? strerror(first_errno) : "", o->rate);
+	       first_errno ? strerror(first_errno) : "", o->rate, cpu);
 	fflush(stdout);
 	if (errors && errors * 100 > ops + errors) {
 		fprintf(stderr, "%s: %llu of %llu operations failed (first: %s)\n",
