@@ -47,3 +47,10 @@ bench: deps bench-deps
 bench-smoke: deps
 	$(Q)$(MAKE) --no-print-directory sockscope bench-bins
 	$(BENCH_PYTHON) $(BENCH_DIR)/bench.py --smoke $(BENCH_ARGS)
+
+# The daemon's database with a million rows: insert rate and query times
+# (issue 5: queries well under a second). Printed, not asserted.
+.PHONY: bench-store
+bench-store:
+	$(Q)$(MAKE) --no-print-directory $(OUTPUT)/unit/test_store
+	$(Q)SS_STORE_BENCH_ROWS=1000000 $(OUTPUT)/unit/test_store 2>&1 | grep store-bench

@@ -369,3 +369,23 @@ def test_make_install_puts_everything_in_place(ctx):
              "unit: %s" % unit[:300])
     r = run(ctx, "daemon", "--config", os.path.join(dest, "etc/sockscope/sockscope.conf"),
             "--check-config")
+
+
+@h.test(timeout=40)
+def test_daemon_sighup_reopens_log_files(ctx):
+    ns = ctx.netns()
+    path = os.path.join(ctx.tmp, "logs", "events.json")
+    d = Daemon(ctx, "--sink", "file:" + path)
+    churn(ns, 5, 37000)
+    wait_for("first events", lambda: any('"netns":%d,' % ns.inode in l for l in read_lines(path)))
+    os.rename(path, path + ".rotated")  # what logrotate does
+    d.p.send_signal(signal.SIGHUP)
+    time.sleep(0.3)
+    churn(ns, 5, 37100)
+    wait_for("events in the reopened file", lambda: any(
+        '"lport":371' in l and '"netns":%d,' % ns.inode in l for l in read_lines(path)))
+    old = read_lines(path + ".rotated")
+    h.expect(not any('"lport":371' in l for l in old),
+             "after SIGHUP nothing may go to the rotated file")
+    h.expect(d.p.poll() is None, "SIGHUP must not stop the daemon")
+    h.expect(d.stop() == 0, "clean exit on SIGTERM")
