@@ -518,7 +518,8 @@ static int parse_option(int c, const char *arg, struct cli_opts *o,
 		o->verbose++;
 		return 0;
 	case 'h':
-		o->help_for = o->command;
+		/* with no command word: the overview of every command */
+		o->help_for = o->command_given ? o->command : SS_CMD_HELP;
 		o->command = SS_CMD_HELP;
 		return 0;
 	case OPT_VERSION:
@@ -602,6 +603,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err,
 		} else {
 			return fail(err, errlen, "unknown command '%s' (try 'sockscope --help')", argv[1]);
 		}
+		o->command_given = true;
 		argv++;
 		argc--;
 	}

@@ -27,6 +27,7 @@ enum ss_command {
 struct cli_opts {
 	enum ss_command command;
 	enum ss_command help_for; /* with SS_CMD_HELP: which command's help */
+	bool command_given; /* a command word was on the command line */
 	bool json;
 	bool states;
 	const char *output; /* NULL: stdout */
