@@ -292,6 +292,11 @@ static __always_inline void fill_sock(struct ss_event *e, struct sock *sk)
 		e->hdr.flags |= SS_F_NO_COOKIE;
 	e->lport = c->skc_num;
 	e->rport = bpf_ntohs(c->skc_dport);
+	/* from the same copy: bind/listen explanations need them */
+	if (BPF_CORE_READ_BITFIELD(c, skc_reuse))
+		e->hdr.flags |= SS_F_REUSEADDR;
+	if (BPF_CORE_READ_BITFIELD(c, skc_reuseport))
+		e->hdr.flags |= SS_F_REUSEPORT;
 	e->laddr_family = family;
 	e->raddr_family = family;
 	if (family == SS_AF_INET) {
@@ -308,32 +313,19 @@ static __always_inline void fill_sock(struct ss_event *e, struct sock *sk)
 		e->hdr.flags |= SS_F_REMOTE;
 }
 
-static __always_inline void fill_reuse(struct ss_event *e, struct sock *sk)
-{
-	if (BPF_CORE_READ_BITFIELD_PROBED(sk, __sk_common.skc_reuse))
-		e->hdr.flags |= SS_F_REUSEADDR;
-	if (BPF_CORE_READ_BITFIELD_PROBED(sk, __sk_common.skc_reuseport))
-		e->hdr.flags |= SS_F_REUSEPORT;
-}
-
-/* fd of the current task -> its struct sock, or NULL if not a socket. */
-static __always_inline struct sock *fd_to_sock(int fd)
+/* fd of the current task -> its socket's struct file, or NULL if not a socket. */
+static __always_inline struct file *fd_to_sock_file(int fd)
 {
 	struct task_struct *task = (void *)bpf_get_current_task();
 	struct fdtable *fdt;
 	struct file **fds;
 	struct file *file = NULL;
-	struct socket *sock;
-	unsigned int max;
 	__u16 mode;
 
 	if (fd < 0)
 		return NULL;
 	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt)
-		return NULL;
-	max = BPF_CORE_READ(fdt, max_fds);
-	if ((unsigned int)fd >= max)
+	if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
 		return NULL;
 	fds = BPF_CORE_READ(fdt, fd);
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
@@ -341,10 +333,23 @@ static __always_inline struct sock *fd_to_sock(int fd)
 	mode = BPF_CORE_READ(file, f_inode, i_mode);
 	if ((mode & S_IFMT) != S_IFSOCK)
 		return NULL;
-	sock = BPF_CORE_READ(file, private_data);
-	if (!sock)
+	return file;
+}
+
+static __always_inline struct sock *file_to_sock(struct file *file)
+{
+	struct socket *sock;
+
+	if (!file)
 		return NULL;
-	return BPF_CORE_READ(sock, sk);
+	sock = BPF_CORE_READ(file, private_data);
+	return sock ? BPF_CORE_READ(sock, sk) : NULL;
+}
+
+/* fd of the current task -> its struct sock, or NULL if not a socket. */
+static __always_inline struct sock *fd_to_sock(int fd)
+{
+	return file_to_sock(fd_to_sock_file(fd));
 }
 
 /*
@@ -578,7 +583,6 @@ int ss_exit_bind(struct trace_event_raw_sys_exit *ctx)
 	init_event(&e, SS_EV_BIND);
 	fill_current(&e);
 	fill_sock(&e, sk);
-	fill_reuse(&e, sk);
 	if (ctx->ret < 0) {
 		/* The socket holds nothing useful: report what was asked for. */
 		e.err = -ctx->ret;
@@ -632,7 +636,6 @@ int ss_exit_listen(struct trace_event_raw_sys_exit *ctx)
 	init_event(&e, SS_EV_LISTEN);
 	fill_current(&e);
 	fill_sock(&e, sk);
-	fill_reuse(&e, sk);
 	e.u.listen.backlog = backlog;
 	if (ctx->ret < 0) {
 		e.err = -ctx->ret;
@@ -957,29 +960,16 @@ static __always_inline void emit_holder_change(__u16 type, __u32 pid,
 SEC("tracepoint/syscalls/sys_enter_close")
 int ss_enter_close(struct trace_event_raw_sys_enter *ctx)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
-	int fd = (int)ctx->args[0];
-	struct fdtable *fdt;
-	struct file **fds;
-	struct file *file = NULL;
-	struct socket *sock;
+	struct file *file;
 	struct sock *sk;
 
-	if (!track_holders || fd < 0)
+	if (!track_holders)
 		return 0;
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-		return 0;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
-		return 0;
-	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
-		return 0;
+	file = fd_to_sock_file((int)ctx->args[0]);
 	/* The last reference: the release event says it all. */
-	if (!file_is_shared(file))
+	if (!file || !file_is_shared(file))
 		return 0;
-	sock = BPF_CORE_READ(file, private_data);
-	sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+	sk = file_to_sock(file);
 	if (!sk_is_traced(sk))
 		return 0;
 	emit_holder_change(SS_EV_FDCLOSE, bpf_get_current_pid_tgid() >> 32,
