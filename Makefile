@@ -37,7 +37,8 @@ CORE_SRCS := user/names.c user/sbuf.c user/escape.c user/format.c \
 	     user/store.c user/sink.c user/syslog5424.c user/metrics.c \
 	     user/dqueries.c
 APP_SRCS := $(CORE_SRCS) user/system.c user/netns.c user/tracer.c \
-	    user/snapshot.c user/snaprows.c user/trace_cmd.c \
+	    user/snapshot.c user/snaprows.c user/explainer.c user/signals.c \
+	    user/trace_cmd.c \
 	    user/ports_cmd.c user/watch.c user/query.c user/remote.c \
 	    user/daemon.c user/history_cmd.c user/main.c
 BPF_NAMES := sockscope snapshot

@@ -22,13 +22,14 @@
 #include "daemon.h"
 #include "decode.h"
 #include "engine.h"
-#include "explain.h"
+#include "explainer.h"
 #include "exitcodes.h"
 #include "format.h"
 #include "metrics.h"
 #include "names.h"
 #include "query.h"
 #include "remote.h"
+#include "signals.h"
 #include "sink.h"
 #include "snapshot.h"
 #include "store.h"
@@ -58,17 +59,13 @@ struct daemon {
 	struct engine *en;
 	struct tracer *tracer;
 	struct snapshot_loader *snap;
-	struct snapshot cache; /* explanations of a burst of failures share it */
-	bool cache_valid;
-	uint32_t cache_netns;
-	uint64_t cache_ns;
+	struct explainer explainer;
 	struct store *store;
 	struct sink *sinks[CONFIG_MAX_SINKS];
 	unsigned int nr_sinks;
 	struct metrics_server *metrics;
 	struct remote_server *query;
 	struct formatter fmt;
-	struct explanation expl;
 	struct holder holders[16];
 	uint64_t lost_seen;
 	uint64_t events[SS_EV_MAX];
@@ -80,14 +77,6 @@ struct daemon {
 	char store_status[256];
 	char line[8192];
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- sinks ------------------------------------------------------------------- */
 
@@ -101,7 +90,7 @@ static void to_sinks(struct daemon *d, const char *line, size_t len, const char 
 static void pump_sinks(struct daemon *d)
 {
 	char status[512];
-	uint64_t now = mono_ns();
+	uint64_t now = mono_now_ns();
 
 	for (unsigned int i = 0; i < d->nr_sinks; i++) {
 		status[0] = '\0';
@@ -109,51 +98,6 @@ static void pump_sinks(struct daemon *d)
 		if (status[0])
 			fprintf(stderr, "sockscope: sink %s: %s\n", sink__name(d->sinks[i]), status);
 	}
-}
-
-/* ---- explanations ------------------------------------------------------------- */
-
-static const struct snapshot *snapshot_for(struct daemon *d, uint32_t netns, uint64_t event_ns)
-{
-	char err[256];
-
-	if (d->cache_valid && d->cache_netns == netns && d->cache_ns >= event_ns)
-		return &d->cache;
-	snapshot__free(&d->cache);
-	d->cache_valid = false;
-	d->cache_ns = mono_ns();
-	if (snapshot__take(d->snap, &d->cache, netns, err, sizeof(err)))
-		return NULL;
-	d->cache_valid = true;
-	d->cache_netns = netns;
-	return &d->cache;
-}
-
-static const struct explanation *explain(struct daemon *d, const struct ss_event *e)
-{
-	const struct snapshot *snap = NULL;
-
-	if (!explain_wanted(e))
-		return NULL;
-	/*
-	 * The engine's view at this point of the stream is the moment of the
-	 * failure (the holder may have closed since): ask it first, and the
-	 * kernel only if it knows of no conflicting socket.
-	 */
-	if (e->err == EADDRINUSE && d->en) {
-		struct snapshot mine;
-		bool found = false;
-
-		if (!engine__port_snapshot(d->en, e->netns, e->proto, e->lport, &mine)) {
-			found = explain_event(e, &mine, &d->expl) && d->expl.nr_holders;
-			snapshot__free(&mine);
-		}
-		if (found)
-			return &d->expl;
-	}
-	if (e->err == EADDRINUSE || e->hdr.type == SS_EV_CONNECT_DONE)
-		snap = snapshot_for(d, e->netns, e->ts_ns);
-	return explain_event(e, snap, &d->expl) ? &d->expl : NULL;
 }
 
 /* ---- the store ---------------------------------------------------------------- */
@@ -298,7 +242,7 @@ static int on_event(void *ctx, const struct ss_event *e)
 	failure = e->err != 0;
 	if (failure && e->err > 0 && e->err < (int)(sizeof(d->failures_by_errno) / sizeof(d->failures_by_errno[0])))
 		d->failures_by_errno[e->err]++;
-	extra.expl = explain(d, e);
+	extra.expl = explainer__explain(&d->explainer, d->en, e);
 	extra.holders = d->holders;
 	if (failure && (e->hdr.type == SS_EV_BIND || e->hdr.type == SS_EV_LISTEN ||
 			e->hdr.type == SS_EV_CONNECT_DONE))
@@ -318,7 +262,7 @@ static int on_event(void *ctx, const struct ss_event *e)
 	if (++d->since_pump >= PUMP_EVERY) {
 		d->since_pump = 0;
 		pump_sinks(d);
-		flush_store(d, mono_ns(), false);
+		flush_store(d, mono_now_ns(), false);
 	}
 	return 0;
 }
@@ -341,7 +285,7 @@ static void check_lost(struct daemon *d)
 
 	if (lost == d->lost_seen)
 		return;
-	now = timefmt_real_ns(&d->fmt.tf, mono_ns());
+	now = timefmt_real_ns(&d->fmt.tf, mono_now_ns());
 	sbuf_init(&sb, d->line, sizeof(d->line));
 	format_lost(&d->fmt, &sb, lost - d->lost_seen, now, now);
 	to_sinks(d, sb.buf, sb.len, "lost", 4, now, 0);
@@ -459,7 +403,7 @@ static int loop(struct daemon *d)
 				sink__reopen(d->sinks[i]);
 		}
 		check_lost(d);
-		now = mono_ns();
+		now = mono_now_ns();
 		engine__expire(d->en, now);
 		pump_sinks(d);
 		flush_store(d, now, false);
@@ -596,7 +540,7 @@ static void close_all(struct daemon *d)
 	metrics_server__close(d->metrics);
 	remote_server__close(d->query);
 	tracer__destroy(d->tracer);
-	snapshot__free(&d->cache);
+	explainer__release(&d->explainer);
 	snapshot_loader__close(d->snap);
 	engine__free(d->en);
 }
@@ -612,7 +556,6 @@ int daemon_cmd_run(const struct cli_opts *o)
 		.on_event = on_event,
 		.ctx = &d,
 	};
-	struct sigaction sa;
 	char err[512];
 	int rc;
 
@@ -629,12 +572,7 @@ int daemon_cmd_run(const struct cli_opts *o)
 		fprintf(stderr, "sockscope: %s\n", err);
 		return rc;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	signals_install(on_signal);
 
 	formatter_init(&d.fmt, true);
 	d.en = engine__new(d.cfg.history);
@@ -649,6 +587,7 @@ int daemon_cmd_run(const struct cli_opts *o)
 	rc = tracer__start(&d.tracer, &topts, err, sizeof(err));
 	if (!rc)
 		rc = snapshot_loader__open(&d.snap, o->verbose, err, sizeof(err));
+	d.explainer.snap = d.snap;
 	if (rc) {
 		fprintf(stderr, "sockscope: %s\n", err);
 		goto out;

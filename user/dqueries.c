@@ -24,17 +24,9 @@ void writer_printf(const struct writer *w, int stream, const char *fmt, ...)
 		w->write(w->ctx, stream, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
-static int64_t now_real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 int dq_time(const char *what, const char *s, int64_t *out_ns, const struct writer *w)
 {
-	if (timeparse(s, now_real_ns(), out_ns)) {
+	if (timeparse(s, (int64_t)real_now_ns(), out_ns)) {
 		writer_printf(w, 2,
 			      "sockscope: bad %s '%s': expected RFC 3339, \"2026-11-20 14:02\", or an age like 1h, 30m, 2d\n",
 			      what, s);

@@ -12,6 +12,7 @@
 
 #include "decode.h"
 #include "engine.h"
+#include "explain.h"
 
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
@@ -958,15 +959,11 @@ size_t engine__port_sockets(struct engine *en, uint32_t netns, unsigned int prot
 	for (size_t i = 0; i < en->nr_buckets; i++) {
 		for (struct eng_sock *s = en->buckets[i]; s; s = s->next) {
 			const struct ss_sockinfo *k = &s->info;
-			bool covers;
 
 			if (!visible(s) || k->netns != netns || k->proto != proto ||
 			    k->lport != port)
 				continue;
-			covers = !af || addr_is_zero(k->family, k->laddr) ||
-				 (k->family == af && !memcmp(k->laddr, addr,
-							     af == SS_AF_INET ? 4 : SS_ADDR_LEN));
-			if (!covers)
+			if (!addr_covers(k->family, k->laddr, k->v6only, af, addr))
 				continue;
 			if (n < max)
 				out[n] = s;

@@ -17,6 +17,7 @@
 #include "engine.h"
 #include "snapshot.h"
 #include "snapshot.skel.h"
+#include "timefmt.h"
 
 struct snapshot_loader {
 	struct snapshot_bpf *skel;
@@ -245,13 +246,10 @@ out:
 
 int engine_reseed(struct engine *en, struct snapshot_loader *l, char *err, size_t errlen)
 {
-	struct timespec ts;
+	uint64_t now = mono_now_ns();
 	struct snapshot s;
-	uint64_t now;
 	int rc;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	rc = snapshot__take(l, &s, 0, err, errlen);
 	if (rc)
 		return rc;

@@ -6,6 +6,24 @@
 
 #define NSEC 1000000000LL
 
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * (uint64_t)NSEC + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t mono_now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+uint64_t real_now_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
 void timefmt_init_offset(struct timefmt *tf, int64_t mono_to_real_ns)
 {
 	tf->mono_to_real_ns = mono_to_real_ns;

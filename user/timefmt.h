@@ -19,6 +19,10 @@ struct timefmt {
 	char local_prefix[12]; /* "14:02:11" (local time) */
 };
 
+/* Now, in ns: CLOCK_MONOTONIC (bpf_ktime_get_ns()'s clock) and CLOCK_REALTIME. */
+uint64_t mono_now_ns(void);
+uint64_t real_now_ns(void);
+
 /* Samples both clocks now. */
 void timefmt_init(struct timefmt *tf);
 /* Fixed offset, for tests. */

@@ -7,11 +7,12 @@
 
 #include "exitcodes.h"
 #include "engine.h"
-#include "explain.h"
+#include "explainer.h"
 #include "format.h"
 #include "query.h"
 #include "snapshot.h"
 #include "output.h"
+#include "signals.h"
 #include "system.h"
 #include "trace_cmd.h"
 #include "tracer.h"
@@ -28,21 +29,6 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-/* No SA_RESTART: a signal must interrupt epoll_wait so we stop promptly. */
-static void install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	/* A closed pipe shows up as EPIPE from write(), handled quietly. */
-	signal(SIGPIPE, SIG_IGN);
-}
-
 struct session {
 	struct formatter fmt;
 	struct output out;
@@ -55,12 +41,7 @@ struct session {
 	bool done;
 	/* explanations of failures */
 	struct snapshot_loader *snap;
-	struct snapshot cache;
-	bool cache_valid;
-	uint32_t cache_netns;
-	uint64_t cache_ns; /* CLOCK_MONOTONIC when it was taken */
-	uint64_t explained;
-	struct explanation expl;
+	struct explainer explainer;
 	/* the live model: holders for close events, re-synced after loss */
 	struct engine *en;
 	struct holder holders[16];
@@ -68,20 +49,9 @@ struct session {
 	char line[8192];
 };
 
-static uint64_t now_real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t now_mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000ull + (uint64_t)ts.tv_nsec / 1000000ull;
+	return mono_now_ns() / 1000000ull;
 }
 
 static int emit_line(struct session *s, const struct sbuf *sb)
@@ -91,66 +61,6 @@ static int emit_line(struct session *s, const struct sbuf *sb)
 	if (err && !s->out_err)
 		s->out_err = err;
 	return err;
-}
-
-static uint64_t now_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/*
- * A snapshot of one namespace that is no older than the event: failures in
- * a burst share one, but a snapshot taken before a failure happened cannot
- * explain it. (bpf_ktime_get_ns() is CLOCK_MONOTONIC, so times compare.)
- */
-static const struct snapshot *snapshot_for(struct session *s, uint32_t netns,
-					   uint64_t event_ns)
-{
-	char err[256];
-
-	if (s->cache_valid && s->cache_netns == netns && s->cache_ns >= event_ns)
-		return &s->cache;
-	snapshot__free(&s->cache);
-	s->cache_valid = false;
-	s->cache_ns = now_mono_ns();
-	if (!s->snap || snapshot__take(s->snap, &s->cache, netns, err, sizeof(err)))
-		return NULL;
-	s->cache_valid = true;
-	s->cache_netns = netns;
-	return &s->cache;
-}
-
-static const struct explanation *explain(struct session *s, const struct ss_event *e)
-{
-	const struct snapshot *snap = NULL;
-
-	if (!explain_wanted(e))
-		return NULL;
-	/*
-	 * The engine's view at this point of the stream is the moment of the
-	 * failure (the holder may have closed since): ask it first, and the
-	 * kernel only if it knows of no conflicting socket.
-	 */
-	if (e->err == EADDRINUSE && s->en) {
-		struct snapshot mine;
-		bool found = false;
-
-		if (!engine__port_snapshot(s->en, e->netns, e->proto, e->lport, &mine)) {
-			found = explain_event(e, &mine, &s->expl) && s->expl.nr_holders;
-			snapshot__free(&mine);
-		}
-		if (found)
-			return &s->expl;
-	}
-	if (e->err == EADDRINUSE || e->hdr.type == SS_EV_CONNECT_DONE)
-		snap = snapshot_for(s, e->netns, e->ts_ns);
-	if (!explain_event(e, snap, &s->expl))
-		return NULL;
-	s->explained++;
-	return &s->expl;
 }
 
 static int on_event(void *ctx, const struct ss_event *e)
@@ -174,7 +84,7 @@ static int on_event(void *ctx, const struct ss_event *e)
 		return 0; /* holder bookkeeping, for the engine only */
 	if (!(s->events_mask & SS_EV_BIT(e->hdr.type)))
 		return 0; /* requested for the engine, not by the user */
-	extra.expl = explain(s, e);
+	extra.expl = explainer__explain(&s->explainer, s->en, e);
 	extra.holders = s->holders;
 	sbuf_init(&sb, s->line, sizeof(s->line));
 	format_event(&s->fmt, &sb, e, &extra);
@@ -212,7 +122,7 @@ static void report_lost(struct session *s, struct tracer *t)
 
 	if (lost == s->lost_reported)
 		return;
-	now = now_real_ns();
+	now = real_now_ns();
 	sbuf_init(&sb, s->line, sizeof(s->line));
 	format_lost(&s->fmt, &sb, lost - s->lost_reported, s->lost_since_ns, now);
 	emit_line(s, &sb);
@@ -220,7 +130,7 @@ static void report_lost(struct session *s, struct tracer *t)
 	s->lost_since_ns = now;
 	if (!engine_resync(s, &nsocks)) {
 		sbuf_init(&sb, s->line, sizeof(s->line));
-		format_resync(&s->fmt, &sb, nsocks, now_real_ns());
+		format_resync(&s->fmt, &sb, nsocks, real_now_ns());
 		emit_line(s, &sb);
 	}
 }
@@ -313,7 +223,7 @@ int trace_cmd_run(const struct cli_opts *o)
 	if ((rc = open_output(&s, o)))
 		return rc;
 	formatter_init(&s.fmt, o->json);
-	install_signals();
+	signals_install(on_signal);
 
 	rc = tracer__start(&t, &topts, err, sizeof(err));
 	if (rc) {
@@ -328,11 +238,12 @@ int trace_cmd_run(const struct cli_opts *o)
 	} else {
 		uint64_t n;
 
+		s.explainer.snap = s.snap;
 		engine_resync(&s, &n);
 	}
 	if (s.en)
 		s.query = query_server__open(err, sizeof(err));
-	s.lost_since_ns = now_real_ns();
+	s.lost_since_ns = real_now_ns();
 	fprintf(stderr,
 		"sockscope: tracing (%u hooks attached, %llu existing sockets seen, ring %u KiB); Ctrl-C to stop\n",
 		tracer__nr_attached(t), (unsigned long long)tracer__nr_seeded(t),
@@ -352,7 +263,7 @@ int trace_cmd_run(const struct cli_opts *o)
 		fprintf(stderr, "sockscope: %llu malformed records skipped\n",
 			(unsigned long long)tracer__bad_records(t));
 	tracer__destroy(t);
-	snapshot__free(&s.cache);
+	explainer__release(&s.explainer);
 	snapshot_loader__close(s.snap);
 	query_server__close(s.query);
 	engine__free(s.en);

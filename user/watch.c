@@ -19,6 +19,7 @@
 #include "portrow.h"
 #include "query.h"
 #include "snaprows.h"
+#include "signals.h"
 #include "snapshot.h"
 #include "system.h"
 #include "tracer.h"
@@ -56,14 +57,6 @@ struct watch {
 	struct engrows rows;
 	char line[8192];
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int on_event(void *ctx, const struct ss_event *e)
 {
@@ -161,7 +154,7 @@ static int draw(struct watch *w)
 		else if (w->frames)
 			sbuf_putc(&sb, '\n');
 		sbuf_puts(&sb, "sockscope ports --watch  ");
-		timefmt_clock(&w->tf, &sb, timefmt_real_ns(&w->tf, mono_ns()));
+		timefmt_clock(&w->tf, &sb, timefmt_real_ns(&w->tf, mono_now_ns()));
 		sbuf_printf(&sb, "  %zu shown, %llu tracked, %llu lost, %llu resyncs\n  ",
 			    w->rows.nr, (unsigned long long)st.sockets,
 			    (unsigned long long)w->lost_seen,
@@ -216,7 +209,7 @@ static int draw(struct watch *w)
 	sbuf_init(&sb, w->line, sizeof(w->line));
 	if (w->o->json) {
 		sbuf_puts(&sb, "{\"event\":\"table\",\"ts\":\"");
-		timefmt_rfc3339(&w->tf, &sb, timefmt_real_ns(&w->tf, mono_ns()));
+		timefmt_rfc3339(&w->tf, &sb, timefmt_real_ns(&w->tf, mono_now_ns()));
 		sbuf_printf(&sb, "\",\"rows\":%zu,\"new\":%zu,\"changed\":%zu,\"gone\":%zu,"
 				 "\"tracked\":%llu,\"lost\":%llu,\"resyncs\":%llu}\n",
 			    w->rows.nr, nnew, nchanged, ngone,
@@ -235,10 +228,10 @@ static int draw(struct watch *w)
 static int loop(struct watch *w)
 {
 	uint64_t interval = w->o->interval_ms * 1000000ull;
-	uint64_t next_frame = mono_ns();
+	uint64_t next_frame = mono_now_ns();
 
 	while (!stop_signal) {
-		uint64_t now = mono_ns();
+		uint64_t now = mono_now_ns();
 		int n, err;
 
 		if (now >= next_frame) {
@@ -282,7 +275,6 @@ int watch_run(const struct cli_opts *o)
 		.on_event = on_event,
 	};
 	struct watch w = { .o = o };
-	struct sigaction sa;
 	char err[512];
 	int rc;
 
@@ -290,12 +282,7 @@ int watch_run(const struct cli_opts *o)
 		fprintf(stderr, "sockscope: %s\n", err);
 		return rc;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	signals_install(on_signal);
 
 	timefmt_init(&w.tf);
 	w.tty = !o->json && isatty(STDOUT_FILENO);
