@@ -1,10 +1,11 @@
 #!/bin/sh
-# Install the Debian packages sockscope needs to build, run and test.
-# Idempotent: asks apt only for what is missing, runs 'apt-get update' once.
+# Install Debian packages: the ones given as arguments, or by default what
+# sockscope needs to build, run and test. Idempotent: asks apt only for what
+# is missing, runs 'apt-get update' once.
 set -eu
 
-PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
-libcmocka-dev libsqlite3-dev iproute2 python3 valgrind rsyslog util-linux"
+PKGS="${*:-make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
+libcmocka-dev libsqlite3-dev iproute2 python3 valgrind rsyslog util-linux}"
 
 missing=""
 for p in $PKGS; do

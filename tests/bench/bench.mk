@@ -38,7 +38,7 @@ $(BENCH_OUT)/replay: $(BENCH_DIR)/replay.c $(CORE_OBJS) $(BENCH_DIR)/bench.mk | 
 	$(Q)$(CC) $(CFLAGS) $< $(CORE_OBJS) $(LDLIBS_CORE) -o $@
 
 bench-deps:
-	$(Q)sh $(BENCH_DIR)/install-deps.sh $(BENCH_PKGS)
+	$(Q)sh scripts/install-deps.sh $(BENCH_PKGS)
 
 bench: deps bench-deps
 	$(Q)$(MAKE) --no-print-directory sockscope bench-bins
