@@ -74,8 +74,15 @@ int ss_snap_files(struct bpf_iter__task_file *ctx)
 	fill_common(&r, &sk->__sk_common);
 	r.hdr.type = SS_REC_HOLDER;
 	r.proto = proto;
-	/* Also generates the cookie if no one asked for it yet. */
-	r.cookie = bpf_get_socket_cookie(sk);
+	/*
+	 * A socket reached through its file is an untrusted pointer (6.18):
+	 * bpf_get_socket_cookie() refuses it, so read the cookie. iter/tcp and
+	 * iter/udp, run first, generated it for every socket in the tables;
+	 * one without a cookie is in none of them and cannot be joined.
+	 */
+	r.cookie = BPF_CORE_READ(&sk->__sk_common, skc_cookie.counter);
+	if (!r.cookie)
+		return 0;
 	r.pid = task->tgid;
 	r.uid = BPF_CORE_READ(task, cred, uid.val);
 	r.fd = ctx->fd;

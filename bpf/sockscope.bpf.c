@@ -903,16 +903,24 @@ int ss_seed(struct bpf_iter__task_file *ctx)
 	sk = sock->sk;
 	if (!sk || !sk_is_traced(sk))
 		return 0;
-	/* Generating the cookie here lets the tracepoints read it later. */
-	cookie = bpf_get_socket_cookie(sk);
-	__sync_fetch_and_add(&seeded_sockets, 1);
+	/*
+	 * Since 6.18 the socket behind a file is an untrusted pointer, which
+	 * bpf_get_socket_cookie() refuses: read the cookie instead. Sockets
+	 * without one yet are seeded again after the first snapshot, whose
+	 * table iterators generate it (tracer__seed()).
+	 */
+	cookie = sk_cookie(sk);
+	if (!cookie)
+		return 0;
 	o.pid = task->tgid;
 	o.tid = task->pid;
 	o.uid = BPF_CORE_READ(task, cred, uid.val);
 	o.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
 	bpf_probe_read_kernel_str(o.comm, sizeof(o.comm), task->comm);
 	o.created_ns = bpf_ktime_get_ns();
-	bpf_map_update_elem(&owners, &cookie, &o, BPF_NOEXIST);
+	/* counted once: a second seeding only adds sockets that were missing */
+	if (!bpf_map_update_elem(&owners, &cookie, &o, BPF_NOEXIST))
+		__sync_fetch_and_add(&seeded_sockets, 1);
 
 	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN &&
 	    BPF_CORE_READ(sk, sk_protocol) == SS_PROTO_TCP) {
