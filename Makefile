@@ -25,26 +25,22 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	  -D_GNU_SOURCE -Iinclude -Iuser -I$(OUTPUT) -MMD -MP
 LDLIBS_BPF := -lbpf -lelf -lz
 LDLIBS_CORE := -lsqlite3 -lm
+LDLIBS := $(LDLIBS_BPF) $(LDLIBS_CORE)
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
-	      -Iinclude -Ivmlinux/$(ARCH) -Wall -Werror -MMD -MP
+	      -Iinclude -Ibpf -Ivmlinux/$(ARCH) -Wall -Werror -MMD -MP
 
-# Modules that need no kernel: shared by the binary and the unit tests.
-CORE_SRCS := user/names.c user/sbuf.c user/escape.c user/format.c \
-	     user/decode.c user/timefmt.c user/cli.c user/output.c \
-	     user/portrow.c user/explain.c user/snapshot_view.c user/engine.c \
-	     user/engrows.c user/rowfilter.c user/config.c user/timeparse.c \
-	     user/store.c user/sink.c user/syslog5424.c user/metrics.c \
-	     user/dqueries.c
-APP_SRCS := $(CORE_SRCS) user/system.c user/netns.c user/tracer.c \
-	    user/snapshot.c user/snaprows.c user/explainer.c user/signals.c \
-	    user/trace_cmd.c \
-	    user/ports_cmd.c user/watch.c user/query.c user/remote.c \
-	    user/daemon.c user/history_cmd.c user/main.c
+# Every userspace module lives in a folder of user/ (see docs/ARCHITECTURE.md);
+# all of them but main.c form libsockscope.a, which the binary, the unit
+# tests and the replay benchmark link: one compilation of each module.
+USER_SRCS := $(sort $(wildcard user/*/*.c user/*/*/*.c))
+LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(USER_SRCS))
+LIB := $(OUTPUT)/libsockscope.a
+ASAN_LIB_OBJS := $(patsubst %.c,$(OUTPUT)/asan/%.o,$(USER_SRCS))
+ASAN_LIB := $(OUTPUT)/asan/libsockscope.a
+
 BPF_NAMES := sockscope snapshot
 SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_NAMES))
-CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(CORE_SRCS))
-APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(UNIT_SRCS))
@@ -90,7 +86,7 @@ $(OUTPUT) $(OUTPUT)/unit $(OUTPUT)/asan:
 	$(Q)mkdir -p $@
 
 # ---- BPF objects and skeletons ----
-$(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/sock_read.h include/sockscope_abi.h $(VMLINUX) Makefile | $(OUTPUT)
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(VMLINUX) Makefile | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
@@ -99,31 +95,46 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o | $(OUTPUT)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-.SECONDARY: $(patsubst %,$(OUTPUT)/%.bpf.o,$(BPF_NAMES))
+.SECONDARY: $(patsubst %,$(OUTPUT)/%.bpf.o,$(BPF_NAMES)) $(SKELS)
 
 # ---- userspace ----
-$(APP_OBJS): $(SKELS)
-
-$(OUTPUT)/%.o: user/%.c Makefile | $(OUTPUT)
+# The skeletons must exist before the first compilation (order-only); after
+# that an object depends, through its .d file, only on the skeleton it
+# includes, so a BPF change rebuilds the loader, not every module.
+$(OUTPUT)/user/%.o: user/%.c Makefile | $(SKELS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-sockscope: $(APP_OBJS)
+$(OUTPUT)/asan/user/%.o: user/%.c Makefile | $(SKELS)
+	$(call msg,CC-ASAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(ASAN_LIB): $(ASAN_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+sockscope: $(OUTPUT)/user/main.o $(LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS_BPF) $(LDLIBS_CORE) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 # ---- unit tests (cmocka), plain and with ASan/UBSan ----
 .PHONY: unit-bins asan-bins
 unit-bins: $(UNIT_BINS)
 asan-bins: $(ASAN_BINS)
 
-$(OUTPUT)/unit/%: tests/unit/%.c $(CORE_SRCS) Makefile | $(OUTPUT)/unit
+$(OUTPUT)/unit/%: tests/unit/%.c $(LIB) Makefile | $(OUTPUT)/unit
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(CORE_SRCS) -lcmocka $(LDLIBS_CORE) -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(LIB) -lcmocka $(LDLIBS) -o $@
 
-$(OUTPUT)/asan/%: tests/unit/%.c $(CORE_SRCS) Makefile | $(OUTPUT)/asan
+$(OUTPUT)/asan/%: tests/unit/%.c $(ASAN_LIB) Makefile | $(OUTPUT)/asan
 	$(call msg,CC-ASAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(CORE_SRCS) -lcmocka $(LDLIBS_CORE) -o $@
+	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(ASAN_LIB) -lcmocka $(LDLIBS) -o $@
 
 unit: $(UNIT_BINS)
 	$(Q)sh tests/run-unit.sh plain $^
@@ -163,11 +174,12 @@ vmlinux:
 	mv $(VMLINUX).tmp $(VMLINUX)
 	@echo "regenerated $(VMLINUX) from kernel $$(uname -r); update vmlinux/README.md"
 
+FORMAT_SRCS = $(wildcard bpf/*.c bpf/*.h include/*.h user/*.c user/*/*.[ch] user/*/*/*.[ch] tests/unit/*.[ch])
 format:
-	clang-format -i bpf/*.c include/*.h user/*.c user/*.h tests/unit/*.c
+	clang-format -i $(FORMAT_SRCS)
 
 clean:
 	rm -rf $(OUTPUT) sockscope
 
--include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/unit/*.d $(OUTPUT)/asan/*.d)
+-include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
 include tests/bench/bench.mk

@@ -2,12 +2,12 @@
 /* sockscope: Linux socket lifecycle tracer. main() only wires things up. */
 #include <stdio.h>
 
-#include "cli.h"
-#include "exitcodes.h"
-#include "daemon.h"
-#include "ports_cmd.h"
-#include "remote.h"
-#include "trace_cmd.h"
+#include "cmd/cli.h"
+#include "lib/exitcodes.h"
+#include "cmd/daemon.h"
+#include "cmd/ports_cmd.h"
+#include "runtime/remote.h"
+#include "cmd/trace_cmd.h"
 
 int main(int argc, char **argv)
 {

@@ -31,11 +31,10 @@ $(BENCH_GENS): $(BENCH_OUT)/%: $(BENCH_DIR)/%.c $(BENCH_DIR)/gen.h $(BENCH_DIR)/
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(BENCH_CFLAGS) $< -o $@
 
-# Linked against the same objects as ./sockscope (core userspace modules;
-# LDLIBS_CORE: the libraries they need, when the Makefile defines it).
-$(BENCH_OUT)/replay: $(BENCH_DIR)/replay.c $(CORE_OBJS) $(BENCH_DIR)/bench.mk | $(BENCH_OUT)
+# Linked against the library ./sockscope is made of.
+$(BENCH_OUT)/replay: $(BENCH_DIR)/replay.c $(LIB) $(BENCH_DIR)/bench.mk | $(BENCH_OUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(CORE_OBJS) $(LDLIBS_CORE) -o $@
+	$(Q)$(CC) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
 bench-deps:
 	$(Q)sh scripts/install-deps.sh $(BENCH_PKGS)

@@ -25,11 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
-#include "engine.h"
-#include "explain.h"
-#include "format.h"
-#include "output.h"
+#include "kernel/decode.h"
+#include "model/engine.h"
+#include "model/explain.h"
+#include "output/format.h"
+#include "output/output.h"
 #include "sockscope_abi.h"
 
 #define OUTPUT_BUF (256u << 10) /* as trace_cmd.c */

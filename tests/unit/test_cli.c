@@ -4,8 +4,8 @@
 
 #include <string.h>
 
-#include "cli.h"
-#include "exitcodes.h"
+#include "cmd/cli.h"
+#include "lib/exitcodes.h"
 
 static struct cli_opts o;
 static char err[512];

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "cmd/config.h"
 
 static char path[64];
 static unsigned int bad_lines[16];

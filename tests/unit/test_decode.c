@@ -6,8 +6,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "decode.h"
-#include "names.h"
+#include "kernel/decode.h"
+#include "lib/names.h"
 
 static struct ss_event good(void)
 {

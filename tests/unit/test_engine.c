@@ -5,7 +5,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "engine.h"
+#include "model/engine.h"
 
 #define NS 4026531840u
 #define SEC 1000000000ull

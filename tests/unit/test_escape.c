@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "escape.h"
+#include "lib/escape.h"
 
 static char out[256];
 

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "explain.h"
+#include "model/explain.h"
 
 #define NETNS 4026531840u
 

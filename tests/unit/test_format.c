@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "format.h"
+#include "output/format.h"
 
 /* 2026-11-21T14:02:11Z = 1795269731 s; monotonic clock starts at 0 here. */
 #define REAL_BASE_NS (1795269731LL * 1000000000LL)

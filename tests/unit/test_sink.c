@@ -23,8 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sink.h"
-#include "syslog5424.h"
+#include "output/sinks/sink.h"
+#include "output/sinks/syslog5424.h"
 
 #define MS 1000000LL
 #define SEC 1000000000LL

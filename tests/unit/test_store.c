@@ -23,7 +23,7 @@
 #include <unistd.h>
 #include <valgrind/valgrind.h>
 
-#include "store.h"
+#include "output/store/store.h"
 
 #define SEC 1000000000LL
 /* 2026-11-20T14:02:11Z */

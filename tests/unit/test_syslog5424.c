@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "syslog5424.h"
+#include "output/sinks/syslog5424.h"
 
 /* 2026-11-21T14:02:11.123456789Z */
 #define TS 1795269731123456789LL

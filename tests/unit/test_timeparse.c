@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "timeparse.h"
+#include "lib/timeparse.h"
 
 #define SEC 1000000000LL
 /* 2026-11-20T14:02:11Z */

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <fcntl.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lib/exitcodes.h"
+#include "kernel/netns.h"
+#include "model/engine.h"
+#include "kernel/snapshot.h"
+#include "snapshot.skel.h"
+#include "lib/timefmt.h"
+
+struct snapshot_loader {
+	struct snapshot_bpf *skel;
+	struct bpf_link *files;
+	struct bpf_link *tcp;
+	struct bpf_link *udp;
+};
+
+struct recs {
+	struct ss_sockinfo *v;
+	size_t nr;
+	size_t cap;
+};
+
+static int fmt_err(char *err, size_t errlen, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fmt_err(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+static int verbose_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	return vfprintf(stderr, fmt, ap);
+}
+
+int snapshot_loader__open(struct snapshot_loader **out, int verbose, char *err,
+			  size_t errlen)
+{
+	struct snapshot_loader *l;
+	int rc;
+
+	*out = NULL;
+	libbpf_set_print(verbose >= 2 ? verbose_print : silent_print);
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return fmt_err(err, errlen, SS_EXIT_RUNTIME, "out of memory");
+	l->skel = snapshot_bpf__open_and_load();
+	if (!l->skel) {
+		int e = errno;
+
+		rc = fmt_err(err, errlen, e == EPERM || e == EACCES ? SS_EXIT_PERM : SS_EXIT_RUNTIME,
+			     "load snapshot iterators: %s (run with -vv for libbpf's log)",
+			     strerror(e));
+		goto fail;
+	}
+	l->files = bpf_program__attach_iter(l->skel->progs.ss_snap_files, NULL);
+	l->tcp = bpf_program__attach_iter(l->skel->progs.ss_snap_tcp, NULL);
+	l->udp = bpf_program__attach_iter(l->skel->progs.ss_snap_udp, NULL);
+	if (!l->files || !l->tcp || !l->udp) {
+		rc = fmt_err(err, errlen, SS_EXIT_KERNEL,
+			     "attach iter/task_file, iter/tcp, iter/udp: %s", strerror(errno));
+		goto fail;
+	}
+	*out = l;
+	return 0;
+fail:
+	snapshot_loader__close(l);
+	return rc;
+}
+
+void snapshot_loader__close(struct snapshot_loader *l)
+{
+	if (!l)
+		return;
+	bpf_link__destroy(l->files);
+	bpf_link__destroy(l->tcp);
+	bpf_link__destroy(l->udp);
+	snapshot_bpf__destroy(l->skel);
+	free(l);
+}
+
+/* Runs one iterator to the end, appending its whole records to r. */
+static int read_iter(struct bpf_link *link, struct recs *r)
+{
+	size_t used = r->nr * sizeof(*r->v);
+	int fd, rc = 0;
+
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		size_t room;
+		ssize_t n;
+
+		if ((r->cap * sizeof(*r->v)) - used < 64 * 1024) {
+			size_t cap = r->cap ? r->cap * 2 : 4096;
+			void *p = realloc(r->v, cap * sizeof(*r->v));
+
+			if (!p) {
+				rc = -ENOMEM;
+				break;
+			}
+			r->v = p;
+			r->cap = cap;
+		}
+		room = r->cap * sizeof(*r->v) - used;
+		n = read(fd, (char *)r->v + used, room);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	close(fd);
+	if (!rc && used % sizeof(*r->v))
+		rc = -EIO; /* a torn record: the iterator output is inconsistent */
+	if (!rc)
+		r->nr = used / sizeof(*r->v);
+	return rc;
+}
+
+/* Reads the TCP and UDP tables of one namespace (entering it if needed). */
+static int read_netns_tables(struct snapshot_loader *l, uint32_t ino,
+			     uint32_t self_ino, int self_fd, struct recs *socks)
+{
+	int fd = -1, rc;
+
+	if (ino != self_ino) {
+		fd = netns_open(ino);
+		if (fd < 0)
+			return fd;
+		if (setns(fd, CLONE_NEWNET)) {
+			rc = -errno;
+			close(fd);
+			return rc;
+		}
+	}
+	rc = read_iter(l->tcp, socks);
+	if (!rc)
+		rc = read_iter(l->udp, socks);
+	if (fd >= 0) {
+		/* Always come back, or every later socket op happens elsewhere. */
+		if (setns(self_fd, CLONE_NEWNET)) {
+			fprintf(stderr, "sockscope: cannot return to own network namespace: %s\n",
+				strerror(errno));
+			abort();
+		}
+		close(fd);
+	}
+	return rc;
+}
+
+/* Reads the tables of nl's namespaces from index *done on; counts them. */
+static int read_tables(struct snapshot_loader *l, struct snapshot *s,
+		       const struct netns_list *nl, size_t *done, uint32_t self_ino,
+		       int self_fd, struct recs *socks)
+{
+	for (; *done < nl->nr; (*done)++) {
+		int e = read_netns_tables(l, nl->inodes[*done], self_ino, self_fd, socks);
+
+		if (e == -ENOMEM)
+			return e;
+		/* A namespace can vanish while we look: count it, go on. */
+		if (e)
+			s->netns_failed++;
+		else
+			s->nr_netns++;
+	}
+	return 0;
+}
+
+/*
+ * The socket tables are read before the holders: iter/tcp and iter/udp hold
+ * trusted socket pointers and generate the cookies of sockets nobody asked
+ * one for yet, while iter/task_file can only read the cookie (since 6.18 a
+ * socket reached through its file is an untrusted pointer). Namespaces that
+ * only the holders reveal (a socket kept after setns) are read afterwards.
+ */
+int snapshot__take(struct snapshot_loader *l, struct snapshot *s,
+		   uint32_t only_netns, char *err, size_t errlen)
+{
+	struct recs holders = { 0 }, socks = { 0 };
+	struct netns_list nl = { 0 };
+	uint32_t self_ino = netns_self();
+	int self_fd = -1, rc;
+	size_t done = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (only_netns) {
+		rc = netns_list__add(&nl, only_netns);
+	} else {
+		rc = netns_list__add(&nl, self_ino);
+		if (!rc)
+			rc = netns_list__scan(&nl);
+	}
+	if (rc) {
+		fmt_err(err, errlen, rc, "list network namespaces: %s", strerror(-rc));
+		goto out;
+	}
+	self_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self_fd < 0) {
+		rc = -errno;
+		fmt_err(err, errlen, rc, "open own network namespace: %s", strerror(-rc));
+		goto out;
+	}
+	rc = read_tables(l, s, &nl, &done, self_ino, self_fd, &socks);
+	if (rc) {
+		fmt_err(err, errlen, rc, "out of memory");
+		goto out;
+	}
+	rc = read_iter(l->files, &holders);
+	if (rc) {
+		fmt_err(err, errlen, rc, "read iter/task_file: %s", strerror(-rc));
+		goto out;
+	}
+	for (size_t i = 0; i < holders.nr && !rc && !only_netns; i++)
+		rc = netns_list__add(&nl, holders.v[i].netns);
+	if (!rc)
+		rc = read_tables(l, s, &nl, &done, self_ino, self_fd, &socks);
+	if (rc) {
+		fmt_err(err, errlen, rc, "out of memory");
+		goto out;
+	}
+	s->socks = socks.v;
+	s->nr_socks = socks.nr;
+	s->holders = holders.v;
+	s->nr_holders = holders.nr;
+	snapshot__sort(s);
+	socks.v = holders.v = NULL;
+out:
+	if (self_fd >= 0)
+		close(self_fd);
+	netns_list__free(&nl);
+	free(socks.v);
+	free(holders.v);
+	return rc;
+}
+
+
+int engine_reseed(struct engine *en, struct snapshot_loader *l, char *err, size_t errlen)
+{
+	uint64_t now = mono_now_ns();
+	struct snapshot s;
+	int rc;
+
+	rc = snapshot__take(l, &s, 0, err, errlen);
+	if (rc)
+		return rc;
+	rc = engine__seed(en, &s, now);
+	snapshot__free(&s);
+	if (rc)
+		snprintf(err, errlen, "seeding the engine: %s", strerror(-rc));
+	return rc;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Escaping of hostile strings (process names are chosen by whoever runs the
+ * process): nothing a string contains may break a JSON line or a column.
+ */
+#ifndef SS_ESCAPE_H
+#define SS_ESCAPE_H
+
+#include <stddef.h>
+
+#include "lib/sbuf.h"
+
+/*
+ * A quoted JSON string of at most maxlen bytes of s (stops at NUL).
+ * Quote, backslash and control bytes are escaped; valid UTF-8 is kept;
+ * each byte of an invalid UTF-8 sequence becomes U+FFFD, so the line is
+ * always valid UTF-8 JSON.
+ */
+void json_str(struct sbuf *sb, const char *s, size_t maxlen);
+
+/*
+ * For one column of text: printable ASCII other than space and backslash is
+ * kept, every other byte becomes \xNN, so a value is one token on one line
+ * and its width is its length.
+ */
+void text_str(struct sbuf *sb, const char *s, size_t maxlen);
+
+#endif

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <string.h>
+
+#include "kernel/decode.h"
+#include "lib/escape.h"
+#include "lib/names.h"
+#include "output/portrow.h"
+
+#define W_PROTO 6
+#define W_STATE 12
+#define W_ADDR 28
+#define W_NETNS 12
+
+const char *sock_state_name(unsigned int proto, unsigned int state)
+{
+	if (proto == SS_PROTO_UDP)
+		return state == 1 ? "ESTAB" : "UNCONN";
+	return tcp_state_name(state) ? tcp_state_name(state) : "?";
+}
+
+bool sock_is_listening(const struct ss_sockinfo *s)
+{
+	if (s->proto == SS_PROTO_TCP)
+		return s->state == 10; /* TCP_LISTEN */
+	return s->state != 1; /* UDP: not connected */
+}
+
+void portrow_addr(struct sbuf *sb, unsigned int family, const __u8 *addr,
+		  unsigned int port)
+{
+	char buf[SS_ADDRSTRLEN];
+	bool v6 = addr_prints_v6(family, addr);
+
+	if (v6)
+		sbuf_putc(sb, '[');
+	sbuf_puts(sb, addr_str(buf, family, addr));
+	if (v6)
+		sbuf_putc(sb, ']');
+	sbuf_putc(sb, ':');
+	sbuf_u64(sb, port);
+}
+
+static void col_end(struct sbuf *sb, size_t start, size_t width)
+{
+	sbuf_pad_from(sb, start, width - 1);
+	sbuf_putc(sb, ' ');
+}
+
+void portrow_header(struct sbuf *sb)
+{
+	sbuf_printf(sb, "%-*s%-*s%-*s%-*s%-*s%s\n", W_PROTO, "PROTO", W_STATE,
+		    "STATE", W_ADDR, "LOCAL", W_ADDR, "REMOTE", W_NETNS, "NETNS",
+		    "PROCESSES");
+}
+
+void portrow_text(struct sbuf *sb, const struct port_row *r)
+{
+	const struct ss_sockinfo *s = r->sock;
+	size_t col = sb->len;
+
+	sbuf_puts(sb, proto_name(s->proto) ? proto_name(s->proto) : "?");
+	sbuf_putc(sb, s->family == SS_AF_INET6 ? '6' : '4');
+	col_end(sb, col, W_PROTO);
+	col = sb->len;
+	sbuf_puts(sb, sock_state_name(s->proto, s->state));
+	col_end(sb, col, W_STATE);
+	col = sb->len;
+	portrow_addr(sb, s->family, s->laddr, s->lport);
+	col_end(sb, col, W_ADDR);
+	col = sb->len;
+	if (s->rport)
+		portrow_addr(sb, s->family, s->raddr, s->rport);
+	else
+		sbuf_putc(sb, '*');
+	col_end(sb, col, W_ADDR);
+	col = sb->len;
+	sbuf_u64(sb, s->netns);
+	col_end(sb, col, W_NETNS);
+	if (!r->nr_holders)
+		sbuf_putc(sb, '-');
+	for (size_t i = 0; i < r->nr_holders; i++) {
+		if (i)
+			sbuf_putc(sb, ',');
+		text_str(sb, r->holders[i].comm, SS_COMM_LEN);
+		sbuf_printf(sb, "(pid=%u", r->holders[i].pid);
+		if (r->holders[i].fd >= 0)
+			sbuf_printf(sb, ",fd=%d", r->holders[i].fd);
+		sbuf_putc(sb, ')');
+	}
+	sbuf_putc(sb, '\n');
+}
+
+void portrow_json(struct sbuf *sb, const struct port_row *r, struct timefmt *tf)
+{
+	const struct ss_sockinfo *s = r->sock;
+	char buf[SS_ADDRSTRLEN];
+
+	sbuf_printf(sb, "{\"proto\":\"%s\",\"family\":\"%s\",\"state\":\"%s\"",
+		    proto_name(s->proto) ? proto_name(s->proto) : "?",
+		    family_name(s->family) ? family_name(s->family) : "?",
+		    sock_state_name(s->proto, s->state));
+	sbuf_printf(sb, ",\"laddr\":\"%s\",\"lport\":%u",
+		    addr_str(buf, s->family, s->laddr), s->lport);
+	if (s->rport)
+		sbuf_printf(sb, ",\"raddr\":\"%s\",\"rport\":%u",
+			    addr_str(buf, s->family, s->raddr), s->rport);
+	sbuf_printf(sb, ",\"netns\":%u,\"cookie\":%llu", s->netns,
+		    (unsigned long long)s->cookie);
+	if (s->proto == SS_PROTO_TCP && s->state == 6)
+		; /* TIME_WAIT sockets have no owner uid */
+	else
+		sbuf_printf(sb, ",\"uid\":%u", s->uid);
+	sbuf_printf(sb, ",\"reuseaddr\":%s,\"reuseport\":%s",
+		    s->reuseaddr ? "true" : "false", s->reuseport ? "true" : "false");
+	if (r->since_real_ns && tf) {
+		sbuf_puts(sb, ",\"since\":\"");
+		timefmt_rfc3339(tf, sb, r->since_real_ns);
+		sbuf_putc(sb, '"');
+	}
+	if (r->change == ROW_NEW)
+		sbuf_puts(sb, ",\"change\":\"new\"");
+	else if (r->change == ROW_CHANGED)
+		sbuf_puts(sb, ",\"change\":\"changed\"");
+	else if (r->change == ROW_GONE)
+		sbuf_puts(sb, ",\"change\":\"gone\"");
+	sbuf_puts(sb, ",\"holders\":[");
+	for (size_t i = 0; i < r->nr_holders; i++) {
+		const struct holder *h = &r->holders[i];
+
+		if (i)
+			sbuf_putc(sb, ',');
+		sbuf_printf(sb, "{\"pid\":%u,\"comm\":", h->pid);
+		json_str(sb, h->comm, SS_COMM_LEN);
+		sbuf_printf(sb, ",\"uid\":%u", h->uid);
+		if (h->fd >= 0)
+			sbuf_printf(sb, ",\"fd\":%d", h->fd);
+		sbuf_putc(sb, '}');
+	}
+	sbuf_puts(sb, "]}\n");
+}

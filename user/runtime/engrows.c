@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+
+#include "runtime/engrows.h"
+#include "model/explain.h"
+#include "runtime/rowfilter.h"
+
+struct collect {
+	struct engrows *r;
+	const struct cli_opts *o;
+	bool who;
+};
+
+static bool wanted(const struct eng_sock *s, const struct collect *c)
+{
+	const struct cli_opts *o = c->o;
+
+	if (c->who) {
+		if (s->info.lport != o->who_port)
+			return false;
+		if (o->filter.proto && s->info.proto != o->filter.proto)
+			return false;
+		if (o->netns && s->info.netns != o->netns)
+			return false;
+		return addr_covers(s->info.family, s->info.laddr, s->info.v6only,
+				   o->who_family, o->who_addr);
+	}
+	if (!o->all && !sock_is_listening(&s->info))
+		return false;
+	return rowfilter_match(&s->info, s->holders, s->nr_holders, o);
+}
+
+static int add(const struct eng_sock *s, void *arg)
+{
+	struct collect *c = arg;
+	struct engrows *r = c->r;
+
+	if (!wanted(s, c))
+		return 0;
+	if (r->nr == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 256;
+		const struct eng_sock **v = realloc(r->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->nr++] = s;
+	return 0;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	return sockinfo_cmp(&(*(const struct eng_sock *const *)a)->info,
+			    &(*(const struct eng_sock *const *)b)->info);
+}
+
+static int collect(struct engrows *r, struct engine *en, const struct cli_opts *o, bool who)
+{
+	struct collect c = { .r = r, .o = o, .who = who };
+	int err;
+
+	r->nr = 0;
+	err = engine__for_each_visible(en, add, &c);
+	if (!err && r->nr)
+		qsort(r->v, r->nr, sizeof(*r->v), cmp);
+	return err;
+}
+
+int engrows_ports(struct engrows *r, struct engine *en, const struct cli_opts *o)
+{
+	return collect(r, en, o, false);
+}
+
+int engrows_who(struct engrows *r, struct engine *en, const struct cli_opts *o)
+{
+	return collect(r, en, o, true);
+}
+
+void engrows_free(struct engrows *r)
+{
+	free(r->v);
+	r->v = NULL;
+	r->nr = r->cap = 0;
+}

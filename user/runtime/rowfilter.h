@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The filters 'ports' shares with 'trace', applied to a table row. */
+#ifndef SS_ROWFILTER_H
+#define SS_ROWFILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cmd/cli.h"
+#include "output/portrow.h"
+
+/* pid, comm, port, proto, family, netns; holders match pid and comm. */
+bool rowfilter_match(const struct ss_sockinfo *sock, const struct holder *h, size_t nr,
+		     const struct cli_opts *o);
+
+#endif
