@@ -1,6 +1,6 @@
 """Integration tests for `sockscope daemon`: SQLite history, sinks, queries, metrics.
 
-Imported by run.py (its harness: test registry, Ctx, assertions). Real parts
+Discovered by run.py; uses the harness (test registry, Ctx, assertions). Real parts
 only: the daemon traces the real kernel, writes a real SQLite file, sends RFC
 5424 to a real rsyslogd, serves real HTTP. Each test uses network namespaces
 of its own and a daemon with its own database; the daemon's query socket is
@@ -16,7 +16,7 @@ import sys
 import time
 import urllib.request
 
-import __main__ as h
+import harness as h
 from ports_tests import Holder, in_ns
 
 HERE = os.path.dirname(os.path.abspath(__file__))
