@@ -1,0 +1,127 @@
+"""A tracer under test: the interface every tracer implements (start
+when attached, stop with events / lost / CPU), and sockscope itself
+(`sockscope trace --json -o FILE`).
+"""
+
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+
+from lib import count_lines, kill_proc, popen, proc_cpu_ns
+
+
+class StderrReader(threading.Thread):
+    def __init__(self, stream):
+        super().__init__(daemon=True)
+        self.stream = stream
+        self.lines = []
+        self.cond = threading.Condition()
+
+    def run(self):
+        for line in self.stream:
+            with self.cond:
+                self.lines.append((time.monotonic(), line.rstrip("\n")))
+                self.cond.notify_all()
+        with self.cond:
+            self.lines.append((time.monotonic(), None))
+            self.cond.notify_all()
+
+    def wait_for(self, prefix, timeout):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for t, line in self.lines:
+                    if line is None:
+                        return None, None
+                    if line.startswith(prefix):
+                        return t, line
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None, None
+                self.cond.wait(left)
+
+    def text(self):
+        return "\n".join(l for _, l in self.lines if l is not None)
+
+
+class Tracer:
+    name = "?"
+    ready_timeout = 60.0
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.p = None
+
+    def available(self):
+        return True
+
+    def version(self):
+        return ""
+
+    def cpu_ns(self):
+        return proc_cpu_ns(self.p.pid)
+
+    def start(self):
+        raise NotImplementedError
+
+    def stop(self):
+        raise NotImplementedError
+
+
+class Sockscope(Tracer):
+    name = "sockscope"
+
+    def __init__(self, workdir, binary, output=None, extra=()):
+        super().__init__(workdir)
+        self.binary = binary
+        self.output = output
+        self.extra = list(extra)
+
+    def version(self):
+        r = subprocess.run([self.binary, "--version"], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        return r.stdout.strip()
+
+    def start(self):
+        self.out = self.output or os.path.join(self.workdir, "sockscope.ndjson")
+        if self.out != "/dev/null" and os.path.exists(self.out):
+            os.unlink(self.out)
+        cmd = [self.binary, "trace", "--json", "-o", self.out] + self.extra
+        self.t0 = time.monotonic()
+        self.p = popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True)
+        self.err = StderrReader(self.p.stderr)
+        self.err.start()
+        t, line = self.err.wait_for("sockscope: tracing", self.ready_timeout)
+        if t is None:
+            kill_proc(self.p, signal.SIGKILL)
+            raise RuntimeError("sockscope did not start: %s" % self.err.text())
+        self.startup_s = t - self.t0
+        self.ready_cpu = self.cpu_ns()
+        return self
+
+    def stop(self):
+        ru = kill_proc(self.p, signal.SIGINT, 60)
+        self.err.join(5)
+        text = self.err.text()
+        m = re.search(r"sockscope: (\d+) events, (\d+) lost", text)
+        res = {"exit": self.p.returncode, "stderr": text[-2000:]}
+        if m:
+            res["events"] = int(m.group(1))
+            res["lost"] = int(m.group(2))
+        else:
+            res["events"] = res["lost"] = None
+        if ru is not None:
+            res["cpu_s"] = max(0.0, ru.ru_utime + ru.ru_stime - self.ready_cpu / 1e9)
+        if self.out != "/dev/null" and os.path.exists(self.out):
+            lines, (lost_lines, resync_lines) = count_lines(
+                self.out, (b'"event":"lost"', b'"event":"resync"'))
+            res["file_lines"] = lines
+            res["file_lost_lines"] = lost_lines
+            res["file_other_lines"] = resync_lines
+            res["file_bytes"] = os.path.getsize(self.out)
+            os.unlink(self.out)
+        return res
