@@ -166,8 +166,8 @@ static void ports_and_who(void **state)
 
 	expect_usage(PARSE("who"), "who needs a port");
 	expect_usage(PARSE("who", "0"), "bad port '0'");
-	expect_usage(PARSE("who", "::1:80"), "write IPv6 as [ADDR]:PORT");
-	expect_usage(PARSE("who", "[::1]80"), "expected [IPv6]:PORT");
+	expect_usage(PARSE("who", "::1:80"), "IPv6 address goes in brackets");
+	expect_usage(PARSE("who", "[::1]80"), "expected ':PORT' after ']'");
 	expect_usage(PARSE("who", "300.1.1.1:80"), "bad IPv4 address");
 	expect_usage(PARSE("who", "80", "81"), "unexpected argument '81'");
 }
