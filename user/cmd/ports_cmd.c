@@ -172,6 +172,7 @@ static int set_who_target(const struct cli_option *opt, const char *arg,
 
 	(void)opt;
 	if (parse_addrport(arg, ADDRPORT_ADDR_OPTIONAL, &ap, &why)) {
+		/* name the port itself, as the messages always did */
 		port = strrchr(arg, ':');
 		if (!strncmp(why, "bad port", 8))
 			return errf(err, errlen, -EINVAL,
