@@ -3,14 +3,12 @@
 #include <stdio.h>
 
 #include "cmd/cli.h"
-#include "lib/exitcodes.h"
-#include "cmd/daemon.h"
-#include "cmd/ports_cmd.h"
+#include "cmd/commands.h"
 #include "runtime/remote.h"
-#include "cmd/trace_cmd.h"
 
 int main(int argc, char **argv)
 {
+	const struct command *cmd;
 	struct cli_opts opts;
 	char err[512];
 	int rc;
@@ -20,30 +18,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sockscope: %s\n", err);
 		return rc;
 	}
-	switch (opts.command) {
-	case SS_CMD_HELP:
-		cli_usage(stdout, opts.help_for);
-		return SS_EXIT_OK;
-	case SS_CMD_VERSION:
-		printf("sockscope %s (event ABI %d)\n", SS_VERSION, SS_ABI_VERSION);
-		return SS_EXIT_OK;
-	case SS_CMD_PORTS:
-		/* a running daemon answers from its live map */
-		if (!opts.watch && !remote_forward(argc, argv, &rc))
-			return rc;
-		return ports_cmd_run(&opts);
-	case SS_CMD_WHO:
-		if (!remote_forward(argc, argv, &rc))
-			return rc;
-		return opts.at ? history_local_run(&opts) : who_cmd_run(&opts);
-	case SS_CMD_HISTORY:
-		if (!remote_forward(argc, argv, &rc))
-			return rc;
-		return history_local_run(&opts);
-	case SS_CMD_DAEMON:
-		return daemon_cmd_run(&opts);
-	case SS_CMD_TRACE:
-		break;
-	}
-	return trace_cmd_run(&opts);
+	cmd = command__of(opts.command);
+	/* a running daemon answers from its live map and its history */
+	if (cmd->daemon_answers && cmd->daemon_answers(&opts) &&
+	    !remote_forward(argc, argv, &rc))
+		return rc;
+	return cmd->run(&opts);
 }

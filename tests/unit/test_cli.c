@@ -2,9 +2,12 @@
 /* Option parsing: what is accepted, and a one-line reason + exit 2 for the rest. */
 #include "testutil.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cli.h"
+#include "cmd/commands.h"
 #include "lib/exitcodes.h"
 
 static struct cli_opts o;
@@ -166,10 +169,199 @@ static void ports_and_who(void **state)
 
 	expect_usage(PARSE("who"), "who needs a port");
 	expect_usage(PARSE("who", "0"), "bad port '0'");
-	expect_usage(PARSE("who", "::1:80"), "write IPv6 as [ADDR]:PORT");
-	expect_usage(PARSE("who", "[::1]80"), "expected [IPv6]:PORT");
+	expect_usage(PARSE("who", "::1:80"), "IPv6 address goes in brackets");
+	expect_usage(PARSE("who", "[::1]80"), "expected ':PORT' after ']'");
 	expect_usage(PARSE("who", "300.1.1.1:80"), "bad IPv4 address");
 	expect_usage(PARSE("who", "80", "81"), "unexpected argument '81'");
+}
+
+static void value_given_to_an_option_without_one(void **state)
+{
+	(void)state;
+	expect_usage(PARSE("--json=yes"), "option '--json' takes no value");
+	expect_usage(PARSE("ports", "--states=1"), "option '--states' takes no value");
+	expect_usage(PARSE("ports", "--all=1"), "option '--all' takes no value");
+	expect_usage(PARSE("--help=me"), "option '--help' takes no value");
+	/* an abbreviation is named in full */
+	expect_usage(PARSE("--jso=1"), "option '--json' takes no value");
+}
+
+static void option_of_another_command(void **state)
+{
+	(void)state;
+	expect_usage(PARSE("--watch"),
+		     "option '--watch' does not apply to 'trace' (it applies to ports;");
+	expect_usage(PARSE("trace", "--netns", "1"), "it applies to ports and who;");
+	expect_usage(PARSE("daemon", "--json"),
+		     "it applies to trace, ports, who and history;");
+	expect_usage(PARSE("history", "--sink", "stdout"), "try 'sockscope history --help'");
+	/* after --help nothing is checked: the help is what was asked for */
+	assert_int_equal(PARSE("ports", "--help", "--states"), 0);
+	assert_int_equal(o.help_for, SS_CMD_PORTS);
+}
+
+static void bad_value_of_each_kind(void **state)
+{
+	(void)state;
+	expect_usage(PARSE("history", "--limit", "0"), "bad --limit '0': expected 1-10000000");
+	expect_usage(PARSE("history", "--limit", "+5"), "bad --limit");
+	expect_usage(PARSE("--ring-size", "3K"), "bad --ring-size '3K'");
+	expect_usage(PARSE("--ring-size", "1T"), "bad --ring-size");
+	expect_usage(PARSE("ports", "--interval", "0.01"), "bad --interval '0.01'");
+	expect_usage(PARSE("ports", "--interval", "3601"), "bad --interval");
+	expect_usage(PARSE("--duration", "-1"), "bad --duration '-1': expected seconds > 0");
+	expect_usage(PARSE("--duration", "inf"), "bad --duration");
+	expect_usage(PARSE("--output", ""), "--output needs a file name");
+	expect_usage(PARSE("--proto", "TCP"), "bad --proto 'TCP': expected tcp or udp");
+	expect_usage(PARSE("--events", ""), "--events needs at least one event name");
+	expect_usage(PARSE("--events", "bind,resync"), "unknown event 'resync' in --events (known:");
+	expect_usage(PARSE("--comm", ""), "bad --comm '': a command name is 1-15 bytes");
+	expect_usage(PARSE("who", "abc"), "bad port 'abc'");
+	expect_usage(PARSE("who", "1.2.3.4"), "bad address '1.2.3.4'");
+	expect_usage(PARSE("daemon", "--sink", "a", "--sink", "b", "--sink", "c", "--sink", "d",
+			   "--sink", "e", "--sink", "f", "--sink", "g", "--sink", "h", "--sink",
+			   "i"),
+		     "too many --sink options (at most 8)");
+	expect_usage(PARSE("history", "--until"), "option '--until' needs a value");
+	expect_usage(PARSE("-P"), "option '-P' needs a value");
+}
+
+static void values_of_each_kind(void **state)
+{
+	(void)state;
+	assert_int_equal(PARSE("-v", "--verbose", "-v"), 0);
+	assert_int_equal(o.verbose, 3);
+	assert_int_equal(PARSE("--ring-size", "1GiB", "--family", "inet"), 0);
+	assert_int_equal(o.ring_size, 1u << 30);
+	assert_int_equal(o.filter.family, SS_AF_INET);
+	/* the last --comm wins, whole */
+	assert_int_equal(PARSE("-c", "nginx-worker", "-c", "sshd"), 0);
+	assert_string_equal(o.filter.comm, "sshd");
+	assert_int_equal(PARSE("-e", "bind", "-e", "close"), 0);
+	assert_int_equal(o.filter.events, SS_EV_BIT(SS_EV_CLOSE));
+	assert_int_equal(PARSE("daemon", "--sink", "stdout", "--sink", "syslog",
+			       "--check-config", "--retain", "30d", "--retain-size", "1G",
+			       "--metrics", "127.0.0.1:9463", "--db", "/tmp/x.db", "--config",
+			       "/dev/null", "--ring-size", "8M"),
+			 0);
+	assert_int_equal(o.command, SS_CMD_DAEMON);
+	assert_int_equal(o.nr_sinks, 2);
+	assert_string_equal(o.sinks[1], "syslog");
+	assert_true(o.check_config);
+	assert_string_equal(o.retain, "30d");
+	assert_string_equal(o.retain_size, "1G");
+	assert_string_equal(o.metrics, "127.0.0.1:9463");
+	assert_string_equal(o.db, "/tmp/x.db");
+	assert_string_equal(o.config, "/dev/null");
+	assert_int_equal(o.ring_size, 8u << 20);
+	assert_int_equal(PARSE("history", "--since", "1h", "--until", "now", "--limit", "5",
+			       "--failed", "-P", "80", "--json"),
+			 0);
+	assert_string_equal(o.since, "1h");
+	assert_string_equal(o.until, "now");
+	assert_int_equal(o.limit, 5);
+	assert_int_equal(o.filter.failed_only, 1);
+	assert_int_equal(PARSE("who", "8080", "--at", "1h", "--db", "/tmp/x.db"), 0);
+	assert_string_equal(o.at, "1h");
+}
+
+static void help_command(void **state)
+{
+	(void)state;
+	assert_int_equal(PARSE("help", "ports"), 0);
+	assert_int_equal(o.command, SS_CMD_HELP);
+	assert_int_equal(o.help_for, SS_CMD_PORTS);
+	assert_int_equal(PARSE("help"), 0);
+	assert_int_equal(o.help_for, SS_CMD_HELP);
+	assert_int_equal(PARSE("--help"), 0);
+	assert_int_equal(o.help_for, SS_CMD_HELP);
+	assert_int_equal(PARSE("who", "-h"), 0);
+	assert_int_equal(o.help_for, SS_CMD_WHO);
+	expect_usage(PARSE("help", "bogus"), "unknown command 'bogus'");
+	expect_usage(PARSE("help", "who", "more"), "unexpected argument 'more'");
+	expect_usage(PARSE("version"), "unknown command 'version'");
+}
+
+static char *usage_text(enum ss_command cmd)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	cli_usage(f, cmd);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+struct help_check {
+	const char *text;
+	const char *command;
+};
+
+static int mentioned(const struct cli_option *opt, const char *help, void *arg)
+{
+	const struct help_check *c = arg;
+	char line[128];
+
+	if (opt->letter)
+		snprintf(line, sizeof(line), "  -%c, --%s%s%s", opt->letter, opt->name,
+			 opt->metavar ? " " : "", opt->metavar ? opt->metavar : "");
+	else
+		snprintf(line, sizeof(line), "      --%s%s%s", opt->name,
+			 opt->metavar ? " " : "", opt->metavar ? opt->metavar : "");
+	if (!strstr(c->text, line))
+		fail_msg("'%s --help' lacks '%s'", c->command, line);
+	if (!strstr(c->text, strchr(help, '\n') ? "" : help))
+		fail_msg("'%s --help' lacks the help of --%s", c->command, opt->name);
+	return 0;
+}
+
+static void help_is_generated_from_the_tables(void **state)
+{
+	(void)state;
+	for (const struct command *c = commands; c->name; c++) {
+		char *text = usage_text(c->id);
+		struct help_check chk = { text, c->name };
+
+		assert_non_null(strstr(text, "Usage: sockscope "));
+		assert_non_null(strstr(text, "Exit codes: 0 ok"));
+		if (c->id != SS_CMD_HELP && !c->hidden) {
+			char usage[128];
+
+			snprintf(usage, sizeof(usage), "Usage: sockscope %s%s%s", c->is_default ? "[" : "",
+				 c->name, c->is_default ? "]" : "");
+			assert_non_null(strstr(text, usage));
+			assert_non_null(strstr(text, c->about));
+			opt_table__walk(c->options, mentioned, &chk);
+		}
+		for (const char *ln = text; *ln; ln = strchr(ln, '\n') + 1) {
+			const char *nl = strchr(ln, '\n');
+
+			assert_non_null(nl);
+			/* option lines fit a terminal (examples are commands to copy) */
+			if (nl - ln > 80 && (!strncmp(ln, "  -", 3) || !strncmp(ln, "      --", 8)))
+				fail_msg("'%s --help' has an option line over 80 columns: %.*s", c->name,
+					 (int)(nl - ln), ln);
+		}
+		free(text);
+	}
+	/* the overview names every command, then the default one's options */
+	{
+		char *text = usage_text(SS_CMD_HELP);
+
+		for (const struct command *c = commands; c->name; c++) {
+			char line[160];
+
+			snprintf(line, sizeof(line), "  %-8s %s\n", c->name, c->summary);
+			if (c->hidden)
+				assert_null(strstr(text, line));
+			else
+				assert_non_null(strstr(text, line));
+		}
+		assert_non_null(strstr(text, "Usage: sockscope [trace] [OPTIONS]"));
+		free(text);
+	}
 }
 
 static void reparse_is_clean(void **state)
@@ -191,6 +383,12 @@ int main(void)
 		cmocka_unit_test(bad_input),
 		cmocka_unit_test(ports_and_who),
 		cmocka_unit_test(reparse_is_clean),
+		cmocka_unit_test(value_given_to_an_option_without_one),
+		cmocka_unit_test(option_of_another_command),
+		cmocka_unit_test(bad_value_of_each_kind),
+		cmocka_unit_test(values_of_each_kind),
+		cmocka_unit_test(help_command),
+		cmocka_unit_test(help_is_generated_from_the_tables),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Command line: 'sockscope [trace|ports|who|help] [OPTIONS]'. */
+/*
+ * Command line: 'sockscope [COMMAND] [OPTIONS]'. The commands are in
+ * cmd/commands.c, their options in option tables (cmd/options.h) that both
+ * parse and print --help.
+ */
 #ifndef SS_CLI_H
 #define SS_CLI_H
 
@@ -68,7 +72,7 @@ struct cli_opts {
  */
 int cli_parse(int argc, char **argv, struct cli_opts *o, char *err,
 	      size_t errlen);
-/* Help for a command (SS_CMD_HELP shows the overview). */
+/* Help for a command, from its tables (SS_CMD_HELP: the overview). */
 void cli_usage(FILE *f, enum ss_command cmd);
 
 #endif

@@ -607,3 +607,78 @@ out:
 	close_all(&d);
 	return rc;
 }
+
+/* ---- the daemon's options (see cmd/commands.h) ---- */
+#include "cmd/commands.h"
+#include "lib/err.h"
+
+static const struct cli_option opt_check_config = {
+	.name = "check-config",
+	.kind = OPTK_FLAG,
+	CLI_FIELD(check_config),
+	.help = "check the config, report errors by line, exit",
+};
+
+static const struct cli_option opt_retain = {
+	.name = "retain",
+	.kind = OPTK_STRING,
+	CLI_FIELD(retain),
+	.metavar = "AGE",
+	.help = "drop history older than AGE (30d, 12h, forever)",
+};
+
+static const struct cli_option opt_retain_size = {
+	.name = "retain-size",
+	.kind = OPTK_STRING,
+	CLI_FIELD(retain_size),
+	.metavar = "SIZE",
+	.help = "keep the database under SIZE (1G, 500M, 0: no limit)",
+};
+
+/* Repeatable; the values are checked with the config file's rules. */
+static int add_sink(const struct cli_option *opt, const char *arg, void *cfg,
+		    char *err, size_t errlen)
+{
+	struct cli_opts *o = cfg;
+
+	(void)opt;
+	if (o->nr_sinks == sizeof(o->sinks) / sizeof(o->sinks[0]))
+		return errf(err, errlen, -E2BIG,
+			    "too many --sink options (at most %zu)",
+			    sizeof(o->sinks) / sizeof(o->sinks[0]));
+	o->sinks[o->nr_sinks++] = arg;
+	return 0;
+}
+
+static const struct cli_option opt_sink = {
+	.name = "sink",
+	.kind = OPTK_CUSTOM,
+	.parse = add_sink,
+	.metavar = "SPEC",
+	.help = "where events go, repeatable: stdout, syslog,\n"
+		"file:/PATH[?max_bytes=N&keep=N],\n"
+		"syslog+udp://HOST:PORT, syslog+tcp://HOST:PORT",
+};
+
+static const struct cli_option opt_metrics = {
+	.name = "metrics",
+	.kind = OPTK_STRING,
+	CLI_FIELD(metrics),
+	.metavar = "ADDR",
+	.help = "Prometheus metrics on a loopback ADDR:PORT",
+};
+
+const struct opt_entry daemon_options[] = {
+	OPT_HELP(opt_config,
+		 "config file (default /etc/sockscope/sockscope.conf)"),
+	OPT(opt_check_config),
+	OPT_HELP(opt_db, "SQLite database\n(default /var/lib/sockscope/sockscope.db)"),
+	OPT(opt_retain),
+	OPT(opt_retain_size),
+	OPT(opt_sink),
+	OPT(opt_metrics),
+	OPT_HELP(opt_ring_size, "ring buffer size"),
+	OPT_GROUP(common_options),
+	OPT_END,
+};
+/* ---- end of the daemon's options ---- */

@@ -277,3 +277,90 @@ int trace_cmd_run(const struct cli_opts *o)
 	}
 	return rc;
 }
+
+/* ---- trace's options (see cmd/commands.h) ---- */
+#include "cmd/commands.h"
+#include "lib/names.h"
+
+static const struct cli_option opt_output = {
+	.name = "output",
+	.letter = 'o',
+	.kind = OPTK_STRING,
+	CLI_FIELD(output),
+	.metavar = "FILE",
+	.help = "append events to FILE instead of stdout",
+	.expect = "a file name",
+	.min = 1,
+};
+
+static const struct cli_option opt_states = {
+	.name = "states",
+	.kind = OPTK_FLAG,
+	CLI_FIELD(states),
+	.help = "show TCP state changes (always on with --json)",
+};
+
+/* The events the kernel raises; "lost" and "resync" are not a choice. */
+static uint64_t event_bit(const char *name, size_t len)
+{
+	unsigned int t = event_from_name(name, (unsigned int)len);
+
+	return t && t <= SS_EV_STATE ? SS_EV_BIT(t) : 0;
+}
+
+static const struct cli_option opt_events = {
+	.name = "events",
+	.letter = 'e',
+	.kind = OPTK_LIST,
+	CLI_FIELD(filter.events),
+	.item = event_bit,
+	.noun = "event",
+	.metavar = "LIST",
+	.help = "comma-separated: socket,bind,listen,connect,\n"
+		"connect_done,accept,close,state",
+	.expect = "socket, bind, listen, connect, connect_done, accept, close, "
+		  "state",
+};
+
+static const struct cli_option opt_duration = {
+	.name = "duration",
+	.letter = 'd',
+	.kind = OPTK_SECONDS,
+	CLI_FIELD(duration_ms),
+	.metavar = "SEC",
+	.help = "stop after SEC seconds",
+	.expect = "expected seconds > 0",
+	.min = 0,
+	.max = 10000000000ull, /* 1e7 s */
+};
+
+static const struct cli_option opt_count = {
+	.name = "count",
+	.letter = 'n',
+	.kind = OPTK_U64,
+	CLI_FIELD(count),
+	.metavar = "N",
+	.help = "stop after N events",
+	.expect = "expected a number >= 1",
+	.min = 1,
+	.max = UINT64_MAX,
+};
+
+const struct opt_entry trace_options[] = {
+	OPT_SECTION("Output:"),
+	OPT(opt_json),
+	OPT(opt_output),
+	OPT(opt_states),
+	OPT_SECTION("Filters (applied in the kernel):"),
+	OPT_GROUP(filter_options),
+	OPT(opt_events),
+	OPT(opt_failed),
+	OPT_SECTION("Stopping:"),
+	OPT(opt_duration),
+	OPT(opt_count),
+	OPT_SECTION("Tuning:"),
+	OPT(opt_ring_size),
+	OPT_GROUP(common_options),
+	OPT_END,
+};
+/* ---- end of trace's options ---- */
