@@ -30,8 +30,8 @@ struct store_opts {
 	/*
 	 * For readers ('history', 'who --at'): the file is opened read-only
 	 * and must exist; it is never created, nor its schema, pragmas or
-	 * header changed. -ENOENT: no file; -EACCES: not readable. Flush and
-	 * retain then fail with -EROFS.
+	 * header changed. -ENOENT: no file (or an empty one, no schema yet);
+	 * -EACCES: not readable. Flush and retain then fail with -EROFS.
 	 */
 	bool readonly;
 };
