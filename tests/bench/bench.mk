@@ -51,5 +51,5 @@ bench-smoke: deps
 # (issue 5: queries well under a second). Printed, not asserted.
 .PHONY: bench-store
 bench-store:
-	$(Q)$(MAKE) --no-print-directory $(OUTPUT)/unit/test_store
-	$(Q)SS_STORE_BENCH_ROWS=1000000 $(OUTPUT)/unit/test_store 2>&1 | grep store-bench
+	$(Q)$(MAKE) --no-print-directory $(OUTPUT)/unit/test_store_bench
+	$(Q)SS_STORE_BENCH_ROWS=1000000 $(OUTPUT)/unit/test_store_bench 2>&1 | grep store-bench

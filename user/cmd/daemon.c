@@ -152,7 +152,6 @@ static void store_failure(struct daemon *d, const struct ss_event *e,
 			  const struct explanation *x)
 {
 	struct store_failure r;
-	struct sbuf sb;
 
 	memset(&r, 0, sizeof(r));
 	r.ts_ns = (int64_t)timefmt_real_ns(&d->fmt.tf, e->ts_ns);
@@ -174,19 +173,30 @@ static void store_failure(struct daemon *d, const struct ss_event *e,
 	snprintf(r.error, sizeof(r.error), "%s", errno_name(e->err) ?: "");
 	if (x) {
 		snprintf(r.reason, sizeof(r.reason), "%s", x->reason);
-		if (x->nr_holders) {
-			/* explain_json writes ,"reason":...,"holders":[...]: keep the array */
-			char tmp[2048];
-			const char *arr;
+		/* what explain_json() prints per holder */
+		for (size_t i = 0; i < x->nr_holders && i < 8; i++) {
+			const struct explain_holder *eh = &x->holders[i];
+			struct store_failure_holder *h = &r.holders[i];
 
-			sbuf_init(&sb, tmp, sizeof(tmp));
-			explain_json(&sb, x);
-			arr = strstr(tmp, ",\"holders\":");
-			if (arr && !sb.overflow) {
-				arr += strlen(",\"holders\":");
-				snprintf(r.holders_json, sizeof(r.holders_json), "%.*s",
-					 (int)(strchr(arr, ']') ? strrchr(arr, ']') - arr + 1 : 0), arr);
+			h->has_process = eh->has_process;
+			if (eh->has_process) {
+				h->pid = eh->proc.pid;
+				h->uid = eh->proc.uid;
+				copy_comm(h->comm, eh->proc.comm);
 			}
+			h->cookie = eh->sock.cookie;
+			snprintf(h->state, sizeof(h->state), "%s",
+				 sock_state_name(eh->sock.proto, eh->sock.state));
+			addr_text(h->laddr, sizeof(h->laddr), eh->sock.family, eh->sock.laddr);
+			h->lport = eh->sock.lport;
+			if (eh->sock.rport) {
+				addr_text(h->raddr, sizeof(h->raddr), eh->sock.family,
+					  eh->sock.raddr);
+				h->rport = eh->sock.rport;
+			}
+			h->reuseaddr = eh->sock.reuseaddr;
+			h->reuseport = eh->sock.reuseport;
+			r.nr_holders++;
 		}
 	}
 	store__add_failure(d->store, &r);

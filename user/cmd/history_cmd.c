@@ -33,6 +33,7 @@ int history_local_run(const struct cli_opts *o)
 		return SS_EXIT_RUNTIME;
 	}
 	so.path = c.db;
+	so.readonly = true; /* a reader never writes, nor creates */
 	if (store__open(&st, &so, err, sizeof(err))) {
 		fprintf(stderr, "sockscope: database %s: %s\n", c.db, err);
 		return SS_EXIT_RUNTIME;

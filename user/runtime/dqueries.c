@@ -8,6 +8,7 @@
 #include "runtime/answers.h"
 #include "runtime/dqueries.h"
 #include "runtime/engrows.h"
+#include "lib/escape.h"
 #include "lib/exitcodes.h"
 #include "output/portrow.h"
 #include "lib/timeparse.h"
@@ -160,6 +161,144 @@ static void emit_row(const char *json, void *arg)
 	writer_printf(c->w, 1, "%s\n", line);
 }
 
+/*
+ * TEMPORARY (helper "store"): today's JSON of a stored row, rebuilt from the
+ * row struct the store now returns, so emit_row() below keeps working until
+ * helper "query"'s printers (output/rows.c) replace both.
+ */
+static void tmp_time(struct sbuf *sb, const char *key, int64_t ns)
+{
+	struct timefmt tf;
+
+	timefmt_init_offset(&tf, 0);
+	sbuf_puts(sb, key);
+	sbuf_putc(sb, '"');
+	timefmt_rfc3339(&tf, sb, ns > 0 ? (uint64_t)ns : 0);
+	sbuf_putc(sb, '"');
+}
+
+static void tmp_str(struct sbuf *sb, const char *key, const char *v, size_t size)
+{
+	sbuf_puts(sb, key);
+	json_str(sb, v, size);
+}
+
+static void tmp_local(struct sbuf *sb, const char *laddr, uint16_t lport)
+{
+	if (!laddr[0] && !lport)
+		return;
+	tmp_str(sb, ",\"laddr\":", laddr, 48);
+	sbuf_printf(sb, ",\"lport\":%u", lport);
+}
+
+static void tmp_remote(struct sbuf *sb, const char *raddr, uint16_t rport)
+{
+	if (!rport)
+		return;
+	tmp_str(sb, ",\"raddr\":", raddr, 48);
+	sbuf_printf(sb, ",\"rport\":%u", rport);
+}
+
+static void tmp_proc(struct sbuf *sb, uint32_t pid, uint32_t uid, const char *comm)
+{
+	if (!pid)
+		return;
+	sbuf_printf(sb, ",\"pid\":%u,\"uid\":%u", pid, uid);
+	tmp_str(sb, ",\"comm\":", comm, 16);
+}
+
+static void tmp_row_json(struct sbuf *sb, const struct store_row *row)
+{
+	if (row->kind == STORE_KIND_SOCKET) {
+		const struct store_socket *r = &row->socket;
+
+		sbuf_printf(sb, "{\"kind\":\"socket\",\"cookie\":%llu,\"netns\":%u",
+			    (unsigned long long)r->cookie, r->netns);
+		tmp_str(sb, ",\"proto\":", r->proto, sizeof(r->proto));
+		tmp_str(sb, ",\"family\":", r->family, sizeof(r->family));
+		tmp_local(sb, r->laddr, r->lport);
+		tmp_remote(sb, r->raddr, r->rport);
+		if (r->state[0])
+			tmp_str(sb, ",\"state\":", r->state, sizeof(r->state));
+		if (r->opened_ns > 0)
+			tmp_time(sb, ",\"opened\":", r->opened_ns);
+		tmp_time(sb, ",\"closed\":", r->closed_ns);
+		if (r->opened_ns > 0)
+			sbuf_printf(sb, ",\"duration_ns\":%lld",
+				    (long long)(r->closed_ns > r->opened_ns ?
+							r->closed_ns - r->opened_ns : 0));
+		sbuf_printf(sb, ",\"bytes_sent\":%llu,\"bytes_received\":%llu,\"holders\":[",
+			    (unsigned long long)r->bytes_sent,
+			    (unsigned long long)r->bytes_received);
+		for (uint32_t i = 0; i < r->nr_holders; i++) {
+			sbuf_printf(sb, "%s{\"pid\":%u", i ? "," : "", r->holders[i].pid);
+			tmp_str(sb, ",\"comm\":", r->holders[i].comm, 16);
+			sbuf_printf(sb, ",\"uid\":%u}", r->holders[i].uid);
+		}
+		sbuf_puts(sb, "]}");
+	} else if (row->kind == STORE_KIND_FAILURE) {
+		const struct store_failure *r = &row->failure;
+
+		sbuf_puts(sb, "{\"kind\":\"failure\"");
+		tmp_time(sb, ",\"ts\":", r->ts_ns);
+		tmp_str(sb, ",\"event\":", r->event, sizeof(r->event));
+		tmp_proc(sb, r->pid, r->uid, r->comm);
+		sbuf_printf(sb, ",\"netns\":%u", r->netns);
+		tmp_str(sb, ",\"proto\":", r->proto, sizeof(r->proto));
+		tmp_local(sb, r->laddr, r->lport);
+		tmp_remote(sb, r->raddr, r->rport);
+		tmp_str(sb, ",\"error\":", r->error, sizeof(r->error));
+		sbuf_printf(sb, ",\"errno\":%d", r->err);
+		if (r->reason[0])
+			tmp_str(sb, ",\"reason\":", r->reason, sizeof(r->reason));
+		if (r->nr_holders)
+			sbuf_puts(sb, ",\"holders\":[");
+		for (uint32_t i = 0; i < r->nr_holders; i++) {
+			const struct store_failure_holder *h = &r->holders[i];
+
+			sbuf_puts(sb, i ? ",{" : "{");
+			if (h->has_process) {
+				sbuf_printf(sb, "\"pid\":%u", h->pid);
+				tmp_str(sb, ",\"comm\":", h->comm, 16);
+				sbuf_printf(sb, ",\"uid\":%u,", h->uid);
+			}
+			sbuf_printf(sb, "\"cookie\":%llu", (unsigned long long)h->cookie);
+			tmp_str(sb, ",\"state\":", h->state, sizeof(h->state));
+			tmp_str(sb, ",\"laddr\":", h->laddr, sizeof(h->laddr));
+			sbuf_printf(sb, ",\"lport\":%u", h->lport);
+			tmp_remote(sb, h->raddr, h->rport);
+			sbuf_printf(sb, ",\"reuseaddr\":%s,\"reuseport\":%s}",
+				    h->reuseaddr ? "true" : "false", h->reuseport ? "true" : "false");
+		}
+		if (r->nr_holders)
+			sbuf_putc(sb, ']');
+		sbuf_putc(sb, '}');
+	} else {
+		const struct store_owner *r = &row->owner;
+
+		sbuf_puts(sb, "{\"kind\":\"owner\"");
+		tmp_time(sb, ",\"ts\":", r->ts_ns);
+		tmp_str(sb, ",\"action\":", r->action, sizeof(r->action));
+		sbuf_printf(sb, ",\"netns\":%u", r->netns);
+		tmp_str(sb, ",\"proto\":", r->proto, sizeof(r->proto));
+		tmp_local(sb, r->laddr, r->lport);
+		sbuf_printf(sb, ",\"cookie\":%llu", (unsigned long long)r->cookie);
+		tmp_proc(sb, r->pid, r->uid, r->comm);
+		sbuf_putc(sb, '}');
+	}
+}
+
+static int emit_store_row(const struct store_row *row, void *arg)
+{
+	char line[8192];
+	struct sbuf sb;
+
+	sbuf_init(&sb, line, sizeof(line));
+	tmp_row_json(&sb, row);
+	emit_row(line, arg);
+	return 0;
+}
+
 int dq_history(struct store *st, const struct cli_opts *o, const struct writer *w)
 {
 	struct history_query q = {
@@ -176,7 +315,7 @@ int dq_history(struct store *st, const struct cli_opts *o, const struct writer *
 		return rc;
 	if (o->until && (rc = dq_time("--until", o->until, &q.until_ns, w)))
 		return rc;
-	rc = store__history(st, &q, emit_row, &c);
+	rc = store__history(st, &q, emit_store_row, &c);
 	if (rc < 0) {
 		writer_printf(w, 2, "sockscope: history: database error (%d)\n", rc);
 		return SS_EXIT_RUNTIME;
@@ -204,7 +343,7 @@ int dq_who(struct engine *en, struct store *st, const struct cli_opts *o, struct
 			return SS_EXIT_RUNTIME;
 		}
 		c.title = "held at that time:";
-		rc = store__who_at(st, o->who_port, proto, o->netns, at, emit_row, &c);
+		rc = store__who_at(st, o->who_port, proto, o->netns, at, emit_store_row, &c);
 		if (rc < 0) {
 			writer_printf(w, 2, "sockscope: who --at: database error (%d)\n", rc);
 			return SS_EXIT_RUNTIME;
@@ -240,7 +379,7 @@ int dq_who(struct engine *en, struct store *st, const struct cli_opts *o, struct
 		struct history_query q = { .port = o->who_port, .limit = 20 };
 
 		c.title = "held before:";
-		store__history(st, &q, emit_row, &c);
+		store__history(st, &q, emit_store_row, &c);
 	}
 	rc = r.nr ? SS_EXIT_OK : SS_EXIT_NOT_HELD;
 	if (!r.nr)

@@ -23,10 +23,17 @@
 struct store;
 
 struct store_opts {
-	const char *path; /* SQLite file; its directory is created 0700 */
-	uint64_t retain_secs; /* delete rows older than this (0: forever) */
+	const char *path;      /* SQLite file; its directory is created 0700 */
+	uint64_t retain_secs;  /* delete rows older than this (0: forever) */
 	uint64_t retain_bytes; /* keep the file under this (0: no limit) */
-	uint32_t queue_rows; /* queue bound, 0: STORE_QUEUE_ROWS */
+	uint32_t queue_rows;   /* queue bound, 0: STORE_QUEUE_ROWS */
+	/*
+	 * For readers ('history', 'who --at'): the file is opened read-only
+	 * and must exist; it is never created, nor its schema, pragmas or
+	 * header changed. -ENOENT: no file (or an empty one, no schema yet);
+	 * -EACCES: not readable. Flush and retain then fail with -EROFS.
+	 */
+	bool readonly;
 };
 
 int store__open(struct store **out, const struct store_opts *o, char *err,
@@ -49,18 +56,32 @@ struct store_holder {
 struct store_socket {
 	uint64_t cookie;
 	uint32_t netns;
-	char proto[4]; /* "tcp", "udp" */
+	char proto[4];	/* "tcp", "udp" */
 	char family[6]; /* "inet", "inet6" */
 	char laddr[48]; /* "" if never bound */
 	uint16_t lport;
 	char raddr[48];
 	uint16_t rport; /* 0: no remote */
-	char state[16]; /* last state ("LISTEN", "ESTABLISHED", "UNCONN", ...) */
+	char state[16]; /* last state ("LISTEN", "ESTABLISHED", "UNCONN", ...)
+			 */
 	int64_t opened_ns; /* 0: unknown (existed before sockscope) */
 	int64_t closed_ns;
 	uint64_t bytes_sent, bytes_received;
 	struct store_holder holders[8]; /* everyone who held it */
 	uint32_t nr_holders;
+};
+
+/* A socket in the way of a failure, as its explanation gave it. */
+struct store_failure_holder {
+	uint32_t has_process, pid, uid; /* has_process 0: TIME_WAIT, orphan */
+	char comm[16];
+	uint64_t cookie;
+	char state[16];
+	char laddr[48];
+	uint16_t lport;
+	char raddr[48];
+	uint16_t rport; /* 0: no remote */
+	uint8_t reuseaddr, reuseport;
 };
 
 /* A failed bind/listen/connect, with its explanation. */
@@ -76,9 +97,10 @@ struct store_failure {
 	char raddr[48];
 	uint16_t rport;
 	int err;
-	char error[24]; /* 98, "EADDRINUSE" */
-	char reason[400]; /* may be "" */
-	char holders_json[1024]; /* the explanation's holders, JSON array, or "" */
+	char error[24];				/* 98, "EADDRINUSE" */
+	char reason[400];			/* may be "" */
+	struct store_failure_holder holders[8]; /* the explanation's */
+	uint32_t nr_holders;
 };
 
 /* A port changed hands: someone started or stopped holding it. */
@@ -120,9 +142,9 @@ int store__retain(struct store *st, int64_t now_real_ns, char *err,
 		  size_t errlen);
 
 struct store_stats {
-	uint64_t queued; /* rows waiting for a flush */
-	uint64_t committed; /* rows written since open */
-	uint64_t dropped; /* rows lost: queue full */
+	uint64_t queued;       /* rows waiting for a flush */
+	uint64_t committed;    /* rows written since open */
+	uint64_t dropped;      /* rows lost: queue full */
 	uint64_t flush_errors; /* failed store__flush() calls */
 	uint64_t rows_socket, rows_failure, rows_owner; /* in the database */
 };
@@ -144,24 +166,26 @@ struct store_row {
 #define STORE_KIND_OWNER 0x4
 
 /*
- * Queries. Each calls fn(json, arg) with one complete JSON object (no
- * newline) per row, and returns the number of rows or -errno. fn runs with
- * the database held: it may queue rows, not flush or query.
+ * Queries. Each calls fn(row, arg) once per row and returns the number of
+ * rows given to fn, or -errno. fn returning non-zero stops the query (the
+ * row it was given counts). fn runs with the database held: it may queue
+ * rows, not flush or query. Strings in a row are NUL-terminated or fill
+ * their array.
  */
 struct history_query {
-	uint16_t port; /* 0: any; local or remote */
-	uint32_t pid; /* 0: any; any holder of a socket */
+	uint16_t port;	  /* 0: any; local or remote */
+	uint32_t pid;	  /* 0: any; any holder of a socket */
 	const char *comm; /* NULL: any; exact, any holder of a socket */
 	int64_t since_ns, until_ns; /* 0: unbounded; inclusive, on the row's
 				     * time (a socket's is its close) */
-	bool failed; /* only failures (same as kinds = STORE_KIND_FAILURE) */
+	bool failed;	/* only failures (same as kinds = STORE_KIND_FAILURE) */
 	uint32_t limit; /* 0: no limit */
 	uint32_t kinds; /* STORE_KIND_* mask; 0: all three */
 };
 
 /* Rows of all kinds, newest first (a socket's time is its close). */
 int store__history(struct store *st, const struct history_query *q,
-		   void (*fn)(const char *json, void *arg), void *arg);
+		   int (*fn)(const struct store_row *r, void *arg), void *arg);
 
 /*
  * Who held local PORT (proto NULL: any, netns 0: any) at AT: the closed
@@ -170,6 +194,13 @@ int store__history(struct store *st, const struct history_query *q,
  */
 int store__who_at(struct store *st, uint16_t port, const char *proto,
 		  uint32_t netns, int64_t at_ns,
-		  void (*fn)(const char *json, void *arg), void *arg);
+		  int (*fn)(const struct store_row *r, void *arg), void *arg);
+
+/*
+ * Is the file intact? PRAGMA quick_check: 0, or -EUCLEAN with SQLite's
+ * first complaint in err when the file is corrupt (other -errno: could not
+ * ask). Reads the whole file: for startup or on demand, not every flush.
+ */
+int store__check(struct store *st, char *err, size_t errlen);
 
 #endif
