@@ -5,9 +5,11 @@
 #include "cmd/cli.h"
 #include "lib/exitcodes.h"
 #include "cmd/daemon.h"
+#include "cmd/history_cmd.h"
 #include "cmd/ports_cmd.h"
-#include "runtime/remote.h"
 #include "cmd/trace_cmd.h"
+#include "cmd/who_cmd.h"
+#include "runtime/ctl_client.h"
 
 int main(int argc, char **argv)
 {
@@ -28,18 +30,18 @@ int main(int argc, char **argv)
 		printf("sockscope %s (event ABI %d)\n", SS_VERSION, SS_ABI_VERSION);
 		return SS_EXIT_OK;
 	case SS_CMD_PORTS:
-		/* a running daemon answers from its live map */
-		if (!opts.watch && !remote_forward(argc, argv, &rc))
+		/* a running daemon answers from its live map and database */
+		if (!opts.watch && !ctl_client__forward(argc, argv, &rc))
 			return rc;
 		return ports_cmd_run(&opts);
 	case SS_CMD_WHO:
-		if (!remote_forward(argc, argv, &rc))
+		if (!ctl_client__forward(argc, argv, &rc))
 			return rc;
-		return opts.at ? history_local_run(&opts) : who_cmd_run(&opts);
+		return who_cmd_run(&opts);
 	case SS_CMD_HISTORY:
-		if (!remote_forward(argc, argv, &rc))
+		if (!ctl_client__forward(argc, argv, &rc))
 			return rc;
-		return history_local_run(&opts);
+		return history_cmd_run(&opts);
 	case SS_CMD_DAEMON:
 		return daemon_cmd_run(&opts);
 	case SS_CMD_TRACE:

@@ -63,6 +63,23 @@ struct store_socket {
 	uint32_t nr_holders;
 };
 
+/*
+ * TEMPORARY (helper "query", until helper "store" lands the contract): the
+ * holders of a failure as rows, per BRIEF.md; the store still fills
+ * holders_json and runtime/store_compat.c parses it into these.
+ */
+struct store_failure_holder {
+	uint32_t has_process, pid, uid;
+	char comm[16];
+	uint64_t cookie;
+	char state[16];
+	char laddr[48];
+	uint16_t lport;
+	char raddr[48];
+	uint16_t rport;
+	uint8_t reuseaddr, reuseport;
+};
+
 /* A failed bind/listen/connect, with its explanation. */
 struct store_failure {
 	int64_t ts_ns;
@@ -79,6 +96,8 @@ struct store_failure {
 	char error[24]; /* 98, "EADDRINUSE" */
 	char reason[400]; /* may be "" */
 	char holders_json[1024]; /* the explanation's holders, JSON array, or "" */
+	struct store_failure_holder holders[8]; /* TEMPORARY: see above */
+	uint32_t nr_holders;
 };
 
 /* A port changed hands: someone started or stopped holding it. */
