@@ -22,7 +22,7 @@ static long ask_engines(char *const *q_argv, const struct writer *w, void *arg)
 static struct store *open_db(const struct cli_opts *o, bool needed, int *rc)
 {
 	struct daemon_config c;
-	struct store_opts so = { 0 };
+	struct store_opts so = {0};
 	struct store *st = NULL;
 	char err[512];
 
@@ -31,8 +31,11 @@ static struct store *open_db(const struct cli_opts *o, bool needed, int *rc)
 		return NULL;
 	if (access(c.db, R_OK)) {
 		if (needed) {
-			fprintf(stderr, "sockscope: no daemon is running and there is no database at %s "
-					"(start 'sockscope daemon', or give --db)\n", c.db);
+			fprintf(stderr,
+				"sockscope: no daemon is running and there is "
+				"no database at %s "
+				"(start 'sockscope daemon', or give --db)\n",
+				c.db);
 			*rc = SS_EXIT_RUNTIME;
 		}
 		return NULL;
@@ -48,11 +51,14 @@ static struct store *open_db(const struct cli_opts *o, bool needed, int *rc)
 
 int query_local_run(const struct cli_opts *o)
 {
-	struct answers_more more = { .fn = ask_engines };
+	struct answers_more more = {.fn = ask_engines};
 	bool past = o->command != SS_CMD_PORTS;
-	/* history and who --at read the past only; history may come from engines */
-	bool live = o->command == SS_CMD_PORTS || (o->command == SS_CMD_WHO && !o->at);
-	bool db_needed = o->at || (o->command == SS_CMD_HISTORY && !ctl_client__engines_present());
+	/* history and who --at read the past only; history may come from
+	 * engines */
+	bool live = o->command == SS_CMD_PORTS ||
+		    (o->command == SS_CMD_WHO && !o->at);
+	bool db_needed = o->at || (o->command == SS_CMD_HISTORY &&
+				   !ctl_client__engines_present());
 	struct engine *en = NULL;
 	struct store *st = NULL;
 	struct timefmt tf;
@@ -66,11 +72,13 @@ int query_local_run(const struct cli_opts *o)
 		return rc;
 	}
 	timefmt_init(&tf);
-	rc = answers__run_more(en, st, &tf, o, &ctl_stdio_writer, past ? &more : NULL);
+	rc = answers__run_more(en, st, &tf, o, &ctl_stdio_writer,
+			       past ? &more : NULL);
 	engine__free(en);
 	store__close(st);
 	if ((fflush(stdout) || ferror(stdout)) && errno != EPIPE) {
-		fprintf(stderr, "sockscope: writing output: %s\n", strerror(errno));
+		fprintf(stderr, "sockscope: writing output: %s\n",
+			strerror(errno));
 		return SS_EXIT_OUTPUT;
 	}
 	return rc;

@@ -4,7 +4,8 @@
 
 #include "cmd/cli.h"
 
-/* 'sockscope who [ADDR:]PORT [--at T]' with no daemon to ask: an SS_EXIT_* code. */
+/* 'sockscope who [ADDR:]PORT [--at T]' with no daemon to ask: an SS_EXIT_*
+ * code. */
 int who_cmd_run(const struct cli_opts *o);
 
 #endif

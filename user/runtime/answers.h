@@ -61,6 +61,7 @@ int answers__run_more(struct engine *en, struct store *st, struct timefmt *tf,
 		      const struct answers_more *more);
 
 /* --at / --since / --until: 0, or SS_EXIT_USAGE with a message written. */
-int answers_time(const char *what, const char *s, int64_t *out_ns, const struct writer *w);
+int answers_time(const char *what, const char *s, int64_t *out_ns,
+		 const struct writer *w);
 
 #endif

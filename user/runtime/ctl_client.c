@@ -24,7 +24,7 @@ static void stdio_write(void *ctx, int stream, const char *p, size_t n)
 		fflush(stderr);
 }
 
-const struct writer ctl_stdio_writer = { .write = stdio_write };
+const struct writer ctl_stdio_writer = {.write = stdio_write};
 
 static int64_t now_ms(void)
 {
@@ -38,7 +38,7 @@ static int64_t now_ms(void)
 static int wait_for(int fd, short ev, int64_t deadline)
 {
 	for (;;) {
-		struct pollfd p = { .fd = fd, .events = ev };
+		struct pollfd p = {.fd = fd, .events = ev};
 		int64_t left = deadline - now_ms();
 		int n;
 
@@ -100,7 +100,7 @@ static int recv_all(int fd, void *buf, size_t n, int64_t deadline)
 
 static int connect_to(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd, err;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -140,7 +140,8 @@ static int read_reply(int fd, const struct writer *w, int64_t deadline, int *rc)
 		if ((err = recv_all(fd, &type, 1, deadline)) ||
 		    (err = recv_all(fd, &len, sizeof(len), deadline)))
 			break;
-		if (len > MAX_FRAME || (type == 'X' && len != sizeof(int32_t)) ||
+		if (len > MAX_FRAME ||
+		    (type == 'X' && len != sizeof(int32_t)) ||
 		    (type != 'X' && type != 'O' && type != 'E')) {
 			err = -EPROTO;
 			break;
@@ -188,18 +189,22 @@ int ctl_client__forward(int argc, char **argv, int *rc)
 	char *args[66];
 	int n = 0, err;
 
-	/* argv[1..]: at most the server's 64 arguments; more is refused there */
+	/* argv[1..]: at most the server's 64 arguments; more is refused there
+	 */
 	for (int i = 1; i < argc && n < 65; i++)
 		args[n++] = argv[i];
 	args[n] = NULL;
-	err = ctl_client__ask(CTL_DAEMON_SOCKET, args, &ctl_stdio_writer, CTL_DAEMON_TIMEOUT_MS,
-			      rc);
+	err = ctl_client__ask(CTL_DAEMON_SOCKET, args, &ctl_stdio_writer,
+			      CTL_DAEMON_TIMEOUT_MS, rc);
 	fflush(stdout);
-	if (err == -ENOENT || err == -ECONNREFUSED || err == -EAGAIN || err == -ENOTDIR)
+	if (err == -ENOENT || err == -ECONNREFUSED || err == -EAGAIN ||
+	    err == -ENOTDIR)
 		return err; /* no daemon: the caller answers itself */
 	if (err) {
-		/* it took the question: answering again here could print twice */
-		fprintf(stderr, "sockscope: the daemon did not answer: %s\n", strerror(-err));
+		/* it took the question: answering again here could print twice
+		 */
+		fprintf(stderr, "sockscope: the daemon did not answer: %s\n",
+			strerror(-err));
 		if (rc)
 			*rc = SS_EXIT_RUNTIME;
 	}
@@ -217,7 +222,8 @@ static void rows_only_write(void *ctx, int stream, const char *p, size_t n)
 	struct rows_only *r = ctx;
 
 	if (stream != 1)
-		return; /* "no history matches" from one engine says nothing of the others */
+		return; /* "no history matches" from one engine says nothing of
+			   the others */
 	for (size_t i = 0; i < n; i++)
 		r->lines += p[i] == '\n';
 	r->w->write(r->w->ctx, 1, p, n);
@@ -227,13 +233,15 @@ static bool engine_socket(const char *name)
 {
 	size_t n = strlen(name);
 
-	return !strncmp(name, "engine-", 7) && n > 12 && !strcmp(name + n - 5, ".sock");
+	return !strncmp(name, "engine-", 7) && n > 12 &&
+	       !strcmp(name + n - 5, ".sock");
 }
 
-long ctl_client__ask_engines(char *const *argv, const struct writer *w, int *engines)
+long ctl_client__ask_engines(char *const *argv, const struct writer *w,
+			     int *engines)
 {
-	struct rows_only ro = { .w = w };
-	struct writer out = { .write = rows_only_write, .ctx = &ro };
+	struct rows_only ro = {.w = w};
+	struct writer out = {.write = rows_only_write, .ctx = &ro};
 	DIR *dir = opendir(CTL_DIR);
 	struct dirent *d;
 	char path[300];
@@ -245,7 +253,8 @@ long ctl_client__ask_engines(char *const *argv, const struct writer *w, int *eng
 		if (!engine_socket(d->d_name))
 			continue;
 		snprintf(path, sizeof(path), CTL_DIR "/%s", d->d_name);
-		err = ctl_client__ask(path, argv, &out, CTL_ENGINE_TIMEOUT_MS, &code);
+		err = ctl_client__ask(path, argv, &out, CTL_ENGINE_TIMEOUT_MS,
+				      &code);
 		if (err == -ECONNREFUSED)
 			unlink(path); /* left behind by an engine that died */
 		answered += !err;

@@ -44,7 +44,8 @@ int ctl_client__forward(int argc, char **argv, int *rc);
  * removed. Returns how many rows (lines) came back; *engines (may be NULL)
  * is set to how many answered.
  */
-long ctl_client__ask_engines(char *const *argv, const struct writer *w, int *engines);
+long ctl_client__ask_engines(char *const *argv, const struct writer *w,
+			     int *engines);
 
 /* Whether any engine socket exists (cheap: a directory scan). */
 bool ctl_client__engines_present(void);

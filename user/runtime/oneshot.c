@@ -33,7 +33,9 @@ static int take(const struct cli_opts *o, struct snapshot *s, uint64_t *at)
 		return SS_EXIT_RUNTIME;
 	}
 	if (s->netns_failed && o->verbose)
-		fprintf(stderr, "sockscope: %u network namespaces vanished while being read\n",
+		fprintf(stderr,
+			"sockscope: %u network namespaces vanished while being "
+			"read\n",
 			s->netns_failed);
 	return 0;
 }
@@ -52,7 +54,8 @@ int oneshot_engine(const struct cli_opts *o, struct engine **out)
 	rc = *out ? engine__seed(*out, &s, at) : -ENOMEM;
 	snapshot__free(&s);
 	if (rc) {
-		fprintf(stderr, "sockscope: seeding the engine: %s\n", strerror(-rc));
+		fprintf(stderr, "sockscope: seeding the engine: %s\n",
+			strerror(-rc));
 		engine__free(*out);
 		*out = NULL;
 		return SS_EXIT_RUNTIME;

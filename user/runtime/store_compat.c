@@ -73,10 +73,11 @@ static void str(struct p *p, char *out, size_t cap)
 			else if (c == 't')
 				c = '\t';
 			else if (c == 'u') {
-				put_utf8(out, cap, &n, (unsigned int)strtoul(
-							       (char[5]){ p->s[0], p->s[1], p->s[2],
-									  p->s[3], 0 },
-							       NULL, 16));
+				put_utf8(out, cap, &n,
+					 (unsigned int)strtoul(
+						 (char[5]){p->s[0], p->s[1],
+							   p->s[2], p->s[3], 0},
+						 NULL, 16));
 				p->s += strnlen(p->s, 4);
 				continue;
 			} else if (!c) {
@@ -119,7 +120,7 @@ static int64_t num(struct p *p)
 /* "2026-11-21T14:02:11.123456789Z" -> ns */
 static int64_t rfc3339(const char *t)
 {
-	struct tm tm = { 0 };
+	struct tm tm = {0};
 	const char *frac;
 	int64_t ns = 0, scale = 100000000;
 
@@ -134,7 +135,8 @@ static int64_t rfc3339(const char *t)
 
 #define KEY(k) (!strcmp(key, k))
 
-static void holder_field(struct p *p, const char *key, struct store_failure_holder *h,
+static void holder_field(struct p *p, const char *key,
+			 struct store_failure_holder *h,
 			 struct store_holder *sh)
 {
 	if (KEY("comm")) {
@@ -142,7 +144,10 @@ static void holder_field(struct p *p, const char *key, struct store_failure_hold
 		return;
 	}
 	if (!sh && (KEY("state") || KEY("laddr") || KEY("raddr"))) {
-		str(p, KEY("state") ? h->state : KEY("laddr") ? h->laddr : h->raddr,
+		str(p,
+		    KEY("state")   ? h->state
+		    : KEY("laddr") ? h->laddr
+				   : h->raddr,
 		    KEY("state") ? 16 : 48);
 		return;
 	}
@@ -173,14 +178,14 @@ static void holder_field(struct p *p, const char *key, struct store_failure_hold
 
 static void holders(struct p *p, struct store_row *r)
 {
-	uint32_t *nr = r->kind == STORE_KIND_SOCKET ? &r->socket.nr_holders :
-						      &r->failure.nr_holders;
+	uint32_t *nr = r->kind == STORE_KIND_SOCKET ? &r->socket.nr_holders
+						    : &r->failure.nr_holders;
 
 	if (!eat(p, '['))
 		goto bad;
 	while (!p->bad && !eat(p, ']')) {
-		struct store_failure_holder fh = { 0 }, *h = &fh;
-		struct store_holder sh = { 0 };
+		struct store_failure_holder fh = {0}, *h = &fh;
+		struct store_holder sh = {0};
 		char key[32];
 
 		if (*nr && !eat(p, ','))
@@ -192,7 +197,8 @@ static void holders(struct p *p, struct store_row *r)
 			str(p, key, sizeof(key));
 			if (!eat(p, ':'))
 				goto bad;
-			holder_field(p, key, h, r->kind == STORE_KIND_SOCKET ? &sh : NULL);
+			holder_field(p, key, h,
+				     r->kind == STORE_KIND_SOCKET ? &sh : NULL);
 		}
 		if (*nr < 8 && r->kind == STORE_KIND_SOCKET)
 			r->socket.holders[*nr] = sh;
@@ -215,9 +221,9 @@ static void field(struct p *p, const char *key, struct store_row *r)
 
 	if (KEY("kind")) {
 		str(p, t, sizeof(t));
-		r->kind = !strcmp(t, "socket")	? STORE_KIND_SOCKET :
-			  !strcmp(t, "failure") ? STORE_KIND_FAILURE :
-						  STORE_KIND_OWNER;
+		r->kind = !strcmp(t, "socket")	  ? STORE_KIND_SOCKET
+			  : !strcmp(t, "failure") ? STORE_KIND_FAILURE
+						  : STORE_KIND_OWNER;
 	} else if (KEY("holders")) {
 		holders(p, r);
 	} else if (KEY("opened") || KEY("closed") || KEY("ts")) {
@@ -316,7 +322,7 @@ static void field(struct p *p, const char *key, struct store_row *r)
 
 int compat_store__parse(const char *json, struct store_row *r)
 {
-	struct p p = { .s = json };
+	struct p p = {.s = json};
 	char key[32];
 
 	memset(r, 0, sizeof(*r));
@@ -355,19 +361,20 @@ static void one(const char *json, void *arg)
 	free(r);
 }
 
-int compat_store__history(struct store *st, const struct history_query *q, store_row_fn fn,
-			  void *arg)
+int compat_store__history(struct store *st, const struct history_query *q,
+			  store_row_fn fn, void *arg)
 {
-	struct compat c = { .fn = fn, .arg = arg };
+	struct compat c = {.fn = fn, .arg = arg};
 	int n = store__history(st, q, one, &c);
 
 	return n < 0 ? n : c.err < 0 ? c.err : n;
 }
 
-int compat_store__who_at(struct store *st, uint16_t port, const char *proto, uint32_t netns,
-			 int64_t at_ns, store_row_fn fn, void *arg)
+int compat_store__who_at(struct store *st, uint16_t port, const char *proto,
+			 uint32_t netns, int64_t at_ns, store_row_fn fn,
+			 void *arg)
 {
-	struct compat c = { .fn = fn, .arg = arg };
+	struct compat c = {.fn = fn, .arg = arg};
 	int n = store__who_at(st, port, proto, netns, at_ns, one, &c);
 
 	return n < 0 ? n : c.err < 0 ? c.err : n;

@@ -13,10 +13,11 @@
 
 typedef int (*store_row_fn)(const struct store_row *r, void *arg);
 
-int compat_store__history(struct store *st, const struct history_query *q, store_row_fn fn,
-			  void *arg);
-int compat_store__who_at(struct store *st, uint16_t port, const char *proto, uint32_t netns,
-			 int64_t at_ns, store_row_fn fn, void *arg);
+int compat_store__history(struct store *st, const struct history_query *q,
+			  store_row_fn fn, void *arg);
+int compat_store__who_at(struct store *st, uint16_t port, const char *proto,
+			 uint32_t netns, int64_t at_ns, store_row_fn fn,
+			 void *arg);
 
 /* One of the store's JSON rows back into a row; 0 or -EINVAL. */
 int compat_store__parse(const char *json, struct store_row *r);
