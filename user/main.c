@@ -4,7 +4,7 @@
 
 #include "cmd/cli.h"
 #include "cmd/commands.h"
-#include "runtime/remote.h"
+#include "runtime/ctl_client.h"
 
 int main(int argc, char **argv)
 {
@@ -21,7 +21,7 @@ int main(int argc, char **argv)
 	cmd = command__of(opts.command);
 	/* a running daemon answers from its live map and its history */
 	if (cmd->daemon_answers && cmd->daemon_answers(&opts) &&
-	    !remote_forward(argc, argv, &rc))
+	    !ctl_client__forward(argc, argv, &rc))
 		return rc;
 	return cmd->run(&opts);
 }

@@ -5,6 +5,8 @@
 
 #include "cmd/commands.h"
 #include "cmd/daemon.h"
+#include "cmd/history_cmd.h"
+#include "cmd/who_cmd.h"
 #include "cmd/ports_cmd.h"
 #include "cmd/trace_cmd.h"
 #include "lib/err.h"
@@ -23,11 +25,6 @@ static int version_run(const struct cli_opts *o)
 	return SS_EXIT_OK;
 }
 
-/* who --at asks the daemon's history; who now, the kernel */
-static int who_run(const struct cli_opts *o)
-{
-	return o->at ? history_local_run(o) : who_cmd_run(o);
-}
 
 static bool daemon_answers_always(const struct cli_opts *o)
 {
@@ -116,7 +113,7 @@ const struct command commands[] = {
 			    "  sockscope who 127.0.0.1:53 --proto udp\n"
 			    "  sockscope who [::1]:443\n",
 		.notes = "Exit status: 0 if something holds the port, 6 if nothing does.\n",
-		.run = who_run,
+		.run = who_cmd_run,
 		.daemon_answers = daemon_answers_always,
 	},
 	{
@@ -144,7 +141,7 @@ const struct command commands[] = {
 		.options = history_options,
 		.examples = "  sockscope history --port 8080 --since 1h\n"
 			    "  sockscope history --failed --since \"2026-11-20 14:00\" --until \"2026-11-20 15:00\"\n",
-		.run = history_local_run,
+		.run = history_cmd_run,
 		.daemon_answers = daemon_answers_always,
 	},
 	{

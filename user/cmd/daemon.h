@@ -9,7 +9,5 @@
 int daemon_cmd_run(const struct cli_opts *o);
 /* Config file, then command-line overrides; messages printed on error. */
 int daemon_config_resolve(const struct cli_opts *o, struct daemon_config *c);
-/* history and who --at with no daemon running: read the database. */
-int history_local_run(const struct cli_opts *o);
 
 #endif

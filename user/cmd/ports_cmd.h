@@ -4,9 +4,7 @@
 
 #include "cmd/cli.h"
 
-/* 'sockscope ports': returns an SS_EXIT_* code. */
+/* 'sockscope ports' with no daemon to ask: returns an SS_EXIT_* code. */
 int ports_cmd_run(const struct cli_opts *o);
-/* 'sockscope who [ADDR:]PORT': returns an SS_EXIT_* code. */
-int who_cmd_run(const struct cli_opts *o);
 
 #endif

@@ -16,6 +16,7 @@
 #include "lib/names.h"
 #include "output/portrow.h"
 #include "runtime/query.h"
+#include "runtime/remote.h"
 
 struct query_server {
 	int fd;
@@ -63,14 +64,6 @@ void query_server__close(struct query_server *q)
 	free(q);
 }
 
-struct history_ctx {
-	uint16_t port;
-	int fd;
-	bool text;
-	struct timefmt *tf;
-	char line[2048];
-};
-
 static void write_all(int fd, const char *p, size_t n)
 {
 	while (n) {
@@ -86,69 +79,6 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
-static int history_row(const struct eng_sock *s, void *arg)
-{
-	struct history_ctx *c = arg;
-	struct holder hs[8];
-	struct port_row r = { .sock = &s->info };
-	struct sbuf sb;
-
-	if (s->info.lport != c->port)
-		return 0;
-	r.holders = hs;
-	r.nr_holders = eng_sock__all_holders(s, hs, 8);
-	if (s->created_ns)
-		r.since_real_ns = timefmt_real_ns(c->tf, s->created_ns);
-	sbuf_init(&sb, c->line, sizeof(c->line));
-	if (c->text) {
-		sbuf_puts(&sb, "closed ");
-		if (s->closed_ns)
-			timefmt_clock(c->tf, &sb, timefmt_real_ns(c->tf, s->closed_ns));
-		sbuf_puts(&sb, "  ");
-		portrow_text(&sb, &r);
-		write_all(c->fd, sb.buf, sb.len);
-		return 0;
-	}
-	portrow_json(&sb, &r, c->tf);
-	/* splice the close time in front of the closing brace */
-	if (sb.len >= 2 && s->closed_ns) {
-		sb.len -= 2;
-		sbuf_puts(&sb, ",\"closed\":\"");
-		timefmt_rfc3339(c->tf, &sb, timefmt_real_ns(c->tf, s->closed_ns));
-		sbuf_puts(&sb, "\"}\n");
-	}
-	write_all(c->fd, sb.buf, sb.len);
-	return 0;
-}
-
-static void answer(int fd, struct engine *en, struct timefmt *tf)
-{
-	struct history_ctx c = { .fd = fd, .tf = tf };
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	char req[64], form[8] = "json";
-	unsigned int port;
-	ssize_t n;
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || cred.uid != 0)
-		return; /* root only: history names processes of every user */
-	if (poll(&p, 1, 200) <= 0)
-		return; /* a client that says nothing does not stall the tracer */
-	n = read(fd, req, sizeof(req) - 1);
-	if (n <= 0)
-		return;
-	req[n] = '\0';
-	if (sscanf(req, "history %u %7s", &port, form) < 1 || !port || port > 65535) {
-		write_all(fd, "{\"error\":\"bad request\"}\n", 24);
-		return;
-	}
-	c.port = (uint16_t)port;
-	c.text = !strcmp(form, "text");
-	engine__for_each_history(en, history_row, &c);
-	write_all(fd, "{\"end\":true}\n", 13);
-}
-
 void query_server__serve(struct query_server *q, struct engine *en, struct timefmt *tf)
 {
 	int fd;
@@ -156,7 +86,8 @@ void query_server__serve(struct query_server *q, struct engine *en, struct timef
 	if (!q || !en)
 		return;
 	while ((fd = accept4(q->fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		answer(fd, en, tf);
+		/* the daemon's framed protocol, answered with no store */
+		remote_answer(fd, en, NULL, tf);
 		close(fd);
 	}
 }

@@ -131,7 +131,7 @@ static int read_request(int fd, char *buf, size_t cap, char **argv, int *argc)
 	return 0;
 }
 
-static void answer(int fd, struct engine *en, struct store *st, struct timefmt *tf)
+void remote_answer(int fd, struct engine *en, struct store *st, struct timefmt *tf)
 {
 	struct writer w = { .write = frame_write, .ctx = &fd };
 	struct timeval tv = { .tv_sec = 2 };
@@ -170,7 +170,7 @@ void remote_server__serve(struct remote_server *r, struct engine *en, struct sto
 	if (!r)
 		return;
 	while ((fd = accept4(r->fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		answer(fd, en, st, tf);
+		remote_answer(fd, en, st, tf);
 		close(fd);
 	}
 }

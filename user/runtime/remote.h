@@ -23,6 +23,8 @@ struct remote_server *remote_server__open(char *err, size_t errlen);
 void remote_server__serve(struct remote_server *r, struct engine *en, struct store *st,
 			  struct timefmt *tf);
 void remote_server__close(struct remote_server *r);
+/* One client's command on fd, answered (also by an engine's query socket). */
+void remote_answer(int fd, struct engine *en, struct store *st, struct timefmt *tf);
 
 /*
  * Client: runs argv (argv[0] ignored) on the daemon. Returns 0 and sets *rc

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/daemon.h"
+#include "cmd/query_local.h"
+#include "lib/exitcodes.h"
+#include "runtime/answers.h"
+#include "runtime/ctl_client.h"
+#include "runtime/oneshot.h"
+
+static long ask_engines(char *const *q_argv, const struct writer *w, void *arg)
+{
+	(void)arg;
+	return ctl_client__ask_engines(q_argv, w, NULL);
+}
+
+/* The database, if there is one: NULL otherwise (or SS_EXIT_* in *rc). */
+static struct store *open_db(const struct cli_opts *o, bool needed, int *rc)
+{
+	struct daemon_config c;
+	struct store_opts so = {0};
+	struct store *st = NULL;
+	char err[512];
+
+	*rc = daemon_config_resolve(o, &c);
+	if (*rc)
+		return NULL;
+	if (access(c.db, R_OK)) {
+		if (needed) {
+			fprintf(stderr,
+				"sockscope: no daemon is running and there is "
+				"no database at %s "
+				"(start 'sockscope daemon', or give --db)\n",
+				c.db);
+			*rc = SS_EXIT_RUNTIME;
+		}
+		return NULL;
+	}
+	so.path = c.db;
+	so.readonly = true; /* a reader never writes, nor creates */
+	if (store__open(&st, &so, err, sizeof(err))) {
+		fprintf(stderr, "sockscope: database %s: %s\n", c.db, err);
+		*rc = SS_EXIT_RUNTIME;
+		return NULL;
+	}
+	return st;
+}
+
+int query_local_run(const struct cli_opts *o)
+{
+	struct answers_more more = {.fn = ask_engines};
+	bool past = o->command != SS_CMD_PORTS;
+	/* history and who --at read the past only; history may come from
+	 * engines */
+	bool live = o->command == SS_CMD_PORTS ||
+		    (o->command == SS_CMD_WHO && !o->at);
+	bool db_needed = o->at || (o->command == SS_CMD_HISTORY &&
+				   !ctl_client__engines_present());
+	struct engine *en = NULL;
+	struct store *st = NULL;
+	struct timefmt tf;
+	int rc = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (past && (st = open_db(o, db_needed, &rc), rc))
+		return rc;
+	if (live && (rc = oneshot_engine(o, &en))) {
+		store__close(st);
+		return rc;
+	}
+	timefmt_init(&tf);
+	rc = answers__run_more(en, st, &tf, o, &ctl_stdio_writer,
+			       past ? &more : NULL);
+	engine__free(en);
+	store__close(st);
+	if ((fflush(stdout) || ferror(stdout)) && errno != EPIPE) {
+		fprintf(stderr, "sockscope: writing output: %s\n",
+			strerror(errno));
+		return SS_EXIT_OUTPUT;
+	}
+	return rc;
+}
