@@ -24,7 +24,8 @@ static __always_inline void *bpf_map_try_init(void *map, const void *key,
  * hand-over), *out typed like the map's value; false if there is none. The
  * copy is taken before the delete frees the entry. A macro, not a function
  * taking void *: a typed copy keeps the value's alignment (a memcpy from a
- * void * is done byte by byte) and lets clang drop unused fields.
+ * void * is done byte by byte) and lets clang drop unused fields. map and
+ * key are evaluated twice.
  */
 #define bpf_map_take(map, key, out)                                \
 	({                                                         \
