@@ -86,16 +86,33 @@ $(OUTPUT) $(OUTPUT)/unit $(OUTPUT)/asan:
 	$(Q)mkdir -p $@
 
 # ---- BPF objects and skeletons ----
-$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(VMLINUX) Makefile | $(OUTPUT)
+# A skeleton's object is linked (bpftool gen object) from the objects of its
+# parts, compiled one per file: sockscope's programs live in one file per
+# feature (bpf/sockscope.bpf.c defines the maps and settings they share).
+SOCKSCOPE_BPF_PARTS := sockscope lifecycle holders udp_implicit seed
+SNAPSHOT_BPF_PARTS := snapshot
+BPF_PART_OBJS := $(patsubst %,$(OUTPUT)/bpf/%.bpf.o,\
+		   $(SOCKSCOPE_BPF_PARTS) $(SNAPSHOT_BPF_PARTS))
+BPF_LINKED_OBJS := $(patsubst %,$(OUTPUT)/%.bpf.o,$(BPF_NAMES))
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) Makefile
 	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
+
+$(OUTPUT)/sockscope.bpf.o: $(patsubst %,$(OUTPUT)/bpf/%.bpf.o,$(SOCKSCOPE_BPF_PARTS))
+$(OUTPUT)/snapshot.bpf.o: $(patsubst %,$(OUTPUT)/bpf/%.bpf.o,$(SNAPSHOT_BPF_PARTS))
+# Only the parts: a .d file left by an older build may add sources here.
+$(BPF_LINKED_OBJS): | $(OUTPUT)
+	$(call msg,BPF-LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $(filter $(OUTPUT)/bpf/%.bpf.o,$^)
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o | $(OUTPUT)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-.SECONDARY: $(patsubst %,$(OUTPUT)/%.bpf.o,$(BPF_NAMES)) $(SKELS)
+.SECONDARY: $(BPF_PART_OBJS) $(BPF_LINKED_OBJS) $(SKELS)
 
 # ---- userspace ----
 # The skeletons must exist before the first compilation (order-only); after

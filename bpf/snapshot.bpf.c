@@ -17,12 +17,10 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "sockscope_abi.h"
-#include "sock_read.h"
+#include "compat.bpf.h"
+#include "sock_read.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-#define SOCK_STREAM 1
-#define SOCK_DGRAM 2
 
 /* Fields of sock_common: valid for full, TIME_WAIT and request sockets. */
 static __always_inline void fill_common(struct ss_sockinfo *r,
@@ -65,22 +63,18 @@ int ss_snap_files(struct bpf_iter__task_file *ctx)
 	family = sk->__sk_common.skc_family;
 	type = sk->sk_type;
 	proto = sk->sk_protocol;
-	if (family != SS_AF_INET && family != SS_AF_INET6)
-		return 0;
-	if (!((type == SOCK_STREAM && proto == SS_PROTO_TCP) ||
-	      (type == SOCK_DGRAM && proto == SS_PROTO_UDP)))
+	if (!sock_is_traced(family, type, proto))
 		return 0;
 
 	fill_common(&r, &sk->__sk_common);
 	r.hdr.type = SS_REC_HOLDER;
 	r.proto = proto;
 	/*
-	 * A socket reached through its file is an untrusted pointer (6.18):
-	 * bpf_get_socket_cookie() refuses it, so read the cookie. iter/tcp and
+	 * Not bpf_get_socket_cookie(): see file_sock_cookie(). iter/tcp and
 	 * iter/udp, run first, generated it for every socket in the tables;
 	 * one without a cookie is in none of them and cannot be joined.
 	 */
-	r.cookie = BPF_CORE_READ(&sk->__sk_common, skc_cookie.counter);
+	r.cookie = file_sock_cookie(sk);
 	if (!r.cookie)
 		return 0;
 	r.pid = task->tgid;

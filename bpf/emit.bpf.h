@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Records: initialising and filling them, the user's filter, and delivery to
+ * the ring buffer with every refused record counted in lost_records.
+ */
+#ifndef SS_EMIT_BPF_H
+#define SS_EMIT_BPF_H
+
+#include "sockscope.bpf.h"
+
+/* ---- filling records ----------------------------------------------------- */
+
+static __always_inline void init_event(struct ss_event *e, __u16 type)
+{
+	__builtin_memset(e, 0, sizeof(*e));
+	e->hdr.type = type;
+	e->hdr.size = sizeof(*e);
+	e->hdr.version = SS_ABI_VERSION;
+	e->ts_ns = bpf_ktime_get_ns();
+}
+
+static __always_inline void fill_current(struct ss_event *e)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
+/* The process a socket's asynchronous event is attributed to, if known. */
+static __always_inline void fill_owner(struct ss_event *e,
+				       const struct owner *o)
+{
+	if (!o) {
+		e->hdr.flags |= SS_F_NO_OWNER;
+		return;
+	}
+	e->pid = o->pid;
+	e->tid = o->tid;
+	e->uid = o->uid;
+	e->cgroup_id = o->cgroup_id;
+	__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
+}
+
+/* ---- the user's filter --------------------------------------------------- */
+
+static __always_inline bool event_wanted(__u32 type)
+{
+	return !filter.events || (filter.events & SS_EV_BIT(type));
+}
+
+static __always_inline bool comm_matches(const char *comm)
+{
+	for (int i = 0; i < SS_COMM_LEN; i++) {
+		if (comm[i] != filter.comm[i])
+			return false;
+		if (!comm[i])
+			return true;
+	}
+	return true;
+}
+
+static __always_inline bool passes(const struct ss_event *e)
+{
+	if (!event_wanted(e->hdr.type))
+		return false;
+	if (filter.pid && e->pid != filter.pid)
+		return false;
+	if (filter.proto && e->proto != filter.proto)
+		return false;
+	if (filter.family && e->family != filter.family)
+		return false;
+	if (filter.port && e->lport != filter.port && e->rport != filter.port)
+		return false;
+	if (filter.failed_only && !e->err)
+		return false;
+	if (filter.has_comm && !comm_matches(e->comm))
+		return false;
+	return true;
+}
+
+/* ---- delivery ------------------------------------------------------------ */
+
+/*
+ * Batched wakeups: waking the consumer per record costs more than the record
+ * itself. Records are submitted without a wakeup until wakeup_bytes are
+ * pending; the consumer also drains on its poll timeout, so a quiet stream
+ * is delayed by at most that timeout.
+ */
+static __always_inline __u64 wakeup_flags(void)
+{
+	if (!wakeup_bytes)
+		return 0;
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void output(struct ss_event *e, __u64 flags)
+{
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), flags))
+		__sync_fetch_and_add(&lost_records, 1);
+}
+
+/* A record the user asked for, if the filter lets it through. */
+static __always_inline void emit(struct ss_event *e)
+{
+	if (!passes(e))
+		return;
+	/*
+	 * Failures are rare and are explained from a snapshot of who holds
+	 * the port: wake the consumer now, while the holder still holds it.
+	 */
+	output(e, e->err ? BPF_RB_FORCE_WAKEUP : wakeup_flags());
+}
+
+/* A record for the engine (holder changes): the user's filter is not for it. */
+static __always_inline void emit_unfiltered(struct ss_event *e)
+{
+	output(e, wakeup_flags());
+}
+
+#endif

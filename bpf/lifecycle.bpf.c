@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * A socket's life, on the hooks that see it (see sockscope.bpf.c):
+ *
+ *   socket   cgroup/sock_create        creating process, generates the cookie
+ *   bind     sys_enter/exit_bind       requested address kept for failures
+ *   listen   sys_enter/exit_listen     shows the auto-bound port
+ *   connect  sys_enter_connect         the attempt
+ *            sys_exit_connect          outcome when it is known synchronously
+ *            inet_sock_set_state       outcome of SYN_SENT (blocking or not)
+ *   accept   sys_exit_accept{,4}       the new socket, in the accepting task
+ *   close    cgroup/sock_release       the process that released it
+ *   state    inet_sock_set_state       TCP transitions
+ *
+ * The state they share: owners (who acted on a socket last, for events
+ * raised in softirq), listeners (owner of children not yet accepted) and
+ * inflight (syscall arguments from sys_enter to sys_exit).
+ */
+#include "sockscope.bpf.h"
+#include "emit.bpf.h"
+#include "maps.bpf.h"
+#include "sock_read.bpf.h"
+
+#define ECONNABORTED 103
+#define EACCES 13
+#define EADDRNOTAVAIL 99
+
+static __always_inline void owner_from_current(struct owner *o)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	o->pid = pid_tgid >> 32;
+	o->tid = (__u32)pid_tgid;
+	o->uid = (__u32)bpf_get_current_uid_gid();
+	o->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+}
+
+/* Record the current task as the socket's owner; keeps creation time. */
+static __always_inline struct owner *owner_touch(__u64 cookie)
+{
+	struct owner *o, fresh = {};
+
+	if (!cookie)
+		return NULL;
+	o = bpf_map_lookup_elem(&owners, &cookie);
+	if (o) {
+		owner_from_current(o);
+		return o;
+	}
+	owner_from_current(&fresh);
+	fresh.created_ns = bpf_ktime_get_ns();
+	return bpf_map_try_init(&owners, &cookie, &fresh);
+}
+
+/* Copy a user sockaddr (AF_INET / AF_INET6 only) into call args. */
+static __always_inline void copy_sockaddr(struct call_args *a,
+					  const void *uaddr, int len)
+{
+	__u16 family = 0;
+
+	if (!uaddr || bpf_probe_read_user(&family, sizeof(family), uaddr))
+		return;
+	if (family == SS_AF_INET && len >= (int)sizeof(struct sockaddr_in)) {
+		struct sockaddr_in sin = {};
+
+		if (bpf_probe_read_user(&sin, sizeof(sin), uaddr))
+			return;
+		a->sa_family = SS_AF_INET;
+		a->port = bpf_ntohs(sin.sin_port);
+		__builtin_memcpy(a->addr, &sin.sin_addr, 4);
+	} else if (family == SS_AF_INET6 &&
+		   len >= (int)sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 sin6 = {};
+
+		if (bpf_probe_read_user(&sin6, sizeof(sin6), uaddr))
+			return;
+		a->sa_family = SS_AF_INET6;
+		a->port = bpf_ntohs(sin6.sin6_port);
+		__builtin_memcpy(a->addr, &sin6.sin6_addr, 16);
+	} else if (family == 0) {
+		/* AF_UNSPEC: connect() dissolving a UDP association */
+		a->sa_family = 0;
+	}
+}
+
+/* ---- socket / close: cgroup hooks ---------------------------------------- */
+
+SEC("cgroup/sock_create")
+int ss_sock_create(struct bpf_sock *ctx)
+{
+	/* read the context once: clang may otherwise merge two reads of
+	 * different fields into arithmetic on ctx, which the verifier refuses
+	 */
+	__u32 family = ctx->family, type = ctx->type, protocol = ctx->protocol;
+	struct owner o = {};
+	struct ss_event e;
+	struct sock *sk;
+	__u64 cookie;
+
+	if (!sock_is_traced(family, type, protocol))
+		return 1;
+	/* Generates the cookie now, so every later hook can read it. */
+	cookie = bpf_get_socket_cookie(ctx);
+	owner_from_current(&o);
+	o.created_ns = bpf_ktime_get_ns();
+	bpf_map_update_elem(&owners, &cookie, &o, BPF_ANY);
+
+	if (!event_wanted(SS_EV_SOCKET))
+		return 1;
+	init_event(&e, SS_EV_SOCKET);
+	e.ts_ns = o.created_ns;
+	fill_current(&e);
+	sk = ctx_sock(ctx, cookie);
+	if (sk) {
+		fill_sock(&e, sk);
+	} else {
+		e.family = family;
+		e.proto = protocol;
+		e.cookie = cookie;
+	}
+	e.u.socket.type = type;
+	e.u.socket.protocol = protocol;
+	emit(&e);
+	return 1;
+}
+
+SEC("cgroup/sock_release")
+int ss_sock_release(struct bpf_sock *ctx)
+{
+	__u32 family = ctx->family, type = ctx->type, protocol = ctx->protocol;
+	struct ss_event e;
+	struct owner *o;
+	struct sock *sk;
+	__u64 cookie, now;
+	__u32 state;
+
+	if (!sock_is_traced(family, type, protocol))
+		return 1;
+	cookie = bpf_get_socket_cookie(ctx);
+	now = bpf_ktime_get_ns();
+	state = ctx->state;
+	sk = ctx_sock(ctx, cookie);
+
+	init_event(&e, SS_EV_CLOSE);
+	e.ts_ns = now;
+	fill_current(&e);
+	if (sk) {
+		fill_sock(&e, sk);
+	} else {
+		e.family = family;
+		e.proto = protocol;
+		e.cookie = cookie;
+	}
+	e.u.close.state = state;
+	if (sk && protocol == SS_PROTO_TCP) {
+		struct tcp_sock *tp = (struct tcp_sock *)sk;
+
+		__u64 rcvd = BPF_CORE_READ(tp, bytes_received);
+
+		/*
+		 * Data bytes, not sequence space: bytes_acked would count our
+		 * SYN and FIN, bytes_received counts the peer's FIN once it
+		 * arrived (tcp_fin sets SOCK_DONE). bytes_sent counts data put
+		 * on the wire, retransmissions included.
+		 */
+		if (rcvd && (BPF_CORE_READ(sk, __sk_common.skc_flags) &
+			     (1UL << SOCK_DONE)))
+			rcvd--;
+		e.u.close.bytes_sent = BPF_CORE_READ(tp, bytes_sent);
+		e.u.close.bytes_received = rcvd;
+		e.hdr.flags |= SS_F_TCP_INFO;
+	}
+
+	o = bpf_map_lookup_elem(&owners, &cookie);
+	if (o && o->created_ns && now > o->created_ns)
+		e.u.close.duration_ns = now - o->created_ns;
+
+	if (sk && state == TCP_LISTEN) {
+		struct listen_key k = {.netns = sk_netns(sk), .port = e.lport};
+
+		bpf_map_delete_elem(&listeners, &k);
+	}
+	/*
+	 * A TCP socket may still change state after release (FIN_WAIT1 ->
+	 * FIN_WAIT2 -> CLOSE); keep its owner, now the releasing task, until
+	 * it reaches CLOSE. Anything else is finished here.
+	 */
+	if (o && protocol == SS_PROTO_TCP && state != TCP_CLOSE) {
+		owner_from_current(o);
+		o->released = 1;
+	} else if (o) {
+		bpf_map_delete_elem(&owners, &cookie);
+	}
+	emit(&e);
+	return 1;
+}
+
+/* ---- bind ---------------------------------------------------------------- */
+
+SEC("tracepoint/syscalls/sys_enter_bind")
+int ss_enter_bind(struct trace_event_raw_sys_enter *ctx)
+{
+	struct call_args a = {};
+	__u32 tid = current_tid();
+	int fd = (int)ctx->args[0];
+
+	if (!sk_is_traced(fd_to_sock(fd)))
+		return 0;
+	a.ts = bpf_ktime_get_ns();
+	a.fd = fd;
+	copy_sockaddr(&a, (const void *)ctx->args[1], (int)ctx->args[2]);
+	bpf_map_update_elem(&inflight, &tid, &a, BPF_ANY);
+	return 0;
+}
+
+/* Replace the local address with the one the caller asked for. */
+static __always_inline void use_requested_local(struct ss_event *e,
+						const struct call_args *a)
+{
+	if (!a->sa_family)
+		return;
+	e->laddr_family = a->sa_family;
+	__builtin_memcpy(e->laddr, a->addr, SS_ADDR_LEN);
+	e->lport = a->port;
+	e->hdr.flags |= SS_F_LOCAL;
+}
+
+SEC("tracepoint/syscalls/sys_exit_bind")
+int ss_exit_bind(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = current_tid();
+	struct call_args a;
+	struct ss_event e;
+	struct sock *sk;
+
+	if (!bpf_map_take(&inflight, &tid, &a))
+		return 0;
+	sk = fd_to_sock(a.fd);
+	if (!sk)
+		return 0;
+
+	init_event(&e, SS_EV_BIND);
+	fill_current(&e);
+	fill_sock(&e, sk);
+	if (ctx->ret < 0) {
+		/* The socket holds nothing useful: report what was asked for.
+		 */
+		e.err = -ctx->ret;
+		use_requested_local(&e, &a);
+		if (e.err == EACCES)
+			e.u.bind.prot_sock =
+				BPF_CORE_READ(sk, __sk_common.skc_net.net,
+					      ipv4.sysctl_ip_prot_sock);
+	}
+	emit(&e);
+	return 0;
+}
+
+/* ---- listen -------------------------------------------------------------- */
+
+SEC("tracepoint/syscalls/sys_enter_listen")
+int ss_enter_listen(struct trace_event_raw_sys_enter *ctx)
+{
+	struct call_args a = {};
+	__u32 tid = current_tid();
+	int fd = (int)ctx->args[0];
+
+	if (!sk_is_traced(fd_to_sock(fd)))
+		return 0;
+	a.ts = bpf_ktime_get_ns();
+	a.fd = fd;
+	a.backlog = (__u32)ctx->args[1];
+	bpf_map_update_elem(&inflight, &tid, &a, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_listen")
+int ss_exit_listen(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = current_tid();
+	struct call_args a;
+	struct ss_event e;
+	struct sock *sk;
+
+	if (!bpf_map_take(&inflight, &tid, &a))
+		return 0;
+	sk = fd_to_sock(a.fd);
+	if (!sk)
+		return 0;
+
+	init_event(&e, SS_EV_LISTEN);
+	fill_current(&e);
+	fill_sock(&e, sk);
+	e.u.listen.backlog = a.backlog;
+	if (ctx->ret < 0) {
+		e.err = -ctx->ret;
+	} else if (e.proto == SS_PROTO_TCP) {
+		struct listen_key k = {.netns = e.netns, .port = e.lport};
+		struct owner *o = owner_touch(e.cookie);
+
+		if (o)
+			bpf_map_update_elem(&listeners, &k, o, BPF_ANY);
+	}
+	emit(&e);
+	return 0;
+}
+
+/* ---- connect ------------------------------------------------------------- */
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int ss_enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	struct call_args a = {};
+	__u32 tid = current_tid();
+	int fd = (int)ctx->args[0];
+	struct ss_event e;
+	struct owner *o;
+	struct sock *sk;
+	__u8 state;
+
+	sk = fd_to_sock(fd);
+	if (!sk_is_traced(sk))
+		return 0;
+	a.ts = bpf_ktime_get_ns();
+	a.fd = fd;
+	a.cookie = sk_cookie(sk);
+	copy_sockaddr(&a, (const void *)ctx->args[1], (int)ctx->args[2]);
+	bpf_map_update_elem(&inflight, &tid, &a, BPF_ANY);
+
+	/*
+	 * Re-calling connect() on a TCP socket already connecting or connected
+	 * (EALREADY/EISCONN polling loops) is not a new attempt.
+	 */
+	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (BPF_CORE_READ(sk, sk_protocol) == SS_PROTO_TCP &&
+	    state != TCP_CLOSE)
+		return 0;
+
+	o = owner_touch(sk_cookie(sk));
+	if (o) {
+		o->connect_ns = a.ts;
+		o->connect_pending = 1;
+	}
+
+	init_event(&e, SS_EV_CONNECT);
+	e.ts_ns = a.ts;
+	fill_current(&e);
+	fill_sock(&e, sk);
+	if (a.sa_family) {
+		e.raddr_family = a.sa_family;
+		__builtin_memcpy(e.raddr, a.addr, SS_ADDR_LEN);
+		e.rport = a.port;
+		e.hdr.flags |= SS_F_REMOTE;
+	} else {
+		e.hdr.flags &= ~SS_F_REMOTE;
+		e.rport = 0;
+	}
+	emit(&e);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int ss_exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = current_tid();
+	struct call_args a;
+	struct ss_event e;
+	struct owner *o;
+	struct sock *sk;
+	__u64 cookie, now;
+
+	if (!bpf_map_take(&inflight, &tid, &a))
+		return 0;
+	sk = fd_to_sock(a.fd);
+	if (!sk)
+		return 0;
+	/* Still in SYN_SENT: the outcome comes from inet_sock_set_state. */
+	if (BPF_CORE_READ(sk, sk_protocol) == SS_PROTO_TCP &&
+	    BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_SYN_SENT)
+		return 0;
+
+	now = bpf_ktime_get_ns();
+	cookie = sk_cookie(sk);
+	o = cookie ? bpf_map_lookup_elem(&owners, &cookie) : NULL;
+	/* Whoever clears the pending flag reports the outcome, exactly once. */
+	if (o && __sync_val_compare_and_swap(&o->connect_pending, 1, 0) != 1)
+		return 0;
+
+	init_event(&e, SS_EV_CONNECT_DONE);
+	e.ts_ns = now;
+	fill_current(&e);
+	fill_sock(&e, sk);
+	if (ctx->ret < 0) {
+		e.err = -ctx->ret;
+		if (e.err == EADDRNOTAVAIL) {
+			/* low port in the low half, high in the high half */
+			__u32 range = BPF_CORE_READ(sk, __sk_common.skc_net.net,
+						    ipv4.ip_local_ports.range);
+
+			e.u.connect.port_lo = range & 0xffff;
+			e.u.connect.port_hi = range >> 16;
+		}
+		if (a.sa_family) {
+			e.raddr_family = a.sa_family;
+			__builtin_memcpy(e.raddr, a.addr, SS_ADDR_LEN);
+			e.rport = a.port;
+			e.hdr.flags |= SS_F_REMOTE;
+		}
+	}
+	e.u.connect.latency_ns = now - (o ? o->connect_ns : a.ts);
+	emit(&e);
+	return 0;
+}
+
+/* ---- accept -------------------------------------------------------------- */
+
+static __always_inline int on_accept_exit(long ret)
+{
+	struct ss_event e;
+	struct sock *sk;
+
+	if (ret < 0)
+		return 0; /* EAGAIN polling is noise, not an event */
+	sk = fd_to_sock((int)ret);
+	if (!sk_is_traced(sk))
+		return 0;
+	init_event(&e, SS_EV_ACCEPT);
+	fill_current(&e);
+	fill_sock(&e, sk);
+	owner_touch(e.cookie);
+	emit(&e);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int ss_exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_accept_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int ss_exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_accept_exit(ctx->ret);
+}
+
+/* ---- TCP state: async connect outcome and transitions -------------------- */
+
+/*
+ * tcp_v4_connect() sets SYN_SENT, then CLOSE again if it finds no port
+ * (EADDRNOTAVAIL) or route, all inside the syscall and with no sk_err: the
+ * errno is only known at sys_exit_connect, which reports it.
+ */
+static __always_inline bool failing_inside_connect(struct sock *sk,
+						   __u64 cookie, int newstate)
+{
+	__u32 tid = current_tid();
+	struct call_args *a;
+
+	if (newstate != TCP_CLOSE || BPF_CORE_READ(sk, sk_err))
+		return false;
+	a = bpf_map_lookup_elem(&inflight, &tid);
+	return a && a->cookie == cookie;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(ss_state, struct sock *sk, int oldstate, int newstate)
+{
+	struct ss_event e;
+	struct owner *o;
+	__u64 cookie, now;
+
+	if (BPF_CORE_READ(sk, sk_protocol) != SS_PROTO_TCP)
+		return 0;
+	cookie = bpf_get_socket_cookie(sk);
+	now = bpf_ktime_get_ns();
+	o = bpf_map_lookup_elem(&owners, &cookie);
+
+	/* A child cloned from a listener belongs to the listener's owner
+	 * until some process accepts it. */
+	if (!o && newstate == TCP_SYN_RECV) {
+		struct listen_key k = {
+			.netns = sk_netns(sk),
+			.port = BPF_CORE_READ(sk, __sk_common.skc_num)};
+		struct owner *lo = bpf_map_lookup_elem(&listeners, &k);
+
+		if (lo) {
+			struct owner child = *lo;
+
+			child.created_ns = now;
+			child.connect_pending = 0;
+			child.released = 0;
+			o = bpf_map_try_init(&owners, &cookie, &child);
+		}
+	}
+
+	if (oldstate == TCP_SYN_SENT && o &&
+	    !failing_inside_connect(sk, cookie, newstate) &&
+	    __sync_val_compare_and_swap(&o->connect_pending, 1, 0) == 1) {
+		init_event(&e, SS_EV_CONNECT_DONE);
+		e.ts_ns = now;
+		fill_owner(&e, o);
+		fill_sock(&e, sk);
+		e.hdr.flags |= SS_F_ASYNC;
+		e.cookie = cookie;
+		if (newstate != TCP_ESTABLISHED) {
+			e.err = BPF_CORE_READ(sk, sk_err);
+			if (!e.err)
+				e.err = ECONNABORTED; /* closed while connecting
+						       */
+		}
+		e.u.connect.latency_ns = now - o->connect_ns;
+		emit(&e);
+	}
+
+	/* tcp_close() after shutdown(SHUT_WR) "moves" FIN_WAIT1 to FIN_WAIT1.
+	 */
+	if (event_wanted(SS_EV_STATE) && oldstate != newstate) {
+		init_event(&e, SS_EV_STATE);
+		e.ts_ns = now;
+		fill_owner(&e, o);
+		fill_sock(&e, sk);
+		e.hdr.flags |= SS_F_ASYNC;
+		e.cookie = cookie;
+		e.hdr.flags &= ~SS_F_NO_COOKIE;
+		e.u.state.old_state = oldstate;
+		e.u.state.new_state = newstate;
+		/* tells a TIME_WAIT hand-over from an orphan's FIN_WAIT2 one */
+		if (BPF_CORE_READ(sk, __sk_common.skc_flags) &
+		    (1UL << SOCK_DONE))
+			e.hdr.flags |= SS_F_FIN_RCVD;
+		/* a reset or timeout kills the connection: no timewait after it
+		 */
+		if (newstate == TCP_CLOSE && BPF_CORE_READ(sk, sk_err))
+			e.hdr.flags |= SS_F_RESET;
+		emit(&e);
+	}
+
+	if (o && newstate == TCP_CLOSE && o->released)
+		bpf_map_delete_elem(&owners, &cookie);
+	return 0;
+}

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Start-up: owners for the sockets that already exist, walked once with
+ * iter/task_file (and again after the first snapshot: tracer__seed()), so
+ * their later events are attributed like those of sockets we saw created.
+ */
+#include "sockscope.bpf.h"
+#include "compat.bpf.h"
+#include "sock_read.bpf.h"
+
+SEC("iter/task_file")
+int ss_seed(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct owner o = {};
+	struct socket *sock;
+	struct sock *sk;
+	__u64 cookie;
+
+	if (!task || !file)
+		return 0;
+	sock = bpf_sock_from_file(file);
+	if (!sock)
+		return 0;
+	sk = sock->sk;
+	if (!sk || !sk_is_traced(sk))
+		return 0;
+	/*
+	 * Not bpf_get_socket_cookie(): see file_sock_cookie(). Sockets without
+	 * a cookie yet are seeded again after the first snapshot, whose table
+	 * iterators generate it (tracer__seed()).
+	 */
+	cookie = file_sock_cookie(sk);
+	if (!cookie)
+		return 0;
+	o.pid = task->tgid;
+	o.tid = task->pid;
+	o.uid = BPF_CORE_READ(task, cred, uid.val);
+	o.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	bpf_probe_read_kernel_str(o.comm, sizeof(o.comm), task->comm);
+	o.created_ns = bpf_ktime_get_ns();
+	/* counted once: a second seeding only adds sockets that were missing */
+	if (!bpf_map_update_elem(&owners, &cookie, &o, BPF_NOEXIST))
+		__sync_fetch_and_add(&seeded_sockets, 1);
+
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN &&
+	    BPF_CORE_READ(sk, sk_protocol) == SS_PROTO_TCP) {
+		struct listen_key k = {
+			.netns = sk_netns(sk),
+			.port = BPF_CORE_READ(sk, __sk_common.skc_num)};
+
+		bpf_map_update_elem(&listeners, &k, &o, BPF_NOEXIST);
+	}
+	return 0;
+}

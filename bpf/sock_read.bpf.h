@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Reading sockets: which ones we trace, their identity and tuple, and the
+ * way from a file descriptor or a cgroup hook's context to the struct sock.
+ * Shared by the tracing and the snapshot objects.
+ */
+#ifndef SS_SOCK_READ_BPF_H
+#define SS_SOCK_READ_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "sockscope_abi.h"
+
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define SOCK_STREAM 1
+#define SOCK_DGRAM 2
+
+/* TCP over SOCK_STREAM and UDP over SOCK_DGRAM, IPv4 or IPv6. */
+static __always_inline bool sock_is_traced(__u16 family, __u16 type,
+					   __u16 proto)
+{
+	if (family != SS_AF_INET && family != SS_AF_INET6)
+		return false;
+	if (type == SOCK_STREAM)
+		return proto == SS_PROTO_TCP;
+	if (type == SOCK_DGRAM)
+		return proto == SS_PROTO_UDP;
+	return false;
+}
+
+static __always_inline bool sk_is_traced(struct sock *sk)
+{
+	if (!sk)
+		return false;
+	return sock_is_traced(BPF_CORE_READ(sk, __sk_common.skc_family),
+			      BPF_CORE_READ(sk, sk_type),
+			      BPF_CORE_READ(sk, sk_protocol));
+}
+
+/* The cookie as stored: 0 until a hook or iterator generated it. */
+static __always_inline __u64 sk_cookie(struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+}
+
+static __always_inline __u32 sk_netns(struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+/*
+ * Local and remote address of a sock_common (full, TIME_WAIT or request
+ * socket): IPv4 into the first 4 bytes, IPv6 as 16. Works on trusted BTF
+ * pointers and on addresses read with bpf_probe_read alike.
+ */
+static __always_inline void read_addrs(struct sock_common *skc, __u16 family,
+				       __u8 *laddr, __u8 *raddr)
+{
+	if (family == SS_AF_INET) {
+		bpf_core_read(laddr, 4, &skc->skc_rcv_saddr);
+		bpf_core_read(raddr, 4, &skc->skc_daddr);
+	} else {
+		bpf_core_read(laddr, 16, &skc->skc_v6_rcv_saddr);
+		bpf_core_read(raddr, 16, &skc->skc_v6_daddr);
+	}
+}
+
+/*
+ * The socket's tuple as the kernel holds it right now. Every record needs
+ * it, and a helper call per field dominated our cost: the fields live
+ * together at the start of sock_common, so one read brings them all and
+ * CO-RE places each field within the copy (the verifier checks the
+ * relocated offsets stay inside it).
+ */
+#define SKC_CHUNK 128
+
+static __always_inline void fill_sock(struct ss_event *e, struct sock *sk)
+{
+	__u8 buf[SKC_CHUNK];
+	struct sock_common *c = (void *)buf;
+	struct net *net;
+	__u16 family;
+
+	if (bpf_probe_read_kernel(buf, sizeof(buf), &sk->__sk_common)) {
+		e->hdr.flags |= SS_F_NO_COOKIE;
+		return;
+	}
+	family = c->skc_family;
+	e->family = family;
+	e->proto = BPF_CORE_READ(sk, sk_protocol);
+	net = c->skc_net.net;
+	e->netns = BPF_CORE_READ(net, ns.inum);
+	e->cookie = c->skc_cookie.counter;
+	if (!e->cookie)
+		e->hdr.flags |= SS_F_NO_COOKIE;
+	e->lport = c->skc_num;
+	e->rport = bpf_ntohs(c->skc_dport);
+	/* from the same copy: bind/listen explanations need them */
+	if (BPF_CORE_READ_BITFIELD(c, skc_reuse))
+		e->hdr.flags |= SS_F_REUSEADDR;
+	if (BPF_CORE_READ_BITFIELD(c, skc_reuseport))
+		e->hdr.flags |= SS_F_REUSEPORT;
+	e->laddr_family = family;
+	e->raddr_family = family;
+	if (family == SS_AF_INET) {
+		__builtin_memcpy(e->laddr, &c->skc_rcv_saddr, 4);
+		__builtin_memcpy(e->raddr, &c->skc_daddr, 4);
+	} else {
+		__builtin_memcpy(e->laddr, &c->skc_v6_rcv_saddr, 16);
+		__builtin_memcpy(e->raddr, &c->skc_v6_daddr, 16);
+	}
+	/* A local address without a port is not bound to anything yet. */
+	if (e->lport)
+		e->hdr.flags |= SS_F_LOCAL;
+	if (e->rport)
+		e->hdr.flags |= SS_F_REMOTE;
+}
+
+/* fd of the current task -> its socket's struct file, or NULL if not a socket.
+ */
+static __always_inline struct file *fd_to_sock_file(int fd)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct fdtable *fdt;
+	struct file **fds;
+	struct file *file = NULL;
+	__u16 mode;
+
+	if (fd < 0)
+		return NULL;
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	mode = BPF_CORE_READ(file, f_inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return NULL;
+	return file;
+}
+
+static __always_inline struct sock *file_to_sock(struct file *file)
+{
+	struct socket *sock;
+
+	if (!file)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	return sock ? BPF_CORE_READ(sock, sk) : NULL;
+}
+
+/* fd of the current task -> its struct sock, or NULL if not a socket. */
+static __always_inline struct sock *fd_to_sock(int fd)
+{
+	return file_to_sock(fd_to_sock_file(fd));
+}
+
+/*
+ * cgroup sock programs receive the struct sock itself as their context
+ * (__cgroup_bpf_run_filter_sk passes sk), but struct bpf_sock does not expose
+ * the local address at release. We read the real sock through the context
+ * address, and only after checking that the cookie stored at that address
+ * is the one the kernel reports for this context: a layout change makes us
+ * fall back to the bpf_sock fields instead of reading garbage.
+ */
+static __always_inline struct sock *ctx_sock(struct bpf_sock *ctx, __u64 cookie)
+{
+	struct sock *sk = (struct sock *)ctx;
+
+	if (!cookie || sk_cookie(sk) != cookie)
+		return NULL;
+	return sk;
+}
+
+#endif

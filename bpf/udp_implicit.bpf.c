@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Ports bound without bind(): listen() and connect() report theirs; a UDP
+ * sendto() on an unbound socket is caught by cgroup/sendmsg{4,6}, once per
+ * socket (cgroup/post_bind{4,6} mark explicitly bound ones).
+ */
+#include "sockscope.bpf.h"
+#include "emit.bpf.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u8); /* 1: its port was reported */
+} port_reported SEC(".maps");
+
+static __always_inline int mark_bound(struct bpf_sock *sk)
+{
+	__u8 *seen;
+
+	if (!sk || sk->protocol != SS_PROTO_UDP)
+		return 1;
+	seen = bpf_sk_storage_get(&port_reported, sk, 0,
+				  BPF_SK_STORAGE_GET_F_CREATE);
+	if (seen)
+		*seen = 1;
+	return 1;
+}
+
+SEC("cgroup/post_bind4")
+int ss_post_bind4(struct bpf_sock *sk)
+{
+	return mark_bound(sk);
+}
+
+SEC("cgroup/post_bind6")
+int ss_post_bind6(struct bpf_sock *sk)
+{
+	return mark_bound(sk);
+}
+
+static __always_inline int on_udp_sendmsg(struct bpf_sock_addr *ctx)
+{
+	struct task_struct *task;
+	struct bpf_sock *sk = ctx->sk;
+	struct ss_event e;
+	__u8 *seen;
+
+	if (!sk || sk->protocol != SS_PROTO_UDP || !sk->src_port)
+		return 1;
+	seen = bpf_sk_storage_get(&port_reported, sk, 0,
+				  BPF_SK_STORAGE_GET_F_CREATE);
+	if (!seen || *seen)
+		return 1;
+	*seen = 1;
+
+	init_event(&e, SS_EV_BIND);
+	fill_current(&e);
+	task = (void *)bpf_get_current_task();
+	e.netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+	e.cookie = bpf_get_socket_cookie(ctx);
+	e.family = sk->family;
+	e.proto = SS_PROTO_UDP;
+	e.lport = sk->src_port;
+	e.laddr_family = sk->family;
+	if (sk->family == SS_AF_INET) {
+		__u32 a = sk->src_ip4;
+
+		__builtin_memcpy(e.laddr, &a, 4);
+	} else {
+		__u32 a[4] = {sk->src_ip6[0], sk->src_ip6[1], sk->src_ip6[2],
+			      sk->src_ip6[3]};
+
+		__builtin_memcpy(e.laddr, a, 16);
+	}
+	e.hdr.flags |= SS_F_LOCAL | SS_F_IMPLICIT;
+	emit(&e);
+	return 1;
+}
+
+SEC("cgroup/sendmsg4")
+int ss_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return on_udp_sendmsg(ctx);
+}
+
+SEC("cgroup/sendmsg6")
+int ss_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return on_udp_sendmsg(ctx);
+}
