@@ -8,10 +8,6 @@
 #include "model/explain.h"
 #include "lib/names.h"
 
-#define TCP_ESTABLISHED 1
-#define TCP_TIME_WAIT 6
-#define TCP_LISTEN 10
-
 bool explain_wanted(const struct ss_event *e)
 {
 	switch (e->hdr.type) {
@@ -128,7 +124,7 @@ static int conflict_rank(const struct ss_sockinfo *s, size_t nr_holders)
 		return 0;
 	if (nr_holders)
 		return 1;
-	if (s->proto == SS_PROTO_TCP && s->state == TCP_TIME_WAIT)
+	if (s->proto == SS_PROTO_TCP && s->state == SS_TCP_TIME_WAIT)
 		return 2;
 	return 3;
 }
