@@ -22,6 +22,12 @@ bool explain_wanted(const struct ss_event *e)
 	}
 }
 
+bool explain_needs_snapshot(const struct ss_event *e)
+{
+	return explain_wanted(e) &&
+	       (e->err == EADDRINUSE || e->hdr.type == SS_EV_CONNECT_DONE);
+}
+
 /* IPv4 address of (family, addr) if it is one (plain or v4-mapped). */
 static bool as_v4(unsigned int family, const __u8 *addr, __u8 out[4])
 {
@@ -279,15 +285,15 @@ bool explain_event(const struct ss_event *e, const struct snapshot *s,
 		   struct explanation *x)
 {
 	memset(x, 0, sizeof(*x));
-	if (!explain_wanted(e))
+	if (!explain_wanted(e) || (!s && explain_needs_snapshot(e)))
 		return false;
 	if (e->err == EADDRINUSE)
-		return s && explain_in_use(e, s, x);
+		return explain_in_use(e, s, x);
 	if (e->err == EACCES)
 		return explain_eacces(e, x);
 	if (e->hdr.type == SS_EV_BIND)
 		return explain_bind_notavail(e, x);
-	return s && explain_connect_notavail(e, s, x);
+	return explain_connect_notavail(e, s, x);
 }
 
 void explain_json(struct sbuf *sb, const struct explanation *x)
