@@ -18,11 +18,21 @@
 
 /* ---- the containers, with the change counter ----------------------------- */
 
+/* Out of line: the check in holder_add() stays small where it is inlined. */
+static __attribute__((noinline)) void holder_add_new(struct engine *en,
+						     struct eng_sock *s,
+						     uint32_t pid, uint32_t uid,
+						     const char *comm)
+{
+	if (!holders__add(&en->procs, s, pid, uid, comm))
+		s->changed_seq = ++en->seq;
+}
+
 static void holder_add(struct engine *en, struct eng_sock *s, uint32_t pid,
 		       uint32_t uid, const char *comm)
 {
-	if (holders__add(&en->procs, s, pid, uid, comm) > 0)
-		s->changed_seq = ++en->seq;
+	if (pid && !eng_sock__holder(s, pid))
+		holder_add_new(en, s, pid, uid, comm);
 }
 
 static void holder_remove(struct engine *en, struct eng_sock *s, uint32_t pid)

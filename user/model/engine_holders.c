@@ -7,16 +7,11 @@
 
 #include "model/engine_holders.h"
 
-/* Room for one more holder of s: past the inline ones, on the heap. */
-static int reserve_holder(struct eng_sock *s)
+int eng_sock__grow_holders(struct eng_sock *s)
 {
-	uint32_t cap;
-	struct holder *n;
+	uint32_t cap = s->cap_holders * 2;
+	struct holder *n = malloc(cap * sizeof(*n));
 
-	if (s->nr_holders < s->cap_holders)
-		return 0;
-	cap = s->cap_holders * 2;
-	n = malloc(cap * sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	memcpy(n, s->holders, s->nr_holders * sizeof(*n));
@@ -25,26 +20,6 @@ static int reserve_holder(struct eng_sock *s)
 	s->holders = n;
 	s->cap_holders = cap;
 	return 0;
-}
-
-int holders__add_new(struct proc_table *procs, struct eng_sock *s, uint32_t pid,
-		     uint32_t uid, const char *comm)
-{
-	struct eng_proc *p = proc_table__get(procs, pid, uid, comm);
-	struct holder *h;
-
-	if (!p || eng_proc__reserve(p) || reserve_holder(s))
-		return -ENOMEM;
-	h = &s->holders[s->nr_holders++];
-	memset(h, 0, sizeof(*h));
-	h->pid = pid;
-	h->uid = uid;
-	h->fd = -1;
-	memcpy(h->comm, comm && comm[0] ? comm : p->comm, SS_COMM_LEN);
-	h->slot = p->nr;
-	p->cookies[p->nr++] = s->info.cookie;
-	s->released = false;
-	return 1;
 }
 
 /* The cookie at slot leaves p's list; the last one moves into its place,

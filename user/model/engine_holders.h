@@ -9,8 +9,10 @@
 #ifndef SS_ENGINE_HOLDERS_H
 #define SS_ENGINE_HOLDERS_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "model/engine.h"
 #include "model/engine_procs.h"
@@ -24,21 +26,35 @@ static inline struct holder *eng_sock__holder(struct eng_sock *s, uint32_t pid)
 	return NULL;
 }
 
-/* Adds pid, which does not hold s yet: 1, or -ENOMEM. */
-int holders__add_new(struct proc_table *procs, struct eng_sock *s, uint32_t pid,
-		     uint32_t uid, const char *comm);
+/* Room for one more holder of s: 0 or -ENOMEM. */
+int eng_sock__grow_holders(struct eng_sock *s);
 
 /*
- * s gains holder pid (process uid, comm): 1 when it did, 0 when pid is 0 or
- * holds s already, -ENOMEM. Inline: most events come from a process that
- * holds its socket already.
+ * s gains holder pid (process uid, comm), which must not hold it yet
+ * (eng_sock__holder): 0 or -ENOMEM. Inline, so that the caller's check
+ * "holds it already", true for most events, stays a few instructions.
  */
 static inline int holders__add(struct proc_table *procs, struct eng_sock *s,
 			       uint32_t pid, uint32_t uid, const char *comm)
 {
-	if (!pid || eng_sock__holder(s, pid))
-		return 0;
-	return holders__add_new(procs, s, pid, uid, comm);
+	struct eng_proc *p;
+	struct holder *h;
+
+	p = proc_table__get(procs, pid, uid, comm);
+	if (!p || eng_proc__reserve(p))
+		return -ENOMEM;
+	if (s->nr_holders == s->cap_holders && eng_sock__grow_holders(s))
+		return -ENOMEM;
+	h = &s->holders[s->nr_holders++];
+	memset(h, 0, sizeof(*h));
+	h->pid = pid;
+	h->uid = uid;
+	h->fd = -1;
+	memcpy(h->comm, comm && comm[0] ? comm : p->comm, SS_COMM_LEN);
+	h->slot = p->nr; /* the entry and the list change together */
+	p->cookies[p->nr++] = s->info.cookie;
+	s->released = false;
+	return 0;
 }
 
 /* s loses holder pid, which joins its past holders; the process's list is
