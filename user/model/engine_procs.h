@@ -2,7 +2,7 @@
 /*
  * The engine's processes (model/engine*.c only), by pid: each keeps the
  * cookies of the sockets it holds, so fork and exit touch that process's
- * sockets, never all of them. engine_holders.c keeps the lists in step
+ * sockets, never all of them. engine_holders.h keeps the lists in step
  * with the sockets' holders.
  */
 #ifndef SS_ENGINE_PROCS_H
@@ -63,11 +63,13 @@ static inline struct eng_proc *proc_table__get(struct proc_table *t,
 		memcpy(p->comm, comm, SS_COMM_LEN);
 	return p;
 }
+
 /* Forgets p (and frees it). */
 void proc_table__drop(struct proc_table *t, struct eng_proc *p);
 /* Forgets every process; the table is empty again. */
 void proc_table__free(struct proc_table *t);
 
+/* Doubles p's list: 0 or -ENOMEM. */
 int eng_proc__grow(struct eng_proc *p);
 
 /* Room for one more cookie in p's list: 0 or -ENOMEM. */
