@@ -64,6 +64,45 @@
 #define SS_PROTO_TCP 6
 #define SS_PROTO_UDP 17
 
+/*
+ * Socket states (ss_sockinfo.state, ss_state_info, ss_close_info.state) as
+ * the kernel numbers them (include/net/tcp_states.h). Userspace uses these;
+ * the BPF programs use vmlinux.h's enum, and the asserts below, compiled on
+ * the BPF side, check that both agree. UDP sockets carry two of them, as ss
+ * reads them: SS_TCP_ESTABLISHED connected, SS_TCP_CLOSE unconnected.
+ */
+#define SS_TCP_ESTABLISHED 1
+#define SS_TCP_SYN_SENT 2
+#define SS_TCP_SYN_RECV 3
+#define SS_TCP_FIN_WAIT1 4
+#define SS_TCP_FIN_WAIT2 5
+#define SS_TCP_TIME_WAIT 6
+#define SS_TCP_CLOSE 7
+#define SS_TCP_CLOSE_WAIT 8
+#define SS_TCP_LAST_ACK 9
+#define SS_TCP_LISTEN 10
+#define SS_TCP_CLOSING 11
+#define SS_TCP_NEW_SYN_RECV 12
+#define SS_TCP_BOUND_INACTIVE 13
+#define SS_TCP_MAX_STATES 14
+
+#ifdef __VMLINUX_H__
+_Static_assert(SS_TCP_ESTABLISHED == TCP_ESTABLISHED, "TCP_ESTABLISHED");
+_Static_assert(SS_TCP_SYN_SENT == TCP_SYN_SENT, "TCP_SYN_SENT");
+_Static_assert(SS_TCP_SYN_RECV == TCP_SYN_RECV, "TCP_SYN_RECV");
+_Static_assert(SS_TCP_FIN_WAIT1 == TCP_FIN_WAIT1, "TCP_FIN_WAIT1");
+_Static_assert(SS_TCP_FIN_WAIT2 == TCP_FIN_WAIT2, "TCP_FIN_WAIT2");
+_Static_assert(SS_TCP_TIME_WAIT == TCP_TIME_WAIT, "TCP_TIME_WAIT");
+_Static_assert(SS_TCP_CLOSE == TCP_CLOSE, "TCP_CLOSE");
+_Static_assert(SS_TCP_CLOSE_WAIT == TCP_CLOSE_WAIT, "TCP_CLOSE_WAIT");
+_Static_assert(SS_TCP_LAST_ACK == TCP_LAST_ACK, "TCP_LAST_ACK");
+_Static_assert(SS_TCP_LISTEN == TCP_LISTEN, "TCP_LISTEN");
+_Static_assert(SS_TCP_CLOSING == TCP_CLOSING, "TCP_CLOSING");
+_Static_assert(SS_TCP_NEW_SYN_RECV == TCP_NEW_SYN_RECV, "TCP_NEW_SYN_RECV");
+_Static_assert(SS_TCP_BOUND_INACTIVE == TCP_BOUND_INACTIVE, "TCP_BOUND_INACTIVE");
+_Static_assert(SS_TCP_MAX_STATES == TCP_MAX_STATES, "TCP_MAX_STATES");
+#endif
+
 struct ss_hdr {
 	__u16 type; /* SS_EV_* */
 	__u16 size; /* size of the whole record, bytes */
@@ -98,7 +137,7 @@ struct ss_close_info {
 	__u64 duration_ns; /* lifetime: creation (or first sight) to release */
 	__u64 bytes_sent; /* TCP: data bytes sent (retransmissions included) */
 	__u64 bytes_received; /* TCP: data bytes received */
-	__u32 state; /* TCP state at release (TCP_* numbering) */
+	__u32 state; /* TCP state at release (SS_TCP_*) */
 	__u32 _pad;
 };
 
@@ -174,7 +213,7 @@ struct ss_sockinfo {
 	__u16 proto;
 	__u16 lport;
 	__u16 rport;
-	__u8 state; /* TCP_* (UDP: 7 unconnected, 1 connected) */
+	__u8 state; /* SS_TCP_* (UDP: SS_TCP_CLOSE unconnected, ESTABLISHED connected) */
 	__u8 reuseaddr;
 	__u8 reuseport;
 	__u8 v6only;

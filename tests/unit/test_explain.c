@@ -186,6 +186,7 @@ static void eacces_privileged(void **state)
 
 	(void)state;
 	e.u.bind.prot_sock = 1024;
+	assert_false(explain_needs_snapshot(&e));
 	assert_true(explain_event(&e, NULL, &x));
 	assert_string_equal(x.reason,
 		"port 80 is privileged (below net.ipv4.ip_unprivileged_port_start=1024): binding it needs CAP_NET_BIND_SERVICE, which pid 900 (python3) does not have");
@@ -199,6 +200,7 @@ static void eaddrnotavail(void **state)
 	struct ss_event e = failed_bind(AF_INET, "10.9.9.9", 0, EADDRNOTAVAIL);
 
 	(void)state;
+	assert_false(explain_needs_snapshot(&e));
 	assert_true(explain_event(&e, NULL, &x));
 	assert_non_null(strstr(x.reason, "address 10.9.9.9 is not assigned"));
 
@@ -217,6 +219,8 @@ static void eaddrnotavail(void **state)
 	e.rport = 80;
 	e.u.connect.port_lo = 40000;
 	e.u.connect.port_hi = 40003;
+	assert_true(explain_needs_snapshot(&e));
+	assert_false(explain_event(&e, NULL, &x)); /* nothing to count from */
 	assert_true(explain_event(&e, &snap, &x));
 	assert_string_equal(x.reason,
 		"no free local port for 127.0.0.1:80: 4 sockets already use that destination and net.ipv4.ip_local_port_range is 40000-40003 (4 ports)");
@@ -228,6 +232,10 @@ static void not_explained(void **state)
 
 	(void)state;
 	assert_false(explain_wanted(&e));
+	assert_false(explain_needs_snapshot(&e));
+	assert_false(explain_event(&e, NULL, &x));
+	e.err = EADDRINUSE; /* a conflict needs the sockets */
+	assert_true(explain_needs_snapshot(&e));
 	assert_false(explain_event(&e, NULL, &x));
 	e.hdr.type = SS_EV_CLOSE;
 	e.err = 0;

@@ -8,10 +8,6 @@
 #include "model/explain.h"
 #include "lib/names.h"
 
-#define TCP_ESTABLISHED 1
-#define TCP_TIME_WAIT 6
-#define TCP_LISTEN 10
-
 bool explain_wanted(const struct ss_event *e)
 {
 	switch (e->hdr.type) {
@@ -24,6 +20,12 @@ bool explain_wanted(const struct ss_event *e)
 	default:
 		return false;
 	}
+}
+
+bool explain_needs_snapshot(const struct ss_event *e)
+{
+	return explain_wanted(e) &&
+	       (e->err == EADDRINUSE || e->hdr.type == SS_EV_CONNECT_DONE);
 }
 
 /* IPv4 address of (family, addr) if it is one (plain or v4-mapped). */
@@ -128,7 +130,7 @@ static int conflict_rank(const struct ss_sockinfo *s, size_t nr_holders)
 		return 0;
 	if (nr_holders)
 		return 1;
-	if (s->proto == SS_PROTO_TCP && s->state == TCP_TIME_WAIT)
+	if (s->proto == SS_PROTO_TCP && s->state == SS_TCP_TIME_WAIT)
 		return 2;
 	return 3;
 }
@@ -283,15 +285,15 @@ bool explain_event(const struct ss_event *e, const struct snapshot *s,
 		   struct explanation *x)
 {
 	memset(x, 0, sizeof(*x));
-	if (!explain_wanted(e))
+	if (!explain_wanted(e) || (!s && explain_needs_snapshot(e)))
 		return false;
 	if (e->err == EADDRINUSE)
-		return s && explain_in_use(e, s, x);
+		return explain_in_use(e, s, x);
 	if (e->err == EACCES)
 		return explain_eacces(e, x);
 	if (e->hdr.type == SS_EV_BIND)
 		return explain_bind_notavail(e, x);
-	return s && explain_connect_notavail(e, s, x);
+	return explain_connect_notavail(e, s, x);
 }
 
 void explain_json(struct sbuf *sb, const struct explanation *x)

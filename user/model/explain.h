@@ -36,8 +36,16 @@ struct explanation {
 bool explain_wanted(const struct ss_event *e);
 
 /*
+ * Whether explaining e needs the sockets of its netns (a snapshot):
+ * address conflicts and exhausted local ports do, permission and
+ * unassigned-address failures do not.
+ */
+bool explain_needs_snapshot(const struct ss_event *e);
+
+/*
  * Explains e using snapshot s (sockets of e's netns and their holders).
- * Returns true and fills x, or false when there is nothing to say.
+ * Returns true and fills x, or false when there is nothing to say (or
+ * nothing without a snapshot, s NULL).
  */
 bool explain_event(const struct ss_event *e, const struct snapshot *s,
 		   struct explanation *x);

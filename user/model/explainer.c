@@ -44,7 +44,7 @@ const struct explanation *explainer__explain(struct explainer *x, struct engine 
 		if (found)
 			return &x->expl;
 	}
-	if (e->err == EADDRINUSE || e->hdr.type == SS_EV_CONNECT_DONE)
+	if (explain_needs_snapshot(e))
 		snap = snapshot_for(x, e->netns, e->ts_ns);
 	return explain_event(e, snap, &x->expl) ? &x->expl : NULL;
 }

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The engine's sockets (model/engine*.c only): allocated from a pool in
+ * chunks, so an event never mallocs a socket, and found by cookie in a
+ * chained hash that doubles when it holds as many sockets as buckets.
+ *
+ * A socket leaves the hash (sock_table__unlink) when it goes to history and
+ * returns to the pool (sock_table__put) when history evicts it.
+ */
+#ifndef SS_ENGINE_SOCKS_H
+#define SS_ENGINE_SOCKS_H
+
+#include <stdlib.h>
+
+#include "model/engine.h"
+#include "model/engine_util.h"
+
+struct sock_chunk;
+
+struct sock_table {
+	struct eng_sock **buckets;
+	size_t nr_buckets; /* power of two */
+	size_t nr_socks;   /* in the hash */
+	struct eng_sock *free_list;
+	struct sock_chunk *chunks;
+};
+
+/* 0 or -ENOMEM. */
+int sock_table__init(struct sock_table *t);
+/* Frees the pool: sockets in the hash with it, the others must be put. */
+void sock_table__free(struct sock_table *t);
+
+/* Inline: looked up on every event. */
+static inline struct eng_sock *sock_table__find(const struct sock_table *t,
+						uint64_t cookie)
+{
+	struct eng_sock *s;
+
+	if (!t->nr_buckets)
+		return NULL;
+	for (s = t->buckets[engine_hash64(cookie, t->nr_buckets)]; s;
+	     s = s->next)
+		if (s->info.cookie == cookie)
+			return s;
+	return NULL;
+}
+
+/* A zeroed socket with this cookie, in the hash; NULL when out of memory.
+ * The cookie must not be in the hash yet. */
+struct eng_sock *sock_table__insert(struct sock_table *t, uint64_t cookie);
+
+/* Takes s out of the hash; it stays allocated (history keeps it). */
+static inline void sock_table__unlink(struct sock_table *t, struct eng_sock *s)
+{
+	struct eng_sock **pp =
+		&t->buckets[engine_hash64(s->info.cookie, t->nr_buckets)];
+
+	for (; *pp; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			t->nr_socks--;
+			return;
+		}
+	}
+}
+
+/* Frees the holder array s grew past its inline ones. */
+static inline void eng_sock__free_holders(struct eng_sock *s)
+{
+	if (s->holders != s->inline_holders)
+		free(s->holders);
+}
+
+/* Returns an unlinked socket to the pool. */
+static inline void sock_table__put(struct sock_table *t, struct eng_sock *s)
+{
+	eng_sock__free_holders(s);
+	s->next = t->free_list;
+	t->free_list = s;
+}
+/* Returns every socket in the hash to the pool. */
+void sock_table__clear(struct sock_table *t);
+
+/* A walk over the sockets in the hash, in no order. The socket last
+ * returned may be unlinked during the walk; no other may. */
+struct sock_iter {
+	size_t bucket;
+	struct eng_sock *next;
+};
+
+#define SOCK_ITER_INIT  \
+	{               \
+		0, NULL \
+	}
+
+static inline struct eng_sock *sock_table__next(const struct sock_table *t,
+						struct sock_iter *it)
+{
+	struct eng_sock *s;
+
+	while (!it->next && it->bucket < t->nr_buckets)
+		it->next = t->buckets[it->bucket++];
+	s = it->next;
+	if (s)
+		it->next = s->next;
+	return s;
+}
+
+#endif
