@@ -38,13 +38,21 @@ const char *errno_name(int err)
 	return strerrorname_np(err);
 }
 
-/* Linux TCP_* numbering (include/net/tcp_states.h). */
-static const char *const tcp_states[] = {
-	[1] = "ESTABLISHED", [2] = "SYN_SENT",	 [3] = "SYN_RECV",
-	[4] = "FIN_WAIT1",   [5] = "FIN_WAIT2",	 [6] = "TIME_WAIT",
-	[7] = "CLOSE",	     [8] = "CLOSE_WAIT", [9] = "LAST_ACK",
-	[10] = "LISTEN",     [11] = "CLOSING",	 [12] = "NEW_SYN_RECV",
-	[13] = "BOUND_INACTIVE",
+/* The kernel's TCP state names (include/net/tcp_states.h). */
+static const char *const tcp_states[SS_TCP_MAX_STATES] = {
+	[SS_TCP_ESTABLISHED] = "ESTABLISHED",
+	[SS_TCP_SYN_SENT] = "SYN_SENT",
+	[SS_TCP_SYN_RECV] = "SYN_RECV",
+	[SS_TCP_FIN_WAIT1] = "FIN_WAIT1",
+	[SS_TCP_FIN_WAIT2] = "FIN_WAIT2",
+	[SS_TCP_TIME_WAIT] = "TIME_WAIT",
+	[SS_TCP_CLOSE] = "CLOSE",
+	[SS_TCP_CLOSE_WAIT] = "CLOSE_WAIT",
+	[SS_TCP_LAST_ACK] = "LAST_ACK",
+	[SS_TCP_LISTEN] = "LISTEN",
+	[SS_TCP_CLOSING] = "CLOSING",
+	[SS_TCP_NEW_SYN_RECV] = "NEW_SYN_RECV",
+	[SS_TCP_BOUND_INACTIVE] = "BOUND_INACTIVE",
 };
 
 const char *tcp_state_name(unsigned int state)

@@ -14,15 +14,15 @@
 const char *sock_state_name(unsigned int proto, unsigned int state)
 {
 	if (proto == SS_PROTO_UDP)
-		return state == 1 ? "ESTAB" : "UNCONN";
+		return state == SS_TCP_ESTABLISHED ? "ESTAB" : "UNCONN";
 	return tcp_state_name(state) ? tcp_state_name(state) : "?";
 }
 
 bool sock_is_listening(const struct ss_sockinfo *s)
 {
 	if (s->proto == SS_PROTO_TCP)
-		return s->state == 10; /* TCP_LISTEN */
-	return s->state != 1; /* UDP: not connected */
+		return s->state == SS_TCP_LISTEN;
+	return s->state != SS_TCP_ESTABLISHED; /* UDP: not connected */
 }
 
 void portrow_addr(struct sbuf *sb, unsigned int family, const __u8 *addr,
@@ -106,7 +106,7 @@ void portrow_json(struct sbuf *sb, const struct port_row *r, struct timefmt *tf)
 			    addr_str(buf, s->family, s->raddr), s->rport);
 	sbuf_printf(sb, ",\"netns\":%u,\"cookie\":%llu", s->netns,
 		    (unsigned long long)s->cookie);
-	if (s->proto == SS_PROTO_TCP && s->state == 6)
+	if (s->proto == SS_PROTO_TCP && s->state == SS_TCP_TIME_WAIT)
 		; /* TIME_WAIT sockets have no owner uid */
 	else
 		sbuf_printf(sb, ",\"uid\":%u", s->uid);
