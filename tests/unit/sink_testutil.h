@@ -136,6 +136,21 @@ static inline struct sink *open_sink(const char *spec)
 	return s;
 }
 
+/* open_sink() of a spec built from a format, e.g. a loopback port. */
+static inline struct sink *open_sinkf(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static inline struct sink *open_sinkf(const char *fmt, ...)
+{
+	char spec[320];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(spec, sizeof(spec), fmt, ap);
+	va_end(ap);
+	return open_sink(spec);
+}
+
 static inline void put(struct sink *s, const char *l, const char *msgid,
 		       int sev, uint32_t pid)
 {

@@ -10,7 +10,7 @@
 
 static void queue_bound_drops_and_counts(void **state)
 {
-	char spec[64], got[2048], want[2048], big[2048];
+	char got[2048], want[2048], big[2048];
 	struct sink *s;
 	struct sink_stats st;
 	int port = 0, fd = udp_socket(AF_INET, &port), n = 0, fit;
@@ -18,9 +18,7 @@ static void queue_bound_drops_and_counts(void **state)
 
 	(void)state;
 	assert_true(fd >= 0);
-	snprintf(spec, sizeof(spec), "syslog+udp://127.0.0.1:%d?queue_bytes=1K",
-		 port);
-	s = open_sink(spec);
+	s = open_sinkf("syslog+udp://127.0.0.1:%d?queue_bytes=1K", port);
 	/* Each queued message takes its length plus an 8-byte header,
 	 * rounded up to 8: the first `fit` events are kept, in order. */
 	len = rfc5424(want, sizeof(want), 3, 6, "bind", 1, line(0));
@@ -62,15 +60,13 @@ static void queue_bound_drops_and_counts(void **state)
 
 static void queue_wraps_and_keeps_order(void **state)
 {
-	char spec[64], l[300], got[2048], want[2048];
+	char l[300], got[2048], want[2048];
 	struct sink *s;
 	int port = 0, fd = udp_socket(AF_INET, &port), seq = 0, next = 0;
 
 	(void)state;
 	assert_true(fd >= 0);
-	snprintf(spec, sizeof(spec), "syslog+udp://127.0.0.1:%d?queue_bytes=1K",
-		 port);
-	s = open_sink(spec);
+	s = open_sinkf("syslog+udp://127.0.0.1:%d?queue_bytes=1K", port);
 	/* Sizes that do not divide the ring: records wrap at every offset. */
 	for (int round = 0; round < 200; round++) {
 		for (int k = 0; k < 1 + round % 4; k++, seq++) {

@@ -15,15 +15,14 @@ static void tcp_refused_backs_off_then_delivers_to_new_listener(void **state)
 	static const int64_t retry_ms[] = {
 		0, 500, 1500, 3500, 7500, 15500, 31500, 61500, 91500,
 	};
-	char spec[64], want[4096];
+	char want[4096];
 	size_t wlen = 0;
 	struct sink *s;
 	int lfd, port, cfd;
 
 	(void)state;
 	lfd = tcp_socket(&port);
-	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%d", port);
-	s = open_sink(spec);
+	s = open_sinkf("syslog+tcp://127.0.0.1:%d", port);
 	put(s, "{\"event\":\"bind\"}\n", "bind", 6, 10);
 	put(s, "{\"event\":\"connect\",\"error\":\"ECONNREFUSED\"}\n",
 	    "connect", 4, 11);
@@ -66,14 +65,12 @@ static void tcp_refused_backs_off_then_delivers_to_new_listener(void **state)
 
 static void tcp_first_report_names_the_error(void **state)
 {
-	char spec[64];
 	struct sink *s;
 	int lfd, port;
 
 	(void)state;
 	lfd = tcp_socket(&port);
-	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%d", port);
-	s = open_sink(spec);
+	s = open_sinkf("syslog+tcp://127.0.0.1:%d", port);
 	pump(s, T0);
 	assert_string_equal(status, "connect: Connection refused; retrying in "
 				    "0.5 s, doubling to 30 s");
@@ -86,7 +83,7 @@ static void tcp_partial_writes_resume_in_order(void **state)
 	/* More than the kernel's socket buffers take (loopback's big MSS
 	 * lets the send buffer grow to megabytes). */
 	enum { N = 30000 };
-	char spec[64], l[256], *want, *got;
+	char l[256], *want, *got;
 	size_t wlen = 0, have = 0;
 	struct sink *s;
 	int lfd, port, cfd, small = 4096;
@@ -97,9 +94,7 @@ static void tcp_partial_writes_resume_in_order(void **state)
 	 * goes out in pieces cut anywhere in a frame. */
 	setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
 	assert_int_equal(listen(lfd, 4), 0);
-	snprintf(spec, sizeof(spec),
-		 "syslog+tcp://127.0.0.1:%d?queue_bytes=16M", port);
-	s = open_sink(spec);
+	s = open_sinkf("syslog+tcp://127.0.0.1:%d?queue_bytes=16M", port);
 	pump(s, T0);
 	assert_string_equal(status, "");
 	cfd = accept(lfd, NULL, NULL);
@@ -142,7 +137,7 @@ static void tcp_partial_writes_resume_in_order(void **state)
 
 static void tcp_collector_closing_is_noticed_before_sending(void **state)
 {
-	char spec[64], want[512];
+	char want[512];
 	size_t wlen;
 	struct sink *s;
 	int lfd, port, cfd;
@@ -150,8 +145,7 @@ static void tcp_collector_closing_is_noticed_before_sending(void **state)
 	(void)state;
 	lfd = tcp_socket(&port);
 	assert_int_equal(listen(lfd, 4), 0);
-	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%d", port);
-	s = open_sink(spec);
+	s = open_sinkf("syslog+tcp://127.0.0.1:%d", port);
 	pump(s, T0);
 	cfd = accept(lfd, NULL, NULL);
 	assert_true(cfd >= 0);
@@ -175,7 +169,7 @@ static void tcp_collector_closing_is_noticed_before_sending(void **state)
 
 static void close_flushes_what_is_queued(void **state)
 {
-	char spec[64], want[8192];
+	char want[8192];
 	size_t wlen = 0;
 	struct sink *s;
 	int lfd, port, cfd;
@@ -184,8 +178,7 @@ static void close_flushes_what_is_queued(void **state)
 	(void)state;
 	lfd = tcp_socket(&port);
 	assert_int_equal(listen(lfd, 4), 0);
-	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%d", port);
-	s = open_sink(spec);
+	s = open_sinkf("syslog+tcp://127.0.0.1:%d", port);
 	for (int i = 0; i < 10; i++) {
 		char l[32];
 
@@ -203,8 +196,7 @@ static void close_flushes_what_is_queued(void **state)
 	/* A collector that is down costs at most the timeout. */
 	assert_int_equal(close(lfd), 0);
 	lfd = tcp_socket(&port);
-	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%d", port);
-	s = open_sink(spec);
+	s = open_sinkf("syslog+tcp://127.0.0.1:%d", port);
 	put(s, line(0), "bind", 6, 1);
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	assert_int_equal(sink__flush(s, 300), -ECONNREFUSED);
@@ -269,14 +261,13 @@ static void udp_sends_one_datagram_per_event(void **state)
 
 static void udp_collector_down_then_back(void **state)
 {
-	char spec[64], got[2048], want[2048];
+	char got[2048], want[2048];
 	struct sink *s;
 	int port = 0, fd = udp_socket(AF_INET, &port);
 
 	(void)state;
 	close(fd); /* nobody at the port: ICMP port unreachable */
-	snprintf(spec, sizeof(spec), "syslog+udp://127.0.0.1:%d", port);
-	s = open_sink(spec);
+	s = open_sinkf("syslog+udp://127.0.0.1:%d", port);
 	put(s, "{\"n\":1}", "bind", 6, 1);
 	pump(s, T0); /* UDP cannot know: sent, lost */
 	assert_int_equal(stats(s).written, 1);
@@ -297,14 +288,13 @@ static void udp_collector_down_then_back(void **state)
 
 static void udp_event_too_big_for_a_datagram_is_dropped_and_told(void **state)
 {
-	char spec[64], got[2048], want[2048], *big;
+	char got[2048], want[2048], *big;
 	struct sink *s;
 	int port = 0, fd = udp_socket(AF_INET, &port);
 
 	(void)state;
 	assert_true(fd >= 0);
-	snprintf(spec, sizeof(spec), "syslog+udp://127.0.0.1:%d", port);
-	s = open_sink(spec);
+	s = open_sinkf("syslog+udp://127.0.0.1:%d", port);
 	big = malloc(70000);
 	assert_non_null(big);
 	memset(big, 'x', 69999);
