@@ -11,7 +11,10 @@
  *
  * Adding a transport (a Kafka producer, journald's native socket) is one
  * new file defining a struct sink_transport, its state in the union of
- * struct sink, and one line in spec.c's scheme table.
+ * struct sink, and one line in spec.c's scheme table. A transport with no
+ * fd (a librdkafka producer) leaves fd at -1: sink__flush() then retries
+ * on a timer. One with a record format of its own (journald's fields) adds
+ * an enum sink_format value and its case in sink__write().
  */
 #ifndef SS_SINK_INTERNAL_H
 #define SS_SINK_INTERNAL_H
