@@ -28,7 +28,7 @@ struct daemon_config {
 };
 
 void config_defaults(struct daemon_config *c);
-/* "4096", "64K", "16M", "1G" (optional "B"/"iB") -> bytes; 0 or -EINVAL/-ERANGE. */
+/* parse_size() (lib/parse.h): "4096", "64K", "16M", "1GiB", "2TB". */
 int config_parse_size(const char *s, uint64_t *out);
 /*
  * Applies one "key = value" setting. Returns 0, or -EINVAL with a reason in

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <mntent.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include "lib/err.h"
 #include "lib/exitcodes.h"
 #include "kernel/system.h"
 
@@ -15,19 +15,6 @@
 #define CAP_SYS_ADMIN 21
 #define CAP_PERFMON 38
 #define CAP_BPF 39
-
-static int fail(int code, char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(int code, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return code;
-}
 
 static int effective_caps(uint64_t *caps)
 {
@@ -56,21 +43,23 @@ int sys_check_privileges(char *err, size_t errlen)
 		int cap;
 		const char *name;
 	} need[] = {
-		{ CAP_BPF, "CAP_BPF" },
-		{ CAP_PERFMON, "CAP_PERFMON" },
-		{ CAP_NET_ADMIN, "CAP_NET_ADMIN" },
+		{CAP_BPF, "CAP_BPF"},
+		{CAP_PERFMON, "CAP_PERFMON"},
+		{CAP_NET_ADMIN, "CAP_NET_ADMIN"},
 	};
 	uint64_t caps = 0;
 
 	if (effective_caps(&caps))
-		return fail(SS_EXIT_PERM, err, errlen,
+		return errf(err, errlen, SS_EXIT_PERM,
 			    "cannot read capabilities from /proc/self/status");
 	/* CAP_SYS_ADMIN implies CAP_BPF and CAP_PERFMON on older kernels. */
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
 		if (!(caps & (1ull << need[i].cap)))
-			return fail(SS_EXIT_PERM, err, errlen,
-				    "missing %s: run sockscope as root (uid %u has capabilities %#llx)",
-				    need[i].name, getuid(), (unsigned long long)caps);
+			return errf(err, errlen, SS_EXIT_PERM,
+				    "missing %s: run sockscope as root (uid %u "
+				    "has capabilities %#llx)",
+				    need[i].name, getuid(),
+				    (unsigned long long)caps);
 	}
 	return 0;
 }
@@ -78,8 +67,9 @@ int sys_check_privileges(char *err, size_t errlen)
 int sys_check_btf(char *err, size_t errlen)
 {
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
-		return fail(SS_EXIT_KERNEL, err, errlen,
-			    "kernel BTF not found at /sys/kernel/btf/vmlinux (needs CONFIG_DEBUG_INFO_BTF=y)");
+		return errf(err, errlen, SS_EXIT_KERNEL,
+			    "kernel BTF not found at /sys/kernel/btf/vmlinux "
+			    "(needs CONFIG_DEBUG_INFO_BTF=y)");
 	return 0;
 }
 
@@ -90,8 +80,8 @@ int sys_find_cgroup2(char *path, size_t pathlen, char *err, size_t errlen)
 	int rc = SS_EXIT_KERNEL;
 
 	if (!f)
-		return fail(SS_EXIT_KERNEL, err, errlen, "cannot read /proc/mounts: %s",
-			    strerror(errno));
+		return errf(err, errlen, SS_EXIT_KERNEL,
+			    "cannot read /proc/mounts: %s", strerror(errno));
 	while ((m = getmntent(f))) {
 		if (!strcmp(m->mnt_type, "cgroup2")) {
 			snprintf(path, pathlen, "%s", m->mnt_dir);
@@ -101,8 +91,10 @@ int sys_find_cgroup2(char *path, size_t pathlen, char *err, size_t errlen)
 	}
 	endmntent(f);
 	if (rc)
-		return fail(rc, err, errlen,
-			    "no cgroup v2 hierarchy mounted (needed for socket create/release hooks; mount -t cgroup2 none /sys/fs/cgroup)");
+		return errf(err, errlen, rc,
+			    "no cgroup v2 hierarchy mounted (needed for socket "
+			    "create/release hooks; mount -t cgroup2 none "
+			    "/sys/fs/cgroup)");
 	return 0;
 }
 
@@ -117,8 +109,10 @@ int sys_ensure_tracefs(bool *mounted, char *err, size_t errlen)
 	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
 		int e = errno;
 
-		return fail(e == EPERM ? SS_EXIT_PERM : SS_EXIT_KERNEL, err, errlen,
-			    "tracefs is not mounted and mounting it at /sys/kernel/tracing failed: %s",
+		return errf(err, errlen,
+			    e == EPERM ? SS_EXIT_PERM : SS_EXIT_KERNEL,
+			    "tracefs is not mounted and mounting it at "
+			    "/sys/kernel/tracing failed: %s",
 			    strerror(e));
 	}
 	*mounted = true;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdbool.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -8,16 +9,20 @@
 int io_write_all(int fd, const void *p, size_t n, size_t *done)
 {
 	const char *c = p;
+	bool sock = true;
 	size_t off = 0;
 	int rc = 0;
 
 	while (off < n) {
 		/* send() first: MSG_NOSIGNAL keeps a gone peer from raising
 		 * SIGPIPE; a non-socket answers ENOTSOCK once, then write(). */
-		ssize_t w = send(fd, c + off, n - off, MSG_NOSIGNAL);
+		ssize_t w =
+			sock ? send(fd, c + off, n - off, MSG_NOSIGNAL) : -1;
 
-		if (w < 0 && errno == ENOTSOCK)
+		if (!sock || (w < 0 && errno == ENOTSOCK)) {
+			sock = false;
 			w = write(fd, c + off, n - off);
+		}
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -79,10 +80,27 @@ static int set_why(const char **why, const char *what)
 	return -EINVAL;
 }
 
+/* Cuts "%eth0" or "%2" off an IPv6 address: its interface index. */
+static int parse_zone(char *host, uint32_t *scope_id)
+{
+	char *zone = strchr(host, '%');
+	uint64_t v;
+
+	if (!zone)
+		return 0;
+	*zone++ = '\0';
+	if (!parse_u64(zone, 1, UINT32_MAX, &v)) {
+		*scope_id = (uint32_t)v;
+		return 0;
+	}
+	*scope_id = *zone ? if_nametoindex(zone) : 0;
+	return *scope_id ? 0 : -EINVAL;
+}
+
 int parse_addrport(const char *s, unsigned int flags, struct addrport *out,
 		   const char **why)
 {
-	char host[INET6_ADDRSTRLEN];
+	char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 1]; /* zone: "%eth0" */
 	const char *port = NULL;
 	size_t hlen;
 	uint64_t v;
@@ -101,6 +119,8 @@ int parse_addrport(const char *s, unsigned int flags, struct addrport *out,
 			return set_why(why, "bad IPv6 address");
 		memcpy(host, s + 1, hlen);
 		host[hlen] = '\0';
+		if (parse_zone(host, &out->scope_id))
+			return set_why(why, "unknown interface after '%'");
 		if (inet_pton(AF_INET6, host, out->addr) != 1)
 			return set_why(why, "bad IPv6 address");
 		out->family = AF_INET6;
@@ -112,8 +132,10 @@ int parse_addrport(const char *s, unsigned int flags, struct addrport *out,
 		const char *colon = strchr(s, ':');
 
 		if (colon && strchr(colon + 1, ':'))
-			return set_why(why, "an IPv6 address goes in brackets, e.g. [::1]:8080");
-		if (!colon && !strchr(s, '.') && (flags & ADDRPORT_ADDR_OPTIONAL)) {
+			return set_why(why, "an IPv6 address goes in brackets, "
+					    "e.g. [::1]:8080");
+		if (!colon && !strchr(s, '.') &&
+		    (flags & ADDRPORT_ADDR_OPTIONAL)) {
 			port = s; /* a bare port */
 		} else {
 			hlen = colon ? (size_t)(colon - s) : strlen(s);
@@ -135,7 +157,9 @@ int parse_addrport(const char *s, unsigned int flags, struct addrport *out,
 	if (!port) {
 		if (!(flags & ADDRPORT_PORT_OPTIONAL))
 			return set_why(why, "missing ':PORT'");
-		return out->family == AF_UNSPEC ? set_why(why, "missing address") : 0;
+		return out->family == AF_UNSPEC
+			       ? set_why(why, "missing address")
+			       : 0;
 	}
 	if (parse_u64(port, 1, 65535, &v))
 		return set_why(why, "bad port: expected 1-65535");
@@ -143,7 +167,8 @@ int parse_addrport(const char *s, unsigned int flags, struct addrport *out,
 	return 0;
 }
 
-socklen_t addrport_sockaddr(const struct addrport *ap, struct sockaddr_storage *ss)
+socklen_t addrport_sockaddr(const struct addrport *ap,
+			    struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (ap->family == AF_INET) {
@@ -159,6 +184,7 @@ socklen_t addrport_sockaddr(const struct addrport *ap, struct sockaddr_storage *
 
 		in6->sin6_family = AF_INET6;
 		in6->sin6_port = htons(ap->port);
+		in6->sin6_scope_id = ap->scope_id;
 		memcpy(&in6->sin6_addr, ap->addr, 16);
 		return sizeof(*in6);
 	}
@@ -167,13 +193,14 @@ socklen_t addrport_sockaddr(const struct addrport *ap, struct sockaddr_storage *
 
 bool addrport_is_loopback(const struct addrport *ap)
 {
-	static const uint8_t v6_loop[16] = { [15] = 1 };
-	static const uint8_t v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t v6_loop[16] = {[15] = 1};
+	static const uint8_t v4_mapped[12] = {[10] = 0xff, [11] = 0xff};
 
 	if (ap->family == AF_INET)
 		return ap->addr[0] == 127;
 	if (ap->family == AF_INET6)
 		return !memcmp(ap->addr, v6_loop, 16) ||
-		       (!memcmp(ap->addr, v4_mapped, 12) && ap->addr[12] == 127);
+		       (!memcmp(ap->addr, v4_mapped, 12) &&
+			ap->addr[12] == 127);
 	return false;
 }

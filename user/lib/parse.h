@@ -23,9 +23,10 @@ int parse_size(const char *s, uint64_t *out);
 
 /* An IP address and port. */
 struct addrport {
-	int family; /* AF_INET, AF_INET6; AF_UNSPEC: no address given */
+	int family;	  /* AF_INET, AF_INET6; AF_UNSPEC: no address given */
 	uint8_t addr[16]; /* network order; IPv4 in the first 4 bytes */
-	uint16_t port; /* 0: none given (only with ADDRPORT_PORT_OPTIONAL) */
+	uint16_t port;	  /* 0: none given (only with ADDRPORT_PORT_OPTIONAL) */
+	uint32_t scope_id; /* IPv6 zone, "[fe80::1%eth0]" (0: none) */
 };
 
 #define ADDRPORT_ADDR_OPTIONAL 0x1 /* "8080" and ":8080" are accepted */
@@ -35,14 +36,17 @@ struct addrport {
  * "127.0.0.1:8080", "[::1]:8080", and with the flags above "8080" or
  * "10.0.0.1". IPv6 must be in brackets when a port follows ("::1:8080" is
  * ambiguous and refused). Numeric addresses only: a name would need DNS,
- * and a DNS outage must not stall the tracer. Ports are 1-65535.
+ * and a DNS outage must not stall the tracer. A link-local IPv6 address
+ * may name its interface, by name or index: "[fe80::1%eth0]:514". Ports are
+ * 1-65535.
  * On -EINVAL, why (if not NULL) names the part that was wrong.
  */
 int parse_addrport(const char *s, unsigned int flags, struct addrport *out,
 		   const char **why);
 
 /* Fills a sockaddr_in/in6 for ap; returns its length (0 if no address). */
-socklen_t addrport_sockaddr(const struct addrport *ap, struct sockaddr_storage *ss);
+socklen_t addrport_sockaddr(const struct addrport *ap,
+			    struct sockaddr_storage *ss);
 
 /* Whether the address is loopback (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104). */
 bool addrport_is_loopback(const struct addrport *ap);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/io.h"
 #include "output/output.h"
 
 int output_open(struct output *out, const char *path, size_t bufsize)
@@ -31,29 +32,13 @@ int output_open(struct output *out, const char *path, size_t bufsize)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int output_flush(struct output *out)
 {
 	int err;
 
 	if (!out->len)
 		return 0;
-	err = write_all(out->fd, out->buf, out->len);
+	err = io_write_all(out->fd, out->buf, out->len, NULL);
 	out->len = 0;
 	return err;
 }
@@ -67,7 +52,7 @@ int output_append(struct output *out, const char *data, size_t len)
 		if (err)
 			return err;
 		if (len > out->cap)
-			return write_all(out->fd, data, len);
+			return io_write_all(out->fd, data, len, NULL);
 	}
 	memcpy(out->buf + out->len, data, len);
 	out->len += len;

@@ -18,7 +18,8 @@
  * SIGPIPE (sockets are written with MSG_NOSIGNAL).
  *
  * Spec strings (also the config file's values), options after '?', joined
- * by '&'. Sizes take an optional K, M or G suffix (powers of 1024).
+ * by '&'. Sizes are those of lib/parse.h: an optional K, M, G or T suffix
+ * (powers of 1024), optionally followed by B or iB: 64K, 10MiB.
  *   stdout
  *   file:PATH             NDJSON; PATH may be written file:///abs/path
  *       max_bytes=N       rotate before a line would take the file past N
@@ -32,8 +33,9 @@
  *   syslog+unix:PATH      another AF_UNIX datagram socket (same options)
  *   syslog+udp://HOST[:PORT]  RFC 5424, one message per datagram
  *   syslog+tcp://HOST[:PORT]  RFC 5424, RFC 6587 octet counting "LEN SP MSG"
- *       HOST is a numeric address, IPv6 in brackets: [::1]. Names are not
- *       resolved: a DNS outage must not stall the tracer. PORT: 514.
+ *       HOST is a numeric address, IPv6 in brackets: [::1] (a link-local
+ *       one with its interface: [fe80::1%eth0]). Names are not resolved: a
+ *       DNS outage must not stall the tracer. PORT: 514.
  *   Options of every syslog sink:
  *       facility=NAME|N   daemon (default), local0..local7, user, ... or 0..23
  *       format=rfc5424|local   the message format (syslog5424.h). Default:
