@@ -12,12 +12,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "lib/err.h"
 #include "lib/exitcodes.h"
 #include "kernel/netns.h"
-#include "model/engine.h"
 #include "kernel/snapshot.h"
 #include "snapshot.skel.h"
-#include "lib/timefmt.h"
 
 struct snapshot_loader {
 	struct snapshot_bpf *skel;
@@ -32,20 +31,8 @@ struct recs {
 	size_t cap;
 };
 
-static int fmt_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fmt_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+static int silent_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
 {
 	(void)level;
 	(void)fmt;
@@ -53,7 +40,8 @@ static int silent_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
-static int verbose_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+static int verbose_print(enum libbpf_print_level level, const char *fmt,
+			 va_list ap)
 {
 	(void)level;
 	return vfprintf(stderr, fmt, ap);
@@ -69,22 +57,26 @@ int snapshot_loader__open(struct snapshot_loader **out, int verbose, char *err,
 	libbpf_set_print(verbose >= 2 ? verbose_print : silent_print);
 	l = calloc(1, sizeof(*l));
 	if (!l)
-		return fmt_err(err, errlen, SS_EXIT_RUNTIME, "out of memory");
+		return errf(err, errlen, SS_EXIT_RUNTIME, "out of memory");
 	l->skel = snapshot_bpf__open_and_load();
 	if (!l->skel) {
 		int e = errno;
 
-		rc = fmt_err(err, errlen, e == EPERM || e == EACCES ? SS_EXIT_PERM : SS_EXIT_RUNTIME,
-			     "load snapshot iterators: %s (run with -vv for libbpf's log)",
-			     strerror(e));
+		rc = errf(err, errlen,
+			  e == EPERM || e == EACCES ? SS_EXIT_PERM
+						    : SS_EXIT_RUNTIME,
+			  "load snapshot iterators: %s (run with -vv for "
+			  "libbpf's log)",
+			  strerror(e));
 		goto fail;
 	}
 	l->files = bpf_program__attach_iter(l->skel->progs.ss_snap_files, NULL);
 	l->tcp = bpf_program__attach_iter(l->skel->progs.ss_snap_tcp, NULL);
 	l->udp = bpf_program__attach_iter(l->skel->progs.ss_snap_udp, NULL);
 	if (!l->files || !l->tcp || !l->udp) {
-		rc = fmt_err(err, errlen, SS_EXIT_KERNEL,
-			     "attach iter/task_file, iter/tcp, iter/udp: %s", strerror(errno));
+		rc = errf(err, errlen, SS_EXIT_KERNEL,
+			  "attach iter/task_file, iter/tcp, iter/udp: %s",
+			  strerror(errno));
 		goto fail;
 	}
 	*out = l;
@@ -143,7 +135,8 @@ static int read_iter(struct bpf_link *link, struct recs *r)
 	}
 	close(fd);
 	if (!rc && used % sizeof(*r->v))
-		rc = -EIO; /* a torn record: the iterator output is inconsistent */
+		rc = -EIO; /* a torn record: the iterator output is inconsistent
+			    */
 	if (!rc)
 		r->nr = used / sizeof(*r->v);
 	return rc;
@@ -169,9 +162,12 @@ static int read_netns_tables(struct snapshot_loader *l, uint32_t ino,
 	if (!rc)
 		rc = read_iter(l->udp, socks);
 	if (fd >= 0) {
-		/* Always come back, or every later socket op happens elsewhere. */
+		/* Always come back, or every later socket op happens elsewhere.
+		 */
 		if (setns(self_fd, CLONE_NEWNET)) {
-			fprintf(stderr, "sockscope: cannot return to own network namespace: %s\n",
+			fprintf(stderr,
+				"sockscope: cannot return to own network "
+				"namespace: %s\n",
 				strerror(errno));
 			abort();
 		}
@@ -182,11 +178,12 @@ static int read_netns_tables(struct snapshot_loader *l, uint32_t ino,
 
 /* Reads the tables of nl's namespaces from index *done on; counts them. */
 static int read_tables(struct snapshot_loader *l, struct snapshot *s,
-		       const struct netns_list *nl, size_t *done, uint32_t self_ino,
-		       int self_fd, struct recs *socks)
+		       const struct netns_list *nl, size_t *done,
+		       uint32_t self_ino, int self_fd, struct recs *socks)
 {
 	for (; *done < nl->nr; (*done)++) {
-		int e = read_netns_tables(l, nl->inodes[*done], self_ino, self_fd, socks);
+		int e = read_netns_tables(l, nl->inodes[*done], self_ino,
+					  self_fd, socks);
 
 		if (e == -ENOMEM)
 			return e;
@@ -209,8 +206,8 @@ static int read_tables(struct snapshot_loader *l, struct snapshot *s,
 int snapshot__take(struct snapshot_loader *l, struct snapshot *s,
 		   uint32_t only_netns, char *err, size_t errlen)
 {
-	struct recs holders = { 0 }, socks = { 0 };
-	struct netns_list nl = { 0 };
+	struct recs holders = {0}, socks = {0};
+	struct netns_list nl = {0};
 	uint32_t self_ino = netns_self();
 	int self_fd = -1, rc;
 	size_t done = 0;
@@ -224,23 +221,25 @@ int snapshot__take(struct snapshot_loader *l, struct snapshot *s,
 			rc = netns_list__scan(&nl);
 	}
 	if (rc) {
-		fmt_err(err, errlen, rc, "list network namespaces: %s", strerror(-rc));
+		errf(err, errlen, rc, "list network namespaces: %s",
+		     strerror(-rc));
 		goto out;
 	}
 	self_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self_fd < 0) {
 		rc = -errno;
-		fmt_err(err, errlen, rc, "open own network namespace: %s", strerror(-rc));
+		errf(err, errlen, rc, "open own network namespace: %s",
+		     strerror(-rc));
 		goto out;
 	}
 	rc = read_tables(l, s, &nl, &done, self_ino, self_fd, &socks);
 	if (rc) {
-		fmt_err(err, errlen, rc, "out of memory");
+		errf(err, errlen, rc, "out of memory");
 		goto out;
 	}
 	rc = read_iter(l->files, &holders);
 	if (rc) {
-		fmt_err(err, errlen, rc, "read iter/task_file: %s", strerror(-rc));
+		errf(err, errlen, rc, "read iter/task_file: %s", strerror(-rc));
 		goto out;
 	}
 	for (size_t i = 0; i < holders.nr && !rc && !only_netns; i++)
@@ -248,7 +247,7 @@ int snapshot__take(struct snapshot_loader *l, struct snapshot *s,
 	if (!rc)
 		rc = read_tables(l, s, &nl, &done, self_ino, self_fd, &socks);
 	if (rc) {
-		fmt_err(err, errlen, rc, "out of memory");
+		errf(err, errlen, rc, "out of memory");
 		goto out;
 	}
 	s->socks = socks.v;
@@ -263,22 +262,5 @@ out:
 	netns_list__free(&nl);
 	free(socks.v);
 	free(holders.v);
-	return rc;
-}
-
-
-int engine_reseed(struct engine *en, struct snapshot_loader *l, char *err, size_t errlen)
-{
-	uint64_t now = mono_now_ns();
-	struct snapshot s;
-	int rc;
-
-	rc = snapshot__take(l, &s, 0, err, errlen);
-	if (rc)
-		return rc;
-	rc = engine__seed(en, &s, now);
-	snapshot__free(&s);
-	if (rc)
-		snprintf(err, errlen, "seeding the engine: %s", strerror(-rc));
 	return rc;
 }

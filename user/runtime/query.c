@@ -1,173 +1,47 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "kernel/decode.h"
-#include "lib/escape.h"
-#include "lib/names.h"
-#include "output/portrow.h"
+#include "lib/io.h"
 #include "runtime/query.h"
 
-struct query_server {
-	int fd;
-	char path[108];
-};
-
-struct query_server *query_server__open(char *err, size_t errlen)
+static int recv_full(int fd, void *p, size_t n)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct query_server *q;
-	mode_t old;
+	char *c = p;
 
-	if (mkdir(QUERY_DIR, 0700) && errno != EEXIST) {
-		snprintf(err, errlen, "mkdir %s: %s", QUERY_DIR, strerror(errno));
-		return NULL;
-	}
-	q = calloc(1, sizeof(*q));
-	if (!q) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	snprintf(q->path, sizeof(q->path), QUERY_DIR "/engine-%d.sock", (int)getpid());
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", q->path);
-	unlink(q->path);
-	q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	old = umask(0177); /* the socket file is created 0600 */
-	if (q->fd < 0 || bind(q->fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(q->fd, 8)) {
-		snprintf(err, errlen, "query socket %s: %s", q->path, strerror(errno));
-		umask(old);
-		if (q->fd >= 0)
-			close(q->fd);
-		free(q);
-		return NULL;
-	}
-	umask(old);
-	return q;
-}
-
-void query_server__close(struct query_server *q)
-{
-	if (!q)
-		return;
-	close(q->fd);
-	unlink(q->path);
-	free(q);
-}
-
-struct history_ctx {
-	uint16_t port;
-	int fd;
-	bool text;
-	struct timefmt *tf;
-	char line[2048];
-};
-
-static void write_all(int fd, const char *p, size_t n)
-{
 	while (n) {
-		ssize_t w = write(fd, p, n);
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		ssize_t got;
 
-		if (w <= 0) {
-			if (w < 0 && errno == EINTR)
-				continue;
-			return; /* the client went away: its loss */
-		}
-		p += w;
-		n -= (size_t)w;
+		if (poll(&pf, 1, 2000) <= 0)
+			return -ETIMEDOUT;
+		got = recv(fd, c, n, 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return -EIO;
+		c += got;
+		n -= (size_t)got;
 	}
-}
-
-static int history_row(const struct eng_sock *s, void *arg)
-{
-	struct history_ctx *c = arg;
-	struct holder hs[8];
-	struct port_row r = { .sock = &s->info };
-	struct sbuf sb;
-
-	if (s->info.lport != c->port)
-		return 0;
-	r.holders = hs;
-	r.nr_holders = eng_sock__all_holders(s, hs, 8);
-	if (s->created_ns)
-		r.since_real_ns = timefmt_real_ns(c->tf, s->created_ns);
-	sbuf_init(&sb, c->line, sizeof(c->line));
-	if (c->text) {
-		sbuf_puts(&sb, "closed ");
-		if (s->closed_ns)
-			timefmt_clock(c->tf, &sb, timefmt_real_ns(c->tf, s->closed_ns));
-		sbuf_puts(&sb, "  ");
-		portrow_text(&sb, &r);
-		write_all(c->fd, sb.buf, sb.len);
-		return 0;
-	}
-	portrow_json(&sb, &r, c->tf);
-	/* splice the close time in front of the closing brace */
-	if (sb.len >= 2 && s->closed_ns) {
-		sb.len -= 2;
-		sbuf_puts(&sb, ",\"closed\":\"");
-		timefmt_rfc3339(c->tf, &sb, timefmt_real_ns(c->tf, s->closed_ns));
-		sbuf_puts(&sb, "\"}\n");
-	}
-	write_all(c->fd, sb.buf, sb.len);
 	return 0;
 }
 
-static void answer(int fd, struct engine *en, struct timefmt *tf)
-{
-	struct history_ctx c = { .fd = fd, .tf = tf };
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	char req[64], form[8] = "json";
-	unsigned int port;
-	ssize_t n;
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || cred.uid != 0)
-		return; /* root only: history names processes of every user */
-	if (poll(&p, 1, 200) <= 0)
-		return; /* a client that says nothing does not stall the tracer */
-	n = read(fd, req, sizeof(req) - 1);
-	if (n <= 0)
-		return;
-	req[n] = '\0';
-	if (sscanf(req, "history %u %7s", &port, form) < 1 || !port || port > 65535) {
-		write_all(fd, "{\"error\":\"bad request\"}\n", 24);
-		return;
-	}
-	c.port = (uint16_t)port;
-	c.text = !strcmp(form, "text");
-	engine__for_each_history(en, history_row, &c);
-	write_all(fd, "{\"end\":true}\n", 13);
-}
-
-void query_server__serve(struct query_server *q, struct engine *en, struct timefmt *tf)
-{
-	int fd;
-
-	if (!q || !en)
-		return;
-	while ((fd = accept4(q->fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		answer(fd, en, tf);
-		close(fd);
-	}
-}
-
+/* Asks one engine over its control socket (runtime/ctl_server.h); its
+ * 'O' frames hold whole lines. */
 static int ask(const char *path, uint16_t port, bool text,
 	       void (*fn)(const char *, void *), void *arg)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char buf[65536], req[32];
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char buf[65536], req[64];
 	size_t used = 0;
-	int fd, answered = 0;
+	int fd, n, answered = 0;
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -179,38 +53,39 @@ static int ask(const char *path, uint16_t port, bool text,
 		close(fd);
 		return 0;
 	}
-	snprintf(req, sizeof(req), "history %u %s\n", port, text ? "text" : "json");
-	write_all(fd, req, strlen(req));
+	n = snprintf(req, sizeof(req), "--engine-history%c%u%c%s%c", 0, port, 0,
+		     text ? "text" : "json", 0);
+	io_write_all(fd, req, (size_t)n + 1, NULL); /* + the empty argument */
 	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-		char *nl;
+		char type, *nl;
+		uint32_t len;
 
-		if (poll(&p, 1, 2000) <= 0)
+		if (recv_full(fd, &type, 1) || recv_full(fd, &len, sizeof(len)))
 			break;
-		n = read(fd, buf + used, sizeof(buf) - 1 - used);
-		if (n <= 0)
+		if (type == 'X') {
+			answered = 1;
 			break;
-		used += (size_t)n;
+		}
+		if (len > sizeof(buf) - 1 - used ||
+		    recv_full(fd, buf + used, len))
+			break;
+		if (type != 'O')
+			continue; /* stderr of the engine: not ours to show */
+		used += len;
 		buf[used] = '\0';
 		while ((nl = strchr(buf, '\n'))) {
 			*nl = '\0';
-			if (!strcmp(buf, "{\"end\":true}"))
-				answered = 1;
-			else
-				fn(buf, arg);
+			fn(buf, arg);
 			used -= (size_t)(nl + 1 - buf);
 			memmove(buf, nl + 1, used + 1);
 		}
-		if (answered || used == sizeof(buf) - 1)
-			break;
 	}
 	close(fd);
 	return answered;
 }
 
-int query_history(uint16_t port, bool text, void (*fn)(const char *line, void *arg),
-		  void *arg)
+int query_history(uint16_t port, bool text,
+		  void (*fn)(const char *line, void *arg), void *arg)
 {
 	struct dirent *d;
 	char path[300];

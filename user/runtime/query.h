@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Questions to a running engine (trace, ports --watch) over a UNIX socket:
- * /run/sockscope/engine-<pid>.sock, mode 0600, root peers only. Today one
- * question: "history PORT [json|text]" -> the closed sockets that were bound
- * to PORT, one per line, then {"end":true}.
+ * Questions to a running engine (trace, ports --watch) over its control
+ * socket, /run/sockscope/engine-<pid>.sock (runtime/ctl_server.h): the
+ * closed sockets that were bound to a port, one per line.
  */
 #ifndef SS_QUERY_H
 #define SS_QUERY_H
@@ -16,14 +15,6 @@
 #include "lib/timefmt.h"
 
 #define QUERY_DIR "/run/sockscope"
-
-struct query_server;
-
-/* NULL (and a reason in err) if it cannot listen: callers go on without. */
-struct query_server *query_server__open(char *err, size_t errlen);
-/* Answers the clients waiting, without blocking. */
-void query_server__serve(struct query_server *q, struct engine *en, struct timefmt *tf);
-void query_server__close(struct query_server *q);
 
 /* Client: asks every running engine for PORT's history; calls fn per line
  * (JSON objects, or table rows when text). Returns how many engines answered. */

@@ -16,13 +16,7 @@
 
 #define REMOTE_SOCKET "/run/sockscope/daemon.sock"
 
-struct remote_server;
-
-struct remote_server *remote_server__open(char *err, size_t errlen);
-/* Answers the clients waiting (one command each), without blocking long. */
-void remote_server__serve(struct remote_server *r, struct engine *en, struct store *st,
-			  struct timefmt *tf);
-void remote_server__close(struct remote_server *r);
+/* The server is the control socket (runtime/ctl_server.h). */
 
 /*
  * Client: runs argv (argv[0] ignored) on the daemon. Returns 0 and sets *rc
