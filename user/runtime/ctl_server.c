@@ -22,7 +22,9 @@
 #define MAX_REQUEST 8192
 #define MAX_ARGS 64
 #define MAX_CLIENTS 32
-#define MAX_REPLY (64u << 20) /* what remote_forward() accepts in one frame */
+/* answers__run() writes a whole answer at once, and 'history --limit' can
+ * be long: the reply is buffered, up to this much (root clients only). */
+#define MAX_REPLY (512u << 20)
 #define REQUEST_NS (2000ull * 1000000ull)
 #define REPLY_NS (10000ull * 1000000ull)
 
