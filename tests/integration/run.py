@@ -1573,6 +1573,16 @@ except Exception as _ex2:
     def test_daemon_tests_import(ctx):
         raise Fail("tests/integration/daemon_tests.py does not import: %s" % _import_error2)
 
+# The loop under silent clients (issue 8), likewise.
+try:
+    import stall_tests  # noqa: F401,E402
+except Exception as _ex3:
+    _import_error3 = "%s: %s" % (type(_ex3).__name__, _ex3)
+
+    @test()
+    def test_stall_tests_import(ctx):
+        raise Fail("tests/integration/stall_tests.py does not import: %s" % _import_error3)
+
 
 # ---- harness -----------------------------------------------------------------------
 

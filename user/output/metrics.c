@@ -91,7 +91,7 @@ int metrics_server__open(struct metrics_server **out, int epfd,
 		    0);
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 128)) {
+	    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, SOMAXCONN)) {
 		rc = -errno;
 		if (fd >= 0)
 			close(fd);

@@ -12,7 +12,7 @@
 #include "runtime/conn.h"
 
 /* Clients accepted per wakeup: the ring buffer is drained in between. */
-#define ACCEPT_BATCH 32
+#define ACCEPT_BATCH 64
 /* How often deadlines are checked while clients are connected. */
 #define SWEEP_NS (100ull * 1000000ull)
 
