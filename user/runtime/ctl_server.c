@@ -198,7 +198,8 @@ static int listen_unix(const char *path, char *err, size_t errlen)
 		return errf(err, errlen, -errno, "control socket %s: %s", path,
 			    strerror(errno));
 	old = umask(0177); /* the socket file is created 0600 */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, SOMAXCONN)) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(fd, SOMAXCONN)) {
 		e = -errno;
 		umask(old);
 		close(fd);
