@@ -201,3 +201,53 @@ def test_silent_clients_do_not_stall_the_daemon(ctx):
         for p in attackers:
             stop(p)
         del_user()
+
+
+def ask_in_segments(path, args, pieces=4, gap=0.05):
+    """Sends a control-socket request in several segments; returns (frames, code)."""
+    import socket
+    import struct
+    req = b"".join(a.encode() + b"\0" for a in args) + b"\0"
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    s.connect(path)
+    step = max(1, len(req) // pieces)
+    for i in range(0, len(req), step):
+        s.sendall(req[i:i + step])
+        time.sleep(gap)
+    data = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+    s.close()
+    frames, code, off = [], None, 0
+    while off + 5 <= len(data):
+        typ, n = data[off:off + 1], struct.unpack("I", data[off + 1:off + 5])[0]
+        body = data[off + 5:off + 5 + n]
+        off += 5 + n
+        if typ == b"X":
+            code = struct.unpack("i", body)[0]
+        else:
+            frames.append((typ, body))
+    return frames, code
+
+
+@h.test(timeout=60)
+def test_control_socket_request_in_segments(ctx):
+    d = Daemon(ctx)
+    frames, code = ask_in_segments(SOCK, ["ports", "--json"])
+    out = b"".join(b for t, b in frames if t == b"O").decode()
+    h.expect(code == 0 and out.strip() and all(l.startswith("{") for l in out.splitlines()),
+             "ports --json in segments: code %s, %r" % (code, out[:200]))
+    d.stop()
+    # an engine without a database (trace) answers history with an error, in one piece
+    tr = ctx.tracer("-e", "close")
+    path = "/run/sockscope/engine-%d.sock" % tr.proc.pid
+    frames, code = ask_in_segments(path, ["history", "--json"])
+    err = b"".join(b for t, b in frames if t == b"E").decode()
+    h.expect(code == 1 and "database" in err, "history from a trace: code %s, %r" % (code, err))
+    frames, code = ask_in_segments(path, ["ports", "--json"], pieces=7)
+    h.expect(code == 0, "ports from a trace in segments: code %s" % code)
+    tr.finish(ctx.netns())

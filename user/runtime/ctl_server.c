@@ -164,6 +164,10 @@ static int on_request(void *ctx, struct conn *c, const char *in, size_t len)
 	} else if ((rc = cli_parse(argc, argv, &o, err, sizeof(err)))) {
 		writer_printf(&w, 2, "sockscope: %s\n", err);
 		code = rc;
+	} else if (o.command == SS_CMD_HISTORY && !s->o.st) {
+		/* an engine without a database (trace, ports --watch) */
+		writer_printf(&w, 2, "sockscope: history needs the daemon's database\n");
+		code = SS_EXIT_RUNTIME;
 	} else if ((o.command == SS_CMD_PORTS && !o.watch) ||
 		   o.command == SS_CMD_WHO || o.command == SS_CMD_HISTORY) {
 		code = answers__run(s->o.en, s->o.st, s->o.tf, &o, &w);
