@@ -3,9 +3,12 @@
  * 'sockscope daemon': the engine, always on. Every event goes to the log
  * sinks as one NDJSON line; closed sockets, failures (with their
  * explanation) and port ownership changes go to SQLite in batched
- * transactions; ports/who/history are answered over a UNIX socket, metrics
- * over HTTP on loopback. Nothing here waits on a disk or a collector: sinks
- * and the store queue in memory and are pumped between ring-buffer polls.
+ * transactions; ports/who/history are answered over the control socket,
+ * metrics over HTTP on loopback. The loop, lost -> resync and the control
+ * socket are the runtime's (runtime/runtime.h); here are its consumers:
+ * the metrics counters, the store rows and the sinks. Nothing here waits on
+ * a disk or a collector: sinks and the store queue in memory and are pumped
+ * on the runtime's ticks.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,8 +30,8 @@
 #include "output/store/store.h"
 #include "runtime/runtime.h"
 
-#define FLUSH_NS \
-	(200ull * 1000000ull) /* store transactions at most this often */
+/* store transactions at most this often */
+#define FLUSH_NS (200ull * 1000000ull)
 #define RETAIN_NS (10ull * 1000000000ull)
 /* Within one batch from the ring, sinks are pumped (and the store's clock
  * checked) every this many events: a batch can hold more JSON than a sink's
@@ -53,8 +56,7 @@ struct daemon {
 	char line[8192];
 };
 
-/* ---- sinks
- * ------------------------------------------------------------------- */
+/* ---- sinks ---- */
 
 static void to_sinks(struct daemon *d, const char *line, size_t len,
 		     const char *msgid, int severity, uint64_t ts_real_ns,
@@ -79,8 +81,7 @@ static void pump_sinks(struct daemon *d)
 	}
 }
 
-/* ---- the store
- * ---------------------------------------------------------------- */
+/* ---- the store ---- */
 
 static void flush_store(struct daemon *d, uint64_t now, bool force)
 {
@@ -160,8 +161,7 @@ static int store_tick(void *ctx, uint64_t now)
 	return 0;
 }
 
-/* ---- sinks: every event as one NDJSON line
- * --------------------------------------- */
+/* ---- sinks: every event as one NDJSON line ---- */
 
 static int sinks_event(void *ctx, const struct ss_event *e,
 		       const struct rt_extra *x)
@@ -224,8 +224,7 @@ static void sinks_hup(void *ctx)
 		sink__reopen(d->sinks[i]);
 }
 
-/* ---- metrics: counters, and the exposition
- * ----------------------------------------- */
+/* ---- metrics: counters, and the exposition ---- */
 
 static int count_event(void *ctx, const struct ss_event *e,
 		       const struct rt_extra *x)
@@ -355,8 +354,7 @@ static void notify_ready(void)
 	close(fd);
 }
 
-/* ---- configuration
- * ----------------------------------------------------------------- */
+/* ---- configuration ---- */
 
 static void report_line(const char *path, unsigned int line, const char *why,
 			void *arg)
@@ -365,8 +363,8 @@ static void report_line(const char *path, unsigned int line, const char *why,
 	fprintf(stderr, "%s:%u: %s\n", path, line, why);
 }
 
-/* File, then command line. Returns 0 or an SS_EXIT_* code (messages printed).
- */
+/* File, then command line. Returns 0 or an SS_EXIT_* code (messages
+ * printed). */
 int daemon_config_resolve(const struct cli_opts *o, struct daemon_config *c)
 {
 	const char *path = o->config ? o->config : CONFIG_DEFAULT_PATH;

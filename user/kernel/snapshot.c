@@ -31,8 +31,7 @@ struct recs {
 	size_t cap;
 };
 
-static int silent_print(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
+static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	(void)level;
 	(void)fmt;
@@ -40,8 +39,7 @@ static int silent_print(enum libbpf_print_level level, const char *fmt,
 	return 0;
 }
 
-static int verbose_print(enum libbpf_print_level level, const char *fmt,
-			 va_list ap)
+static int verbose_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	(void)level;
 	return vfprintf(stderr, fmt, ap);
@@ -62,12 +60,9 @@ int snapshot_loader__open(struct snapshot_loader **out, int verbose, char *err,
 	if (!l->skel) {
 		int e = errno;
 
-		rc = errf(err, errlen,
-			  e == EPERM || e == EACCES ? SS_EXIT_PERM
-						    : SS_EXIT_RUNTIME,
-			  "load snapshot iterators: %s (run with -vv for "
-			  "libbpf's log)",
-			  strerror(e));
+		rc = errf(err, errlen, e == EPERM || e == EACCES ? SS_EXIT_PERM : SS_EXIT_RUNTIME,
+			     "load snapshot iterators: %s (run with -vv for libbpf's log)",
+			     strerror(e));
 		goto fail;
 	}
 	l->files = bpf_program__attach_iter(l->skel->progs.ss_snap_files, NULL);
@@ -75,8 +70,7 @@ int snapshot_loader__open(struct snapshot_loader **out, int verbose, char *err,
 	l->udp = bpf_program__attach_iter(l->skel->progs.ss_snap_udp, NULL);
 	if (!l->files || !l->tcp || !l->udp) {
 		rc = errf(err, errlen, SS_EXIT_KERNEL,
-			  "attach iter/task_file, iter/tcp, iter/udp: %s",
-			  strerror(errno));
+			     "attach iter/task_file, iter/tcp, iter/udp: %s", strerror(errno));
 		goto fail;
 	}
 	*out = l;
@@ -135,8 +129,7 @@ static int read_iter(struct bpf_link *link, struct recs *r)
 	}
 	close(fd);
 	if (!rc && used % sizeof(*r->v))
-		rc = -EIO; /* a torn record: the iterator output is inconsistent
-			    */
+		rc = -EIO; /* a torn record: the iterator output is inconsistent */
 	if (!rc)
 		r->nr = used / sizeof(*r->v);
 	return rc;
@@ -162,12 +155,9 @@ static int read_netns_tables(struct snapshot_loader *l, uint32_t ino,
 	if (!rc)
 		rc = read_iter(l->udp, socks);
 	if (fd >= 0) {
-		/* Always come back, or every later socket op happens elsewhere.
-		 */
+		/* Always come back, or every later socket op happens elsewhere. */
 		if (setns(self_fd, CLONE_NEWNET)) {
-			fprintf(stderr,
-				"sockscope: cannot return to own network "
-				"namespace: %s\n",
+			fprintf(stderr, "sockscope: cannot return to own network namespace: %s\n",
 				strerror(errno));
 			abort();
 		}
@@ -178,12 +168,11 @@ static int read_netns_tables(struct snapshot_loader *l, uint32_t ino,
 
 /* Reads the tables of nl's namespaces from index *done on; counts them. */
 static int read_tables(struct snapshot_loader *l, struct snapshot *s,
-		       const struct netns_list *nl, size_t *done,
-		       uint32_t self_ino, int self_fd, struct recs *socks)
+		       const struct netns_list *nl, size_t *done, uint32_t self_ino,
+		       int self_fd, struct recs *socks)
 {
 	for (; *done < nl->nr; (*done)++) {
-		int e = read_netns_tables(l, nl->inodes[*done], self_ino,
-					  self_fd, socks);
+		int e = read_netns_tables(l, nl->inodes[*done], self_ino, self_fd, socks);
 
 		if (e == -ENOMEM)
 			return e;
@@ -206,8 +195,8 @@ static int read_tables(struct snapshot_loader *l, struct snapshot *s,
 int snapshot__take(struct snapshot_loader *l, struct snapshot *s,
 		   uint32_t only_netns, char *err, size_t errlen)
 {
-	struct recs holders = {0}, socks = {0};
-	struct netns_list nl = {0};
+	struct recs holders = { 0 }, socks = { 0 };
+	struct netns_list nl = { 0 };
 	uint32_t self_ino = netns_self();
 	int self_fd = -1, rc;
 	size_t done = 0;
@@ -221,15 +210,13 @@ int snapshot__take(struct snapshot_loader *l, struct snapshot *s,
 			rc = netns_list__scan(&nl);
 	}
 	if (rc) {
-		errf(err, errlen, rc, "list network namespaces: %s",
-		     strerror(-rc));
+		errf(err, errlen, rc, "list network namespaces: %s", strerror(-rc));
 		goto out;
 	}
 	self_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self_fd < 0) {
 		rc = -errno;
-		errf(err, errlen, rc, "open own network namespace: %s",
-		     strerror(-rc));
+		errf(err, errlen, rc, "open own network namespace: %s", strerror(-rc));
 		goto out;
 	}
 	rc = read_tables(l, s, &nl, &done, self_ino, self_fd, &socks);
@@ -264,3 +251,4 @@ out:
 	free(holders.v);
 	return rc;
 }
+

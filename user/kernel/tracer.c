@@ -32,14 +32,12 @@ struct tracer {
 
 static int libbpf_verbosity;
 
-static int libbpf_log(enum libbpf_print_level level, const char *fmt,
-		      va_list ap)
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (libbpf_verbosity < 2 && level != LIBBPF_WARN)
 		return 0;
 	if (libbpf_verbosity < 2)
-		return 0; /* our own messages say what failed; -vv shows
-			     libbpf's */
+		return 0; /* our own messages say what failed; -vv shows libbpf's */
 	return vfprintf(stderr, fmt, ap);
 }
 
@@ -58,8 +56,7 @@ static bool is_cgroup_prog(const struct bpf_program *prog)
 
 	return at == BPF_CGROUP_INET_SOCK_CREATE ||
 	       at == BPF_CGROUP_INET_SOCK_RELEASE ||
-	       at == BPF_CGROUP_INET4_POST_BIND ||
-	       at == BPF_CGROUP_INET6_POST_BIND ||
+	       at == BPF_CGROUP_INET4_POST_BIND || at == BPF_CGROUP_INET6_POST_BIND ||
 	       at == BPF_CGROUP_UDP4_SENDMSG || at == BPF_CGROUP_UDP6_SENDMSG;
 }
 
@@ -67,14 +64,13 @@ static int attach_all(struct tracer *t, char *err, size_t errlen)
 {
 	struct bpf_program *prog;
 
-	bpf_object__for_each_program (prog, t->skel->obj) {
+	bpf_object__for_each_program(prog, t->skel->obj) {
 		struct bpf_link *link;
 
 		if (prog == t->skel->progs.ss_seed)
 			continue; /* run once by seed(), not attached */
 		if (t->nr_links == MAX_LINKS)
-			return errf(err, errlen, SS_EXIT_RUNTIME,
-				    "too many programs");
+			return errf(err, errlen, SS_EXIT_RUNTIME, "too many programs");
 		if (is_cgroup_prog(prog))
 			link = bpf_program__attach_cgroup(prog, t->cgroup_fd);
 		else
@@ -83,9 +79,7 @@ static int attach_all(struct tracer *t, char *err, size_t errlen)
 			int e = errno;
 
 			return errf(err, errlen,
-				    e == EPERM || e == EACCES ? SS_EXIT_PERM
-							      : SS_EXIT_RUNTIME,
-				    "attach %s (%s): %s",
+				    e == EPERM || e == EACCES ? SS_EXIT_PERM : SS_EXIT_RUNTIME, "attach %s (%s): %s",
 				    bpf_program__section_name(prog),
 				    bpf_program__name(prog), strerror(e));
 		}
@@ -103,15 +97,15 @@ static int seed(struct tracer *t, char *err, size_t errlen)
 
 	link = bpf_program__attach_iter(t->skel->progs.ss_seed, NULL);
 	if (!link)
-		return errf(err, errlen, SS_EXIT_RUNTIME,
-			    "attach iter/task_file: %s", strerror(errno));
+		return errf(err, errlen, SS_EXIT_RUNTIME, "attach iter/task_file: %s",
+			    strerror(errno));
 	fd = bpf_iter_create(bpf_link__fd(link));
 	if (fd < 0) {
 		int e = errno;
 
 		bpf_link__destroy(link);
-		return errf(err, errlen, SS_EXIT_RUNTIME,
-			    "create iter/task_file: %s", strerror(e));
+		return errf(err, errlen, SS_EXIT_RUNTIME, "create iter/task_file: %s",
+			    strerror(e));
 	}
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		;
@@ -120,8 +114,8 @@ static int seed(struct tracer *t, char *err, size_t errlen)
 
 		close(fd);
 		bpf_link__destroy(link);
-		return errf(err, errlen, SS_EXIT_RUNTIME,
-			    "read iter/task_file: %s", strerror(e));
+		return errf(err, errlen, SS_EXIT_RUNTIME, "read iter/task_file: %s",
+			    strerror(e));
 	}
 	close(fd);
 	bpf_link__destroy(link);
@@ -148,10 +142,7 @@ static int load(struct tracer *t, const struct tracer_opts *opts, char *err,
 	if (e) {
 		e = -e;
 		return errf(err, errlen,
-			    e == EPERM || e == EACCES ? SS_EXIT_PERM
-						      : SS_EXIT_RUNTIME,
-			    "load BPF programs: %s (run with -vv for the "
-			    "verifier log)",
+			    e == EPERM || e == EACCES ? SS_EXIT_PERM : SS_EXIT_RUNTIME, "load BPF programs: %s (run with -vv for the verifier log)",
 			    strerror(e));
 	}
 	return 0;
@@ -170,17 +161,14 @@ int tracer__start(struct tracer **out, const struct tracer_opts *opts,
 	libbpf_set_print(libbpf_log);
 
 	if ((rc = sys_check_btf(err, errlen)) ||
-	    (rc = sys_find_cgroup2(cgroup_path, sizeof(cgroup_path), err,
-				   errlen)) ||
+	    (rc = sys_find_cgroup2(cgroup_path, sizeof(cgroup_path), err, errlen)) ||
 	    (rc = sys_ensure_tracefs(&mounted, err, errlen)))
 		return rc;
 	if (mounted && opts->verbose)
-		fprintf(stderr,
-			"sockscope: mounted tracefs at /sys/kernel/tracing\n");
+		fprintf(stderr, "sockscope: mounted tracefs at /sys/kernel/tracing\n");
 	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1)
 		return errf(err, errlen, SS_EXIT_KERNEL,
-			    "BPF ring buffer not supported by this kernel "
-			    "(needs 5.8+)");
+			    "BPF ring buffer not supported by this kernel (needs 5.8+)");
 
 	t = calloc(1, sizeof(*t));
 	if (!t)
@@ -189,16 +177,15 @@ int tracer__start(struct tracer **out, const struct tracer_opts *opts,
 	t->ctx = opts->ctx;
 	t->cgroup_fd = open(cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (t->cgroup_fd < 0) {
-		rc = errf(err, errlen, SS_EXIT_KERNEL,
-			  "open cgroup v2 root %s: %s", cgroup_path,
-			  strerror(errno));
+		rc = errf(err, errlen, SS_EXIT_KERNEL, "open cgroup v2 root %s: %s",
+			  cgroup_path, strerror(errno));
 		goto fail;
 	}
-	if ((rc = load(t, opts, err, errlen)) ||
-	    (rc = attach_all(t, err, errlen)) || (rc = seed(t, err, errlen)))
+	if ((rc = load(t, opts, err, errlen)) || (rc = attach_all(t, err, errlen)) ||
+	    (rc = seed(t, err, errlen)))
 		goto fail;
-	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events),
-				 t->on_record, t->ctx, NULL);
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), t->on_record,
+				 t->ctx, NULL);
 	if (!t->rb) {
 		rc = errf(err, errlen, SS_EXIT_RUNTIME, "ring buffer: %s",
 			  strerror(errno));

@@ -133,8 +133,8 @@ void metrics_sample(struct sbuf *sb, const char *name, const char *label,
 		sbuf_puts(sb, label);
 		sbuf_puts(sb, "=\"");
 		for (const char *c = value; *c; c++) {
-			/* the text format escapes backslash, quote and newline
-			 */
+			/* the text format escapes backslash, quote and
+			 * newline */
 			if (*c == '\\' || *c == '"')
 				sbuf_putc(sb, '\\');
 			if (*c == '\n') {

@@ -162,8 +162,7 @@ static void conn_read(struct conn *c)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return; /* more later: the request is not complete yet
-				 */
+			return; /* more later: not complete yet */
 		if (n <= 0) {
 			conn_close(
 				c); /* gone before its request was complete */

@@ -22,8 +22,8 @@ struct ep_source {
 struct conn;
 
 struct conn_ops {
-	/* A new client (fd): nonzero refuses it, closed at once. May be NULL.
-	 */
+	/* A new client (fd): nonzero refuses it, closed at once. May
+	 * be NULL. */
 	int (*accept)(void *ctx, int fd);
 	/*
 	 * What arrived so far (in, len; len >= 1). Returns 0 when the request

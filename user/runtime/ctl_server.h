@@ -27,8 +27,8 @@
 
 struct ctl_server_opts {
 	const char *path; /* NULL: CTL_DIR/engine-<pid>.sock */
-	bool exclusive;	  /* refuse to start if a server answers on path already
-			   */
+	/* refuse to start if a server answers on path already */
+	bool exclusive;
 	struct engine *en; /* may be NULL */
 	struct store *st;  /* may be NULL */
 	struct timefmt *tf;

@@ -56,8 +56,8 @@ struct rt_consumer {
 enum rt_ctl {
 	RT_CTL_NONE,
 	RT_CTL_ENGINE, /* CTL_DIR/engine-<pid>.sock, if it can be had */
-	RT_CTL_DAEMON, /* CTL_DAEMON, required, and refused if a daemon answers
-			*/
+	/* CTL_DAEMON, required, and refused if a daemon answers */
+	RT_CTL_DAEMON,
 };
 
 struct rt_opts {
