@@ -190,14 +190,21 @@ static void sig_ready(struct ep_source *ep, uint32_t events)
 
 	(void)events;
 	while (read(rt->sig_fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo != SIGHUP) {
+		bool taken = false;
+
+		for (unsigned int i = 0;
+		     si.ssi_signo == SIGHUP && i < rt->nr_consumers; i++) {
+			if (rt->consumers[i].hup) {
+				rt->consumers[i].hup(rt->consumers[i].ctx);
+				taken = true;
+			}
+		}
+		/* SIGHUP that no consumer takes ends the run, as INT and TERM
+		 */
+		if (!taken) {
 			rt->stop = true;
 			rt->signal = (int)si.ssi_signo;
-			continue;
 		}
-		for (unsigned int i = 0; i < rt->nr_consumers; i++)
-			if (rt->consumers[i].hup)
-				rt->consumers[i].hup(rt->consumers[i].ctx);
 	}
 }
 

@@ -49,7 +49,7 @@ struct rt_consumer {
 		     uint64_t now_real_ns);
 	/* the engine was rebuilt from the kernel after a loss */
 	void (*resync)(void *ctx, uint64_t sockets, uint64_t now_real_ns);
-	/* SIGHUP */
+	/* SIGHUP (without any hup(), SIGHUP stops the runtime) */
 	void (*hup)(void *ctx);
 };
 
