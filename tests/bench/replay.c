@@ -7,10 +7,10 @@
  * Builds N struct ss_event records -- a realistic mix of what the bench
  * workloads produce (conn cycles over IPv4 and IPv6, bind cycles, UDP
  * cycles, a few failures and hostile process names) -- and then, in
- * replay_run() only, pushes each through the same steps as a record from
- * the ring buffer: event_decode() (tracer.c's handle_record), then what
- * trace_cmd.c's on_event() does (holders from the engine for a close,
- * engine__apply, the --events mask, explain, format_event, output_append
+ * replay_run() only, pushes each through sockscope's own event path:
+ * runtime__feed(), the handler the ring buffer calls (event_decode, holders
+ * from the engine for a close, engine__apply, the event mask, the
+ * explainer), into trace's formatter consumer (format_event, output_append
  * into a 256 KiB buffer written to /dev/null with one write per batch).
  *
  * Measured under callgrind with --toggle-collect=replay_run, so building
@@ -25,11 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/decode.h"
-#include "model/engine.h"
-#include "model/explain.h"
-#include "output/format.h"
-#include "output/output.h"
+#include "cmd/trace_cmd.h"
+#include "runtime/runtime.h"
 #include "sockscope_abi.h"
 
 #define OUTPUT_BUF (256u << 10) /* as trace_cmd.c */
@@ -138,7 +135,8 @@ static unsigned int eport(struct builder *b)
 }
 
 /* What sockscope records for one conn cycle (12 events, as observed). */
-static void conn_cycle(struct builder *b, const struct who *w, int v6, unsigned int lport)
+static void conn_cycle(struct builder *b, const struct who *w, int v6,
+		       unsigned int lport)
 {
 	uint64_t c = ++b->cookie, s = ++b->cookie;
 	unsigned int ep = eport(b);
@@ -249,12 +247,15 @@ static void refused(struct builder *b, const struct who *w)
 static size_t build(struct ss_event *ev, size_t n)
 {
 	static const struct who plain[] = {
-		{ 4101, "conn_cycle" }, { 4102, "nginx" }, { 4103, "python3" },
-		{ 4104, "bind_cycle" }, { 4105, "udp_cycle" }, { 4106, "curl" },
+		{4101, "conn_cycle"}, {4102, "nginx"},	   {4103, "python3"},
+		{4104, "bind_cycle"}, {4105, "udp_cycle"}, {4106, "curl"},
 	};
-	static const struct who odd = { 4107, "web \"srv\"\xc3\xa9\x01" };
-	struct builder b = { .ev = ev, .cap = n, .ts = 1000000000000ull,
-			     .cookie = 1000, .port = 40000 };
+	static const struct who odd = {4107, "web \"srv\"\xc3\xa9\x01"};
+	struct builder b = {.ev = ev,
+			    .cap = n,
+			    .ts = 1000000000000ull,
+			    .cookie = 1000,
+			    .port = 40000};
 
 	while (b.n < b.cap) {
 		unsigned int k = b.cycle++ % 16;
@@ -276,75 +277,29 @@ static size_t build(struct ss_event *ev, size_t n)
 	return b.n;
 }
 
-struct session {
-	struct formatter fmt;
-	struct output out;
-	struct engine *en;
-	struct holder holders[16];
-	struct explanation expl;
-	__u32 events_mask;
-	uint64_t events;
-	uint64_t bad;
-	char line[8192];
-};
-
-/* As trace_cmd.c's on_event(), with no kernel snapshot to explain from. */
-static int on_event(struct session *s, const struct ss_event *e)
-{
-	struct event_extra extra = { 0 };
-	struct sbuf sb;
-
-	if (e->hdr.type == SS_EV_CLOSE && s->en) {
-		struct eng_sock *es = engine__find(s->en, e->cookie);
-
-		if (es)
-			extra.nr_holders = eng_sock__all_holders(es, s->holders, 16);
-	}
-	if (s->en)
-		engine__apply(s->en, e);
-	if (e->hdr.type > SS_EV_STATE)
-		return 0;
-	if (!(s->events_mask & SS_EV_BIT(e->hdr.type)))
-		return 0;
-	if (explain_wanted(e) && explain_event(e, NULL, &s->expl))
-		extra.expl = &s->expl;
-	extra.holders = s->holders;
-	sbuf_init(&sb, s->line, sizeof(s->line));
-	format_event(&s->fmt, &sb, e, &extra);
-	if (output_append(&s->out, sb.buf, sb.len))
-		return -1;
-	s->events++;
-	return 0;
-}
-
 __attribute__((noinline)) int replay_run(const struct ss_event *ev, size_t n,
 					 bool json, bool use_engine,
 					 uint64_t *events_out)
 {
-	static struct session s;
+	static struct trace_out t;
+	struct rt_opts ro = {.engine = use_engine}; /* every event type */
+	struct runtime *rt = NULL;
+	struct rt_consumer c;
 	int rc = 0;
 
-	memset(&s, 0, sizeof(s));
-	s.events_mask = SS_EV_ALL_KERNEL;
-	if (output_open(&s.out, "/dev/null", OUTPUT_BUF))
+	memset(&t, 0, sizeof(t));
+	if (output_open(&t.out, "/dev/null", OUTPUT_BUF))
 		return -1;
-	formatter_init(&s.fmt, json);
-	if (use_engine)
-		s.en = engine__new(0);
-	for (size_t i = 0; i < n && !rc; i++) {
-		const struct ss_event *e;
-
-		/* tracer.c handle_record() */
-		if (event_decode(&ev[i], sizeof(ev[i]), &e)) {
-			s.bad++;
-			continue;
-		}
-		rc = on_event(&s, e);
-	}
-	if (output_close(&s.out))
+	formatter_init(&t.fmt, json);
+	trace_out__consumer(&t, &c);
+	if (runtime__new(&rt, &ro, NULL, 0) || runtime__add_consumer(rt, &c))
 		rc = -1;
-	engine__free(s.en);
-	*events_out = s.events;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = runtime__feed(rt, (void *)&ev[i], sizeof(ev[i]));
+	if (output_close(&t.out) || t.out_err)
+		rc = -1;
+	runtime__free(rt);
+	*events_out = t.events;
 	return rc;
 }
 
@@ -357,7 +312,8 @@ int main(int argc, char **argv)
 	char *end;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s N [--text] [--no-engine]\n", argv[0]);
+		fprintf(stderr, "usage: %s N [--text] [--no-engine]\n",
+			argv[0]);
 		return 2;
 	}
 	n = strtoull(argv[1], &end, 10);
@@ -371,7 +327,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--no-engine")) {
 			use_engine = false;
 		} else {
-			fprintf(stderr, "replay: unknown option '%s'\n", argv[i]);
+			fprintf(stderr, "replay: unknown option '%s'\n",
+				argv[i]);
 			return 2;
 		}
 	}
@@ -387,7 +344,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "replay: output failed\n");
 		return 1;
 	}
-	printf("{\"records\":%zu,\"events_written\":%llu,\"mode\":\"%s\",\"engine\":%s}\n",
+	printf("{\"records\":%zu,\"events_written\":%llu,\"mode\":\"%s\","
+	       "\"engine\":%s}\n",
 	       built, (unsigned long long)written, json ? "json" : "text",
 	       use_engine ? "true" : "false");
 	free(ev);

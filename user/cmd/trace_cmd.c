@@ -1,278 +1,170 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* 'sockscope trace': the runtime's events, one line each. */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
-#include "lib/exitcodes.h"
-#include "model/engine.h"
-#include "model/explainer.h"
-#include "output/format.h"
-#include "runtime/query.h"
-#include "kernel/snapshot.h"
-#include "output/output.h"
-#include "lib/signals.h"
-#include "kernel/system.h"
 #include "cmd/trace_cmd.h"
-#include "kernel/tracer.h"
+#include "kernel/system.h"
+#include "lib/exitcodes.h"
 
-#define POLL_MS 100
 #define OUTPUT_BUF (256u << 10)
 /* closed sockets remembered for 'who' (about 250 bytes each) */
 #define TRACE_HISTORY 10000
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
+static int emit_line(struct trace_out *t, const struct sbuf *sb)
 {
-	stop_signal = sig;
-}
+	int err = output_append(&t->out, sb->buf, sb->len);
 
-struct session {
-	struct formatter fmt;
-	struct output out;
-	uint64_t events;
-	uint64_t max_events; /* 0: unlimited */
-	uint64_t lost_reported;
-	uint64_t lost_since_ns; /* realtime start of the current loss window */
-	int out_err; /* first output error, -errno */
-	__u32 events_mask; /* what the user asked to see */
-	bool done;
-	/* explanations of failures */
-	struct snapshot_loader *snap;
-	struct explainer explainer;
-	/* the live model: holders for close events, re-synced after loss */
-	struct engine *en;
-	struct holder holders[16];
-	struct query_server *query; /* who asks us for history */
-	char line[8192];
-};
-
-static uint64_t now_mono_ms(void)
-{
-	return mono_now_ns() / 1000000ull;
-}
-
-static int emit_line(struct session *s, const struct sbuf *sb)
-{
-	int err = output_append(&s->out, sb->buf, sb->len);
-
-	if (err && !s->out_err)
-		s->out_err = err;
+	if (err && !t->out_err)
+		t->out_err = err;
 	return err;
 }
 
-static int on_event(void *ctx, const struct ss_event *e)
+static int on_event(void *ctx, const struct ss_event *e,
+		    const struct rt_extra *x)
 {
-	struct event_extra extra = { 0 };
-	struct session *s = ctx;
+	struct trace_out *t = ctx;
 	struct sbuf sb;
 
-	if (s->done)
+	sbuf_init(&sb, t->line, sizeof(t->line));
+	format_event(&t->fmt, &sb, e, &x->fmt);
+	if (emit_line(t, &sb))
 		return -ECANCELED;
-	/* Holders before the engine forgets them: a close finishes a socket. */
-	if (e->hdr.type == SS_EV_CLOSE && s->en) {
-		struct eng_sock *es = engine__find(s->en, e->cookie);
-
-		if (es)
-			extra.nr_holders = eng_sock__all_holders(es, s->holders, 16);
-	}
-	if (s->en)
-		engine__apply(s->en, e);
-	if (e->hdr.type > SS_EV_STATE)
-		return 0; /* holder bookkeeping, for the engine only */
-	if (!(s->events_mask & SS_EV_BIT(e->hdr.type)))
-		return 0; /* requested for the engine, not by the user */
-	extra.expl = explainer__explain(&s->explainer, s->en, e);
-	extra.holders = s->holders;
-	sbuf_init(&sb, s->line, sizeof(s->line));
-	format_event(&s->fmt, &sb, e, &extra);
-	if (emit_line(s, &sb))
-		return -ECANCELED;
-	s->events++;
-	if (s->max_events && s->events >= s->max_events) {
-		s->done = true;
-		return -ECANCELED;
-	}
-	return 0;
+	t->events++;
+	return t->max_events && t->events >= t->max_events;
 }
 
-/* Rebuilds the engine from a kernel snapshot of every namespace. */
-static int engine_resync(struct session *s, uint64_t *nsocks)
+static int on_tick(void *ctx, uint64_t now)
 {
-	struct engine_stats st;
-	char err[256];
-	int rc;
+	struct trace_out *t = ctx;
 
-	if (!s->en || !s->snap)
-		return -ENOENT;
-	rc = engine_reseed(s->en, s->snap, err, sizeof(err));
-	engine__stats(s->en, &st);
-	*nsocks = st.sockets;
-	return rc;
+	(void)now;
+	if (!t->out_err && output_flush(&t->out) && !t->out_err)
+		t->out_err = -errno;
+	return t->out_err != 0;
 }
 
-/* Drops are reported in the stream itself, as soon as they are seen; the
- * live model missed those events, so it is re-read from the kernel. */
-static void report_lost(struct session *s, struct tracer *t)
+static void on_loss(void *ctx, uint64_t lost, uint64_t since_real_ns,
+		    uint64_t now_real_ns)
 {
-	uint64_t lost = tracer__lost(t), now, nsocks = 0;
+	struct trace_out *t = ctx;
 	struct sbuf sb;
 
-	if (lost == s->lost_reported)
-		return;
-	now = real_now_ns();
-	sbuf_init(&sb, s->line, sizeof(s->line));
-	format_lost(&s->fmt, &sb, lost - s->lost_reported, s->lost_since_ns, now);
-	emit_line(s, &sb);
-	s->lost_reported = lost;
-	s->lost_since_ns = now;
-	if (!engine_resync(s, &nsocks)) {
-		sbuf_init(&sb, s->line, sizeof(s->line));
-		format_resync(&s->fmt, &sb, nsocks, real_now_ns());
-		emit_line(s, &sb);
-	}
+	sbuf_init(&sb, t->line, sizeof(t->line));
+	format_lost(&t->fmt, &sb, lost, since_real_ns, now_real_ns);
+	emit_line(t, &sb);
 }
 
-static int open_output(struct session *s, const struct cli_opts *o)
+static void on_resync(void *ctx, uint64_t sockets, uint64_t now_real_ns)
 {
-	int err = output_open(&s->out, o->output, OUTPUT_BUF);
+	struct trace_out *t = ctx;
+	struct sbuf sb;
 
-	if (err) {
-		fprintf(stderr, "sockscope: cannot open output file '%s': %s\n",
-			o->output, strerror(-err));
-		return SS_EXIT_OUTPUT;
-	}
-	return 0;
+	sbuf_init(&sb, t->line, sizeof(t->line));
+	format_resync(&t->fmt, &sb, sockets, now_real_ns);
+	emit_line(t, &sb);
 }
 
-static int run_loop(struct session *s, struct tracer *t, uint64_t duration_ms)
+void trace_out__consumer(struct trace_out *t, struct rt_consumer *c)
 {
-	uint64_t deadline = duration_ms ? now_mono_ms() + duration_ms : 0;
-
-	while (!stop_signal && !s->done && !s->out_err) {
-		int timeout = POLL_MS, n;
-
-		if (deadline) {
-			uint64_t now = now_mono_ms();
-
-			if (now >= deadline)
-				break;
-			if (deadline - now < POLL_MS)
-				timeout = (int)(deadline - now);
-		}
-		n = tracer__poll(t, timeout);
-		if (n < 0 && n != -EINTR && n != -ECANCELED) {
-			fprintf(stderr, "sockscope: reading the ring buffer: %s\n",
-				strerror(-n));
-			return SS_EXIT_RUNTIME;
-		}
-		report_lost(s, t);
-		if (!s->out_err && output_flush(&s->out) && !s->out_err)
-			s->out_err = -errno;
-		query_server__serve(s->query, s->en, &s->fmt.tf);
-	}
-	/*
-	 * Stop the kernel side first, so the count of lost records is final:
-	 * the last in-band 'lost' record and the summary then agree. Whatever
-	 * the kernel already produced is still delivered.
-	 */
-	tracer__detach(t);
-	if (!s->done && !s->out_err)
-		tracer__drain(t);
-	report_lost(s, t);
-	return 0;
+	memset(c, 0, sizeof(*c));
+	c->ctx = t;
+	c->event = on_event;
+	c->tick = on_tick;
+	c->loss = on_loss;
+	c->resync = on_resync;
 }
 
 int trace_cmd_run(const struct cli_opts *o)
 {
-	static struct session s;
-	struct ss_filter kfilter = o->filter;
-	struct tracer_opts topts = {
-		.filter = &kfilter,
+	static struct trace_out t;
+	struct rt_opts ro = {
+		.filter = o->filter,
 		.ring_size = o->ring_size,
 		.verbose = o->verbose,
-		.on_event = on_event,
-		.ctx = &s,
+		.events = o->filter.events, /* what the user asked to see */
+		.duration_ms = o->duration_ms,
 	};
-	struct tracer *t = NULL;
+	struct runtime *rt = NULL;
+	struct rt_consumer c;
 	char err[512];
 	struct sbuf sb;
 	int rc, ferr;
 
-	memset(&s, 0, sizeof(s));
-	s.max_events = o->count;
-	s.events_mask = o->filter.events;
+	memset(&t, 0, sizeof(t));
+	t.max_events = o->count;
 	/*
 	 * Close events carry everyone who held the socket, which the engine
 	 * learns from the whole lifecycle: when they are shown, the kernel
-	 * sends every event type and the --events choice applies here.
-	 * Otherwise no engine, and the kernel filters everything.
+	 * sends every event type and the --events choice applies in the
+	 * runtime. Otherwise no engine, and the kernel filters everything.
 	 */
-	if ((o->filter.events & SS_EV_BIT(SS_EV_CLOSE)) && !o->filter.failed_only) {
-		kfilter.events |= SS_EV_ALL_KERNEL;
-		s.en = engine__new(TRACE_HISTORY);
-		topts.track_holders = s.en != NULL;
+	if ((o->filter.events & SS_EV_BIT(SS_EV_CLOSE)) &&
+	    !o->filter.failed_only) {
+		ro.filter.events |= SS_EV_ALL_KERNEL;
+		ro.engine = true;
+		ro.history = TRACE_HISTORY;
+		ro.ctl = RT_CTL_ENGINE; /* who asks us for history */
 	}
 	if ((rc = sys_check_privileges(err, sizeof(err)))) {
 		fprintf(stderr, "sockscope: %s\n", err);
 		return rc;
 	}
 	/* Before anything is attached: a bad path leaves nothing behind. */
-	if ((rc = open_output(&s, o)))
-		return rc;
-	formatter_init(&s.fmt, o->json);
-	signals_install(on_signal);
-
-	rc = tracer__start(&t, &topts, err, sizeof(err));
+	rc = output_open(&t.out, o->output, OUTPUT_BUF);
+	if (rc) {
+		fprintf(stderr, "sockscope: cannot open output file '%s': %s\n",
+			o->output, strerror(-rc));
+		return SS_EXIT_OUTPUT;
+	}
+	formatter_init(&t.fmt, o->json);
+	trace_out__consumer(&t, &c);
+	if (runtime__new(&rt, &ro, err, sizeof(err)) ||
+	    runtime__add_consumer(rt, &c)) {
+		fprintf(stderr, "sockscope: %s\n", err);
+		output_close(&t.out);
+		return SS_EXIT_RUNTIME;
+	}
+	rc = runtime__start(rt, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "sockscope: %s\n", err);
-		output_close(&s.out);
+		runtime__free(rt);
+		output_close(&t.out);
 		return rc;
 	}
-	/* Explanations and holders need the snapshot iterators; tracing
-	 * works without them. */
-	if (snapshot_loader__open(&s.snap, o->verbose, err, sizeof(err))) {
-		fprintf(stderr, "sockscope: failures will not be explained: %s\n", err);
-	} else {
-		uint64_t n;
-
-		s.explainer.snap = s.snap;
-		engine_resync(&s, &n);
-		tracer__seed(t, err, sizeof(err));
-	}
-	if (s.en)
-		s.query = query_server__open(err, sizeof(err));
-	s.lost_since_ns = real_now_ns();
 	fprintf(stderr,
-		"sockscope: tracing (%u hooks attached, %llu existing sockets seen, ring %u KiB); Ctrl-C to stop\n",
-		tracer__nr_attached(t), (unsigned long long)tracer__nr_seeded(t),
+		"sockscope: tracing (%u hooks attached, %llu existing sockets "
+		"seen, ring %u KiB); Ctrl-C to stop\n",
+		tracer__nr_attached(runtime__tracer(rt)),
+		(unsigned long long)tracer__nr_seeded(runtime__tracer(rt)),
 		o->ring_size >> 10);
 
-	sbuf_init(&sb, s.line, sizeof(s.line));
-	format_header(&s.fmt, &sb);
-	emit_line(&s, &sb);
+	sbuf_init(&sb, t.line, sizeof(t.line));
+	format_header(&t.fmt, &sb);
+	emit_line(&t, &sb);
 
-	rc = run_loop(&s, t, o->duration_ms);
-	ferr = output_close(&s.out);
-	if (!s.out_err && ferr)
-		s.out_err = ferr;
+	rc = runtime__run(rt, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "sockscope: %s\n", err);
+		rc = SS_EXIT_RUNTIME;
+	}
+	ferr = output_close(&t.out);
+	if (!t.out_err && ferr)
+		t.out_err = ferr;
 	fprintf(stderr, "sockscope: %llu events, %llu lost\n",
-		(unsigned long long)s.events, (unsigned long long)s.lost_reported);
-	if (tracer__bad_records(t))
+		(unsigned long long)t.events,
+		(unsigned long long)runtime__lost(rt));
+	if (runtime__bad_records(rt))
 		fprintf(stderr, "sockscope: %llu malformed records skipped\n",
-			(unsigned long long)tracer__bad_records(t));
-	tracer__destroy(t);
-	explainer__release(&s.explainer);
-	snapshot_loader__close(s.snap);
-	query_server__close(s.query);
-	engine__free(s.en);
+			(unsigned long long)runtime__bad_records(rt));
+	runtime__free(rt);
 
-	if (s.out_err == -EPIPE)
+	if (t.out_err == -EPIPE)
 		return rc; /* the reader went away (| head): a normal end */
-	if (s.out_err) {
-		fprintf(stderr, "sockscope: writing output: %s\n", strerror(-s.out_err));
+	if (t.out_err) {
+		fprintf(stderr, "sockscope: writing output: %s\n",
+			strerror(-t.out_err));
 		return SS_EXIT_OUTPUT;
 	}
 	return rc;

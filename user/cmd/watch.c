@@ -5,34 +5,20 @@
  * kernel; a snapshot seeds it at start and re-syncs it after lost events.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "model/engine.h"
-#include "runtime/engrows.h"
+#include "cmd/watch.h"
+#include "kernel/system.h"
 #include "lib/exitcodes.h"
 #include "output/output.h"
 #include "output/portrow.h"
-#include "runtime/query.h"
-#include "output/snaprows.h"
-#include "lib/signals.h"
-#include "kernel/snapshot.h"
-#include "kernel/system.h"
-#include "kernel/tracer.h"
-#include "cmd/watch.h"
+#include "runtime/engrows.h"
+#include "runtime/runtime.h"
 
 #define HISTORY_MAX 10000
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
 
 struct prev_row {
 	struct ss_sockinfo sock;
@@ -43,12 +29,11 @@ struct prev_row {
 struct watch {
 	const struct cli_opts *o;
 	struct engine *en;
-	struct tracer *tracer;
-	struct snapshot_loader *snap;
-	struct query_server *query;
 	struct output out;
 	struct timefmt tf;
 	bool tty;
+	int rc; /* SS_EXIT_* once a frame could not be written */
+	uint64_t next_frame_ns;
 	uint64_t last_seq; /* engine seq at the previous frame */
 	uint64_t lost_seen;
 	uint64_t frames;
@@ -58,35 +43,18 @@ struct watch {
 	char line[8192];
 };
 
-static int on_event(void *ctx, const struct ss_event *e)
-{
-	struct watch *w = ctx;
-
-	engine__apply(w->en, e);
-	return 0;
-}
-
-static int resync(struct watch *w)
-{
-	char err[256];
-
-	if (engine_reseed(w->en, w->snap, err, sizeof(err))) {
-		fprintf(stderr, "sockscope: %s\n", err);
-		return SS_EXIT_RUNTIME;
-	}
-	return 0;
-}
-
 static int cmp_prev(const void *a, const void *b)
 {
 	const struct prev_row *x = a, *y = b;
 
-	return x->sock.cookie < y->sock.cookie ? -1 : x->sock.cookie > y->sock.cookie;
+	return x->sock.cookie < y->sock.cookie
+		       ? -1
+		       : x->sock.cookie > y->sock.cookie;
 }
 
 static const struct prev_row *prev_find(const struct watch *w, uint64_t cookie)
 {
-	struct prev_row key = { .sock.cookie = cookie };
+	struct prev_row key = {.sock.cookie = cookie};
 
 	if (!w->nr_prev)
 		return NULL;
@@ -154,8 +122,11 @@ static int draw(struct watch *w)
 		else if (w->frames)
 			sbuf_putc(&sb, '\n');
 		sbuf_puts(&sb, "sockscope ports --watch  ");
-		timefmt_clock(&w->tf, &sb, timefmt_real_ns(&w->tf, mono_now_ns()));
-		sbuf_printf(&sb, "  %zu shown, %llu tracked, %llu lost, %llu resyncs\n  ",
+		timefmt_clock(&w->tf, &sb,
+			      timefmt_real_ns(&w->tf, mono_now_ns()));
+		sbuf_printf(&sb,
+			    "  %zu shown, %llu tracked, %llu lost, %llu "
+			    "resyncs\n  ",
 			    w->rows.nr, (unsigned long long)st.sockets,
 			    (unsigned long long)w->lost_seen,
 			    (unsigned long long)st.resyncs);
@@ -172,7 +143,10 @@ static int draw(struct watch *w)
 			.sock = &s->info,
 			.holders = s->holders,
 			.nr_holders = s->nr_holders,
-			.since_real_ns = s->created_ns ? timefmt_real_ns(&w->tf, s->created_ns) : 0,
+			.since_real_ns =
+				s->created_ns
+					? timefmt_real_ns(&w->tf, s->created_ns)
+					: 0,
 		};
 
 		if (w->frames && !prev_find(w, s->info.cookie))
@@ -189,7 +163,7 @@ static int draw(struct watch *w)
 
 	/* Rows of the previous frame that are gone now: shown once. */
 	for (size_t i = 0; i < w->nr_prev && !err; i++) {
-		struct prev_row key = { .sock.cookie = w->prev[i].sock.cookie };
+		struct prev_row key = {.sock.cookie = w->prev[i].sock.cookie};
 		struct port_row r = {
 			.sock = &w->prev[i].sock,
 			.holders = &w->prev[i].first,
@@ -197,7 +171,8 @@ static int draw(struct watch *w)
 			.change = ROW_GONE,
 		};
 
-		if (w->rows.nr && bsearch(&key, next, w->rows.nr, sizeof(*next), cmp_prev))
+		if (w->rows.nr &&
+		    bsearch(&key, next, w->rows.nr, sizeof(*next), cmp_prev))
 			continue;
 		ngone++;
 		err = emit_row(w, &r);
@@ -209,12 +184,17 @@ static int draw(struct watch *w)
 	sbuf_init(&sb, w->line, sizeof(w->line));
 	if (w->o->json) {
 		sbuf_puts(&sb, "{\"event\":\"table\",\"ts\":\"");
-		timefmt_rfc3339(&w->tf, &sb, timefmt_real_ns(&w->tf, mono_now_ns()));
-		sbuf_printf(&sb, "\",\"rows\":%zu,\"new\":%zu,\"changed\":%zu,\"gone\":%zu,"
-				 "\"tracked\":%llu,\"lost\":%llu,\"resyncs\":%llu}\n",
-			    w->rows.nr, nnew, nchanged, ngone,
-			    (unsigned long long)st.sockets, (unsigned long long)w->lost_seen,
-			    (unsigned long long)st.resyncs);
+		timefmt_rfc3339(&w->tf, &sb,
+				timefmt_real_ns(&w->tf, mono_now_ns()));
+		sbuf_printf(
+			&sb,
+			"\",\"rows\":%zu,\"new\":%zu,\"changed\":%zu,\"gone\":%"
+			"zu,"
+			"\"tracked\":%llu,\"lost\":%llu,\"resyncs\":%llu}\n",
+			w->rows.nr, nnew, nchanged, ngone,
+			(unsigned long long)st.sockets,
+			(unsigned long long)w->lost_seen,
+			(unsigned long long)st.resyncs);
 		if (!err)
 			err = emit(w, &sb);
 	}
@@ -225,56 +205,53 @@ static int draw(struct watch *w)
 	return err;
 }
 
-static int loop(struct watch *w)
+/* A frame every interval, from the engine the runtime keeps current. */
+static int on_tick(void *ctx, uint64_t now)
 {
-	uint64_t interval = w->o->interval_ms * 1000000ull;
-	uint64_t next_frame = mono_now_ns();
+	struct watch *w = ctx;
+	int err;
 
-	while (!stop_signal) {
-		uint64_t now = mono_now_ns();
-		int n, err;
-
-		if (now >= next_frame) {
-			uint64_t lost = tracer__lost(w->tracer);
-
-			if (lost != w->lost_seen) {
-				/* the model missed events: rebuild it from the kernel */
-				w->lost_seen = lost;
-				if (resync(w))
-					return SS_EXIT_RUNTIME;
-			}
-			engine__expire(w->en, now);
-			err = draw(w);
-			if (err == -EPIPE)
-				return SS_EXIT_OK;
-			if (err) {
-				fprintf(stderr, "sockscope: writing output: %s\n", strerror(-err));
-				return SS_EXIT_OUTPUT;
-			}
-			next_frame = now + interval;
-			continue;
-		}
-		n = tracer__poll(w->tracer, (int)((next_frame - now) / 1000000ull) + 1);
-		query_server__serve(w->query, w->en, &w->tf);
-		if (n < 0 && n != -EINTR) {
-			fprintf(stderr, "sockscope: reading the ring buffer: %s\n", strerror(-n));
-			return SS_EXIT_RUNTIME;
-		}
+	if (now < w->next_frame_ns)
+		return 0;
+	w->next_frame_ns = now + w->o->interval_ms * 1000000ull;
+	err = draw(w);
+	if (err == -EPIPE)
+		return 1; /* the reader went away: a normal end */
+	if (err) {
+		fprintf(stderr, "sockscope: writing output: %s\n",
+			strerror(-err));
+		w->rc = SS_EXIT_OUTPUT;
+		return 1;
 	}
-	return SS_EXIT_OK;
+	return 0;
+}
+
+static void on_loss(void *ctx, uint64_t lost, uint64_t since_real_ns,
+		    uint64_t now_real_ns)
+{
+	struct watch *w = ctx;
+
+	(void)since_real_ns;
+	(void)now_real_ns;
+	w->lost_seen += lost;
 }
 
 int watch_run(const struct cli_opts *o)
 {
-	struct ss_filter all = { .events = SS_EV_ALL_KERNEL };
-	struct tracer_opts topts = {
-		.filter = &all, /* the model needs every event; filters are for display */
+	struct rt_opts ro = {
+		/* the model needs every event; filters are for display */
+		.filter = {.events = SS_EV_ALL_KERNEL},
 		.ring_size = o->ring_size,
 		.verbose = o->verbose,
-		.track_holders = true,
-		.on_event = on_event,
+		.engine = true,
+		.history = HISTORY_MAX,
+		.need_snapshot = true,
+		.tick_ms = o->interval_ms < 100 ? o->interval_ms : 100,
+		.ctl = RT_CTL_ENGINE,
 	};
-	struct watch w = { .o = o };
+	struct watch w = {.o = o};
+	struct rt_consumer c = {.ctx = &w, .tick = on_tick, .loss = on_loss};
+	struct runtime *rt = NULL;
 	char err[512];
 	int rc;
 
@@ -282,40 +259,34 @@ int watch_run(const struct cli_opts *o)
 		fprintf(stderr, "sockscope: %s\n", err);
 		return rc;
 	}
-	signals_install(on_signal);
-
 	timefmt_init(&w.tf);
 	w.tty = !o->json && isatty(STDOUT_FILENO);
-	w.en = engine__new(HISTORY_MAX);
-	if (!w.en || output_open(&w.out, NULL, 256u << 10)) {
+	if (output_open(&w.out, NULL, 256u << 10) ||
+	    runtime__new(&rt, &ro, err, sizeof(err)) ||
+	    runtime__add_consumer(rt, &c)) {
 		fprintf(stderr, "sockscope: out of memory\n");
-		engine__free(w.en);
-		return SS_EXIT_RUNTIME;
+		rc = SS_EXIT_RUNTIME;
+		goto out;
 	}
-	topts.ctx = &w;
-	/* Attach first, then seed: events that race the snapshot are in the
-	 * ring and are applied on top of it. */
-	rc = tracer__start(&w.tracer, &topts, err, sizeof(err));
-	if (!rc)
-		rc = snapshot_loader__open(&w.snap, o->verbose, err, sizeof(err));
+	w.en = runtime__engine(rt);
+	rc = runtime__start(rt, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "sockscope: %s\n", err);
 		goto out;
 	}
-	rc = resync(&w);
-	if (rc)
-		goto out;
-	tracer__seed(w.tracer, err, sizeof(err));
-	w.query = query_server__open(err, sizeof(err));
-	fprintf(stderr, "sockscope: watching (%u hooks attached); Ctrl-C to stop\n",
-		tracer__nr_attached(w.tracer));
-	rc = loop(&w);
+	fprintf(stderr,
+		"sockscope: watching (%u hooks attached); Ctrl-C to stop\n",
+		tracer__nr_attached(runtime__tracer(rt)));
+	rc = runtime__run(rt, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "sockscope: %s\n", err);
+		rc = SS_EXIT_RUNTIME;
+	}
+	if (!rc)
+		rc = w.rc;
 out:
 	output_close(&w.out);
-	query_server__close(w.query);
-	tracer__destroy(w.tracer);
-	snapshot_loader__close(w.snap);
-	engine__free(w.en);
+	runtime__free(rt);
 	free(w.prev);
 	engrows_free(&w.rows);
 	return rc;

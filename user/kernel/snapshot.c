@@ -12,12 +12,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "lib/err.h"
 #include "lib/exitcodes.h"
 #include "kernel/netns.h"
-#include "model/engine.h"
 #include "kernel/snapshot.h"
 #include "snapshot.skel.h"
-#include "lib/timefmt.h"
 
 struct snapshot_loader {
 	struct snapshot_bpf *skel;
@@ -31,19 +30,6 @@ struct recs {
 	size_t nr;
 	size_t cap;
 };
-
-static int fmt_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fmt_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
 
 static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -69,12 +55,12 @@ int snapshot_loader__open(struct snapshot_loader **out, int verbose, char *err,
 	libbpf_set_print(verbose >= 2 ? verbose_print : silent_print);
 	l = calloc(1, sizeof(*l));
 	if (!l)
-		return fmt_err(err, errlen, SS_EXIT_RUNTIME, "out of memory");
+		return errf(err, errlen, SS_EXIT_RUNTIME, "out of memory");
 	l->skel = snapshot_bpf__open_and_load();
 	if (!l->skel) {
 		int e = errno;
 
-		rc = fmt_err(err, errlen, e == EPERM || e == EACCES ? SS_EXIT_PERM : SS_EXIT_RUNTIME,
+		rc = errf(err, errlen, e == EPERM || e == EACCES ? SS_EXIT_PERM : SS_EXIT_RUNTIME,
 			     "load snapshot iterators: %s (run with -vv for libbpf's log)",
 			     strerror(e));
 		goto fail;
@@ -83,7 +69,7 @@ int snapshot_loader__open(struct snapshot_loader **out, int verbose, char *err,
 	l->tcp = bpf_program__attach_iter(l->skel->progs.ss_snap_tcp, NULL);
 	l->udp = bpf_program__attach_iter(l->skel->progs.ss_snap_udp, NULL);
 	if (!l->files || !l->tcp || !l->udp) {
-		rc = fmt_err(err, errlen, SS_EXIT_KERNEL,
+		rc = errf(err, errlen, SS_EXIT_KERNEL,
 			     "attach iter/task_file, iter/tcp, iter/udp: %s", strerror(errno));
 		goto fail;
 	}
@@ -224,23 +210,23 @@ int snapshot__take(struct snapshot_loader *l, struct snapshot *s,
 			rc = netns_list__scan(&nl);
 	}
 	if (rc) {
-		fmt_err(err, errlen, rc, "list network namespaces: %s", strerror(-rc));
+		errf(err, errlen, rc, "list network namespaces: %s", strerror(-rc));
 		goto out;
 	}
 	self_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self_fd < 0) {
 		rc = -errno;
-		fmt_err(err, errlen, rc, "open own network namespace: %s", strerror(-rc));
+		errf(err, errlen, rc, "open own network namespace: %s", strerror(-rc));
 		goto out;
 	}
 	rc = read_tables(l, s, &nl, &done, self_ino, self_fd, &socks);
 	if (rc) {
-		fmt_err(err, errlen, rc, "out of memory");
+		errf(err, errlen, rc, "out of memory");
 		goto out;
 	}
 	rc = read_iter(l->files, &holders);
 	if (rc) {
-		fmt_err(err, errlen, rc, "read iter/task_file: %s", strerror(-rc));
+		errf(err, errlen, rc, "read iter/task_file: %s", strerror(-rc));
 		goto out;
 	}
 	for (size_t i = 0; i < holders.nr && !rc && !only_netns; i++)
@@ -248,7 +234,7 @@ int snapshot__take(struct snapshot_loader *l, struct snapshot *s,
 	if (!rc)
 		rc = read_tables(l, s, &nl, &done, self_ino, self_fd, &socks);
 	if (rc) {
-		fmt_err(err, errlen, rc, "out of memory");
+		errf(err, errlen, rc, "out of memory");
 		goto out;
 	}
 	s->socks = socks.v;
@@ -266,19 +252,3 @@ out:
 	return rc;
 }
 
-
-int engine_reseed(struct engine *en, struct snapshot_loader *l, char *err, size_t errlen)
-{
-	uint64_t now = mono_now_ns();
-	struct snapshot s;
-	int rc;
-
-	rc = snapshot__take(l, &s, 0, err, errlen);
-	if (rc)
-		return rc;
-	rc = engine__seed(en, &s, now);
-	snapshot__free(&s);
-	if (rc)
-		snprintf(err, errlen, "seeding the engine: %s", strerror(-rc));
-	return rc;
-}

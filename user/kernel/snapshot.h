@@ -44,13 +44,6 @@ int sockinfo_cmp(const struct ss_sockinfo *a, const struct ss_sockinfo *b);
 /* Orders socks by sockinfo_cmp, holders by (cookie, pid, fd). */
 void snapshot__sort(struct snapshot *s);
 
-struct engine;
-/*
- * Rebuilds the engine's live table from a kernel snapshot of every
- * namespace (at start, and after lost records). 0 or -errno with a reason.
- */
-int engine_reseed(struct engine *en, struct snapshot_loader *l, char *err, size_t errlen);
-
 /* Holders of one socket: a pointer into s->holders and their count. */
 const struct ss_sockinfo *snapshot__holders(const struct snapshot *s,
 					    uint64_t cookie, size_t *count);

@@ -11,8 +11,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "kernel/decode.h"
+#include "lib/err.h"
 #include "lib/exitcodes.h"
+#include "sockscope_abi.h"
 #include "sockscope.skel.h"
 #include "kernel/system.h"
 #include "kernel/tracer.h"
@@ -25,8 +26,7 @@ struct tracer {
 	struct bpf_link *links[MAX_LINKS];
 	unsigned int nr_links;
 	int cgroup_fd;
-	uint64_t bad_records;
-	tracer_event_fn on_event;
+	tracer_record_fn on_record;
 	void *ctx;
 };
 
@@ -39,31 +39,6 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	if (libbpf_verbosity < 2)
 		return 0; /* our own messages say what failed; -vv shows libbpf's */
 	return vfprintf(stderr, fmt, ap);
-}
-
-static int fail(int code, char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(int code, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
-static int handle_record(void *ctx, void *data, size_t size)
-{
-	struct tracer *t = ctx;
-	const struct ss_event *e;
-
-	if (event_decode(data, size, &e)) {
-		t->bad_records++;
-		return 0;
-	}
-	return t->on_event(t->ctx, e);
 }
 
 /* Wake the consumer when an eighth of the ring is pending (at most 1 MiB):
@@ -95,7 +70,7 @@ static int attach_all(struct tracer *t, char *err, size_t errlen)
 		if (prog == t->skel->progs.ss_seed)
 			continue; /* run once by seed(), not attached */
 		if (t->nr_links == MAX_LINKS)
-			return fail(SS_EXIT_RUNTIME, err, errlen, "too many programs");
+			return errf(err, errlen, SS_EXIT_RUNTIME, "too many programs");
 		if (is_cgroup_prog(prog))
 			link = bpf_program__attach_cgroup(prog, t->cgroup_fd);
 		else
@@ -103,8 +78,8 @@ static int attach_all(struct tracer *t, char *err, size_t errlen)
 		if (!link) {
 			int e = errno;
 
-			return fail(e == EPERM || e == EACCES ? SS_EXIT_PERM : SS_EXIT_RUNTIME,
-				    err, errlen, "attach %s (%s): %s",
+			return errf(err, errlen,
+				    e == EPERM || e == EACCES ? SS_EXIT_PERM : SS_EXIT_RUNTIME, "attach %s (%s): %s",
 				    bpf_program__section_name(prog),
 				    bpf_program__name(prog), strerror(e));
 		}
@@ -122,14 +97,14 @@ static int seed(struct tracer *t, char *err, size_t errlen)
 
 	link = bpf_program__attach_iter(t->skel->progs.ss_seed, NULL);
 	if (!link)
-		return fail(SS_EXIT_RUNTIME, err, errlen, "attach iter/task_file: %s",
+		return errf(err, errlen, SS_EXIT_RUNTIME, "attach iter/task_file: %s",
 			    strerror(errno));
 	fd = bpf_iter_create(bpf_link__fd(link));
 	if (fd < 0) {
 		int e = errno;
 
 		bpf_link__destroy(link);
-		return fail(SS_EXIT_RUNTIME, err, errlen, "create iter/task_file: %s",
+		return errf(err, errlen, SS_EXIT_RUNTIME, "create iter/task_file: %s",
 			    strerror(e));
 	}
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
@@ -139,7 +114,7 @@ static int seed(struct tracer *t, char *err, size_t errlen)
 
 		close(fd);
 		bpf_link__destroy(link);
-		return fail(SS_EXIT_RUNTIME, err, errlen, "read iter/task_file: %s",
+		return errf(err, errlen, SS_EXIT_RUNTIME, "read iter/task_file: %s",
 			    strerror(e));
 	}
 	close(fd);
@@ -154,20 +129,20 @@ static int load(struct tracer *t, const struct tracer_opts *opts, char *err,
 
 	t->skel = sockscope_bpf__open();
 	if (!t->skel)
-		return fail(SS_EXIT_RUNTIME, err, errlen, "open BPF object: %s",
+		return errf(err, errlen, SS_EXIT_RUNTIME, "open BPF object: %s",
 			    strerror(errno));
 	t->skel->rodata->filter = *opts->filter;
 	t->skel->rodata->wakeup_bytes = wakeup_threshold(opts->ring_size);
 	t->skel->rodata->track_holders = opts->track_holders;
 	e = bpf_map__set_max_entries(t->skel->maps.events, opts->ring_size);
 	if (e)
-		return fail(SS_EXIT_USAGE, err, errlen, "ring size %u: %s",
+		return errf(err, errlen, SS_EXIT_USAGE, "ring size %u: %s",
 			    opts->ring_size, strerror(-e));
 	e = sockscope_bpf__load(t->skel);
 	if (e) {
 		e = -e;
-		return fail(e == EPERM || e == EACCES ? SS_EXIT_PERM : SS_EXIT_RUNTIME,
-			    err, errlen, "load BPF programs: %s (run with -vv for the verifier log)",
+		return errf(err, errlen,
+			    e == EPERM || e == EACCES ? SS_EXIT_PERM : SS_EXIT_RUNTIME, "load BPF programs: %s (run with -vv for the verifier log)",
 			    strerror(e));
 	}
 	return 0;
@@ -192,27 +167,27 @@ int tracer__start(struct tracer **out, const struct tracer_opts *opts,
 	if (mounted && opts->verbose)
 		fprintf(stderr, "sockscope: mounted tracefs at /sys/kernel/tracing\n");
 	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1)
-		return fail(SS_EXIT_KERNEL, err, errlen,
+		return errf(err, errlen, SS_EXIT_KERNEL,
 			    "BPF ring buffer not supported by this kernel (needs 5.8+)");
 
 	t = calloc(1, sizeof(*t));
 	if (!t)
-		return fail(SS_EXIT_RUNTIME, err, errlen, "out of memory");
-	t->on_event = opts->on_event;
+		return errf(err, errlen, SS_EXIT_RUNTIME, "out of memory");
+	t->on_record = opts->on_record;
 	t->ctx = opts->ctx;
 	t->cgroup_fd = open(cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (t->cgroup_fd < 0) {
-		rc = fail(SS_EXIT_KERNEL, err, errlen, "open cgroup v2 root %s: %s",
+		rc = errf(err, errlen, SS_EXIT_KERNEL, "open cgroup v2 root %s: %s",
 			  cgroup_path, strerror(errno));
 		goto fail;
 	}
 	if ((rc = load(t, opts, err, errlen)) || (rc = attach_all(t, err, errlen)) ||
 	    (rc = seed(t, err, errlen)))
 		goto fail;
-	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), handle_record, t,
-				 NULL);
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), t->on_record,
+				 t->ctx, NULL);
 	if (!t->rb) {
-		rc = fail(SS_EXIT_RUNTIME, err, errlen, "ring buffer: %s",
+		rc = errf(err, errlen, SS_EXIT_RUNTIME, "ring buffer: %s",
 			  strerror(errno));
 		goto fail;
 	}
@@ -255,9 +230,9 @@ uint64_t tracer__lost(const struct tracer *t)
 	return __atomic_load_n(&t->skel->bss->lost_records, __ATOMIC_RELAXED);
 }
 
-uint64_t tracer__bad_records(const struct tracer *t)
+int tracer__fd(const struct tracer *t)
 {
-	return t->bad_records;
+	return ring_buffer__epoll_fd(t->rb);
 }
 
 unsigned int tracer__nr_attached(const struct tracer *t)

@@ -16,16 +16,17 @@
 
 struct tracer;
 
-/* Called for each valid record; a negative return stops the current poll
- * and is returned by tracer__poll(). */
-typedef int (*tracer_event_fn)(void *ctx, const struct ss_event *e);
+/* Called for each raw record of the ring buffer (not validated yet: see
+ * event_decode()); a negative return stops the current poll and is
+ * returned by tracer__poll(). */
+typedef int (*tracer_record_fn)(void *ctx, void *data, size_t size);
 
 struct tracer_opts {
 	const struct ss_filter *filter;
 	uint32_t ring_size;
 	int verbose; /* 1: ours, 2: libbpf's log too */
 	bool track_holders; /* fork/exit/fdclose records for the engine */
-	tracer_event_fn on_event;
+	tracer_record_fn on_record;
 	void *ctx;
 };
 
@@ -44,8 +45,9 @@ void tracer__detach(struct tracer *t);
 int tracer__drain(struct tracer *t);
 /* Records the kernel could not deliver since start (ring buffer full). */
 uint64_t tracer__lost(const struct tracer *t);
-/* Records with a bad header (should stay 0). */
-uint64_t tracer__bad_records(const struct tracer *t);
+/* The ring buffer's epoll fd: readable when records wait (see
+ * tracer__poll() on why a drain is due on every wakeup anyway). */
+int tracer__fd(const struct tracer *t);
 unsigned int tracer__nr_attached(const struct tracer *t);
 /*
  * Seeds owners again for sockets that existed before start. tracer__start()

@@ -3,10 +3,12 @@
 #define SS_SIGNALS_H
 
 /*
- * SIGINT, SIGTERM and SIGHUP go to handler, without SA_RESTART so that a
- * signal interrupts epoll_wait and the loop stops promptly; SIGPIPE is
+ * SIGINT, SIGTERM and SIGHUP are blocked and delivered through the returned
+ * signalfd (non-blocking), so the event loop sees them in its epoll set and
+ * one arriving during start-up is read once the loop runs; SIGPIPE is
  * ignored: a closed pipe shows up as EPIPE from write(), handled quietly.
+ * Returns the fd or -errno.
  */
-void signals_install(void (*handler)(int sig));
+int signals_open(void);
 
 #endif

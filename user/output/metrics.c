@@ -1,142 +1,125 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/err.h"
+#include "lib/parse.h"
 #include "output/metrics.h"
+#include "runtime/conn.h"
 
 #define METRICS_BUF (256u << 10)
+#define MAX_CLIENTS 64
+#define MAX_REQUEST 4096 /* a request line and a few headers */
+#define REQUEST_NS (2000ull * 1000000ull)
+#define REPLY_NS (5000ull * 1000000ull)
 
 struct metrics_server {
-	int fd;
+	struct conn_server *srv;
+	void (*render)(struct sbuf *sb, void *arg);
+	void *arg;
 	char *buf;
 };
 
-struct metrics_server *metrics_server__open(const char *addr, char *err, size_t errlen)
+static int on_request(void *ctx, struct conn *c, const char *in, size_t len)
 {
-	struct sockaddr_storage ss = { 0 };
+	static const char nf[] =
+		"HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\n"
+		"Content-Length: 20\r\n\r\ntry GET /metrics\r\n\r\n";
+	struct metrics_server *m = ctx;
+	char head[256];
+	struct sbuf sb;
+
+	/* the request ends with an empty line */
+	if (!memmem(in, len, "\r\n\r\n", 4) && !memmem(in, len, "\n\n", 2))
+		return 0;
+	if (len < 13 || (memcmp(in, "GET /metrics ", 13) &&
+			 memcmp(in, "GET /metrics?", 13))) {
+		conn_reply(c, nf, sizeof(nf) - 1);
+		return 1;
+	}
+	sbuf_init(&sb, m->buf, METRICS_BUF);
+	m->render(&sb, m->arg);
+	snprintf(head, sizeof(head),
+		 "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4; "
+		 "charset=utf-8\r\n"
+		 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+		 sb.len);
+	conn_reply(c, head, strlen(head));
+	conn_reply(c, sb.buf, sb.len);
+	return 1;
+}
+
+static const struct conn_ops metrics_ops = {.request = on_request};
+
+int metrics_server__open(struct metrics_server **out, int epfd,
+			 const char *addr,
+			 void (*render)(struct sbuf *sb, void *arg), void *arg,
+			 char *err, size_t errlen)
+{
+	struct conn_opts co = {
+		.ops = &metrics_ops,
+		.max_conns = MAX_CLIENTS,
+		.max_request = MAX_REQUEST,
+		.max_reply = METRICS_BUF + 256,
+		.request_ns = REQUEST_NS,
+		.reply_ns = REPLY_NS,
+	};
+	struct sockaddr_storage ss;
 	struct metrics_server *m;
+	struct addrport ap;
+	const char *why = NULL;
 	socklen_t len;
-	char host[64];
-	const char *colon = strrchr(addr, ':');
-	int one = 1, port;
+	int one = 1, fd, rc;
 
-	if (!colon || (size_t)(colon - addr) >= sizeof(host)) {
-		snprintf(err, errlen, "metrics address '%s': expected ADDR:PORT", addr);
-		return NULL;
-	}
-	memcpy(host, addr, (size_t)(colon - addr));
-	host[colon - addr] = '\0';
-	port = atoi(colon + 1);
-	if (host[0] == '[') {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		host[strlen(host) - 1] = '\0';
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		inet_pton(AF_INET6, host + 1, &s6->sin6_addr);
-		len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		inet_pton(AF_INET, host, &s4->sin_addr);
-		len = sizeof(*s4);
-	}
+	*out = NULL;
+	if (parse_addrport(addr, 0, &ap, &why))
+		return errf(err, errlen, -EINVAL, "metrics address '%s': %s",
+			    addr, why ? why : "expected ADDR:PORT");
+	len = addrport_sockaddr(&ap, &ss);
 	m = calloc(1, sizeof(*m));
 	if (!m || !(m->buf = malloc(METRICS_BUF))) {
 		free(m);
-		snprintf(err, errlen, "out of memory");
-		return NULL;
+		return errf(err, errlen, -ENOMEM, "out of memory");
 	}
-	m->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (m->fd < 0 || setsockopt(m->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(m->fd, (struct sockaddr *)&ss, len) || listen(m->fd, 16)) {
-		snprintf(err, errlen, "metrics on %s: %s", addr, strerror(errno));
-		if (m->fd >= 0)
-			close(m->fd);
-		free(m->buf);
-		free(m);
-		return NULL;
+	m->render = render;
+	m->arg = arg;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, SOMAXCONN)) {
+		rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		metrics_server__close(m);
+		return errf(err, errlen, rc, "metrics on %s: %s", addr,
+			    strerror(-rc));
 	}
-	return m;
+	co.ctx = m;
+	rc = conn_server__open(&m->srv, epfd, fd, &co, err, errlen);
+	if (rc) {
+		metrics_server__close(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
 }
 
 void metrics_server__close(struct metrics_server *m)
 {
 	if (!m)
 		return;
-	close(m->fd);
+	conn_server__close(m->srv);
 	free(m->buf);
 	free(m);
 }
 
-static void send_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w <= 0) {
-			if (w < 0 && errno == EINTR)
-				continue;
-			return;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
-static void answer(struct metrics_server *m, int fd,
-		   void (*render)(struct sbuf *sb, void *arg), void *arg)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char req[1024], head[256];
-	struct sbuf sb;
-	ssize_t n;
-
-	if (poll(&p, 1, 50) <= 0)
-		return;
-	n = recv(fd, req, sizeof(req) - 1, 0);
-	if (n <= 0)
-		return;
-	req[n] = '\0';
-	if (strncmp(req, "GET /metrics ", 13) && strncmp(req, "GET /metrics?", 13)) {
-		static const char nf[] = "HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\n"
-					 "Content-Length: 20\r\n\r\ntry GET /metrics\r\n\r\n";
-
-		send_all(fd, nf, sizeof(nf) - 1);
-		return;
-	}
-	sbuf_init(&sb, m->buf, METRICS_BUF);
-	render(&sb, arg);
-	snprintf(head, sizeof(head),
-		 "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-		 "Content-Length: %zu\r\nConnection: close\r\n\r\n", sb.len);
-	send_all(fd, head, strlen(head));
-	send_all(fd, sb.buf, sb.len);
-}
-
-void metrics_server__serve(struct metrics_server *m,
-			   void (*render)(struct sbuf *sb, void *arg), void *arg)
-{
-	int fd;
-
-	if (!m)
-		return;
-	while ((fd = accept4(m->fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		answer(m, fd, render, arg);
-		close(fd);
-	}
-}
-
-void metrics_family(struct sbuf *sb, const char *name, const char *type, const char *help)
+void metrics_family(struct sbuf *sb, const char *name, const char *type,
+		    const char *help)
 {
 	sbuf_printf(sb, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -150,7 +133,8 @@ void metrics_sample(struct sbuf *sb, const char *name, const char *label,
 		sbuf_puts(sb, label);
 		sbuf_puts(sb, "=\"");
 		for (const char *c = value; *c; c++) {
-			/* the text format escapes backslash, quote and newline */
+			/* the text format escapes backslash, quote and
+			 * newline */
 			if (*c == '\\' || *c == '"')
 				sbuf_putc(sb, '\\');
 			if (*c == '\n') {

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/daemon_rows.h"
+#include "kernel/decode.h"
+#include "lib/names.h"
+#include "output/portrow.h"
+
+static void addr_text(char *out, size_t len, unsigned int family,
+		      const __u8 *addr)
+{
+	char buf[SS_ADDRSTRLEN];
+
+	snprintf(out, len, "%s", addr_str(buf, family, addr));
+}
+
+static void copy_comm(char *dst, const char *src)
+{
+	memcpy(dst, src, SS_COMM_LEN);
+	dst[SS_COMM_LEN - 1] = '\0';
+}
+
+void daemon_row_closed(struct store_socket *r, const struct eng_sock *s,
+		       const struct ss_event *e, const struct holder *holders,
+		       size_t nr_holders, struct timefmt *tf)
+{
+	memset(r, 0, sizeof(*r));
+	r->cookie = s->info.cookie;
+	r->netns = s->info.netns;
+	snprintf(r->proto, sizeof(r->proto), "%s",
+		 proto_name(s->info.proto) ?: "?");
+	snprintf(r->family, sizeof(r->family), "%s",
+		 family_name(s->info.family) ?: "?");
+	addr_text(r->laddr, sizeof(r->laddr), s->info.family, s->info.laddr);
+	r->lport = s->info.lport;
+	if (s->info.rport) {
+		addr_text(r->raddr, sizeof(r->raddr), s->info.family,
+			  s->info.raddr);
+		r->rport = s->info.rport;
+	}
+	snprintf(r->state, sizeof(r->state), "%s",
+		 sock_state_name(s->info.proto, s->info.state));
+	if (s->created_ns)
+		r->opened_ns = (int64_t)timefmt_real_ns(tf, s->created_ns);
+	r->closed_ns = (int64_t)timefmt_real_ns(tf, e->ts_ns);
+	if (e->hdr.flags & SS_F_TCP_INFO) {
+		r->bytes_sent = e->u.close.bytes_sent;
+		r->bytes_received = e->u.close.bytes_received;
+	}
+	r->nr_holders = nr_holders < 8 ? (uint32_t)nr_holders : 8;
+	for (uint32_t i = 0; i < r->nr_holders; i++) {
+		r->holders[i].pid = holders[i].pid;
+		r->holders[i].uid = holders[i].uid;
+		copy_comm(r->holders[i].comm, holders[i].comm);
+	}
+}
+
+/* The explanation's holders, as the store keeps them (what explain_json()
+ * prints for each). */
+static void failure_holders(struct store_failure *r, const struct explanation *x)
+{
+	r->nr_holders = x->nr_holders < 8 ? (uint32_t)x->nr_holders : 8;
+	for (uint32_t i = 0; i < r->nr_holders; i++) {
+		const struct explain_holder *h = &x->holders[i];
+		struct store_failure_holder *o = &r->holders[i];
+
+		o->has_process = h->has_process;
+		if (h->has_process) {
+			o->pid = h->proc.pid;
+			o->uid = h->proc.uid;
+			copy_comm(o->comm, h->proc.comm);
+		}
+		o->cookie = h->sock.cookie;
+		snprintf(o->state, sizeof(o->state), "%s",
+			 sock_state_name(h->sock.proto, h->sock.state));
+		addr_text(o->laddr, sizeof(o->laddr), h->sock.family, h->sock.laddr);
+		o->lport = h->sock.lport;
+		if (h->sock.rport) {
+			addr_text(o->raddr, sizeof(o->raddr), h->sock.family,
+				  h->sock.raddr);
+			o->rport = h->sock.rport;
+		}
+		o->reuseaddr = h->sock.reuseaddr;
+		o->reuseport = h->sock.reuseport;
+	}
+}
+
+void daemon_row_failure(struct store_failure *r, const struct ss_event *e,
+			const struct explanation *x, struct timefmt *tf)
+{
+	memset(r, 0, sizeof(*r));
+	r->ts_ns = (int64_t)timefmt_real_ns(tf, e->ts_ns);
+	snprintf(r->event, sizeof(r->event), "%s", event_name(e->hdr.type));
+	r->pid = e->pid;
+	r->uid = e->uid;
+	copy_comm(r->comm, e->comm);
+	r->netns = e->netns;
+	snprintf(r->proto, sizeof(r->proto), "%s", proto_name(e->proto) ?: "?");
+	if (e->hdr.flags & SS_F_LOCAL) {
+		addr_text(r->laddr, sizeof(r->laddr), e->laddr_family,
+			  e->laddr);
+		r->lport = e->lport;
+	}
+	if (e->hdr.flags & SS_F_REMOTE) {
+		addr_text(r->raddr, sizeof(r->raddr), e->raddr_family,
+			  e->raddr);
+		r->rport = e->rport;
+	}
+	r->err = e->err;
+	snprintf(r->error, sizeof(r->error), "%s", errno_name(e->err) ?: "");
+	if (!x)
+		return;
+	snprintf(r->reason, sizeof(r->reason), "%s", x->reason);
+	failure_holders(r, x);
+}
+
+void daemon_row_owner(struct store_owner *r, const struct ss_event *e,
+		      const char *action, struct timefmt *tf)
+{
+	memset(r, 0, sizeof(*r));
+	r->ts_ns = (int64_t)timefmt_real_ns(tf, e->ts_ns);
+	r->netns = e->netns;
+	snprintf(r->proto, sizeof(r->proto), "%s", proto_name(e->proto) ?: "?");
+	addr_text(r->laddr, sizeof(r->laddr), e->laddr_family, e->laddr);
+	r->lport = e->lport;
+	r->cookie = e->cookie;
+	r->pid = e->pid;
+	r->uid = e->uid;
+	copy_comm(r->comm, e->comm);
+	snprintf(r->action, sizeof(r->action), "%s", action);
+}
