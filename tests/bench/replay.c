@@ -10,7 +10,7 @@
  * replay_run() only, pushes each through sockscope's own event path:
  * runtime__feed(), the handler the ring buffer calls (event_decode, holders
  * from the engine for a close, engine__apply, the event mask, the
- * explainer), into trace's formatter consumer (format_event, output_append
+ * explanation source), into trace's formatter consumer (format_event, output_append
  * into a 256 KiB buffer written to /dev/null with one write per batch).
  *
  * Measured under callgrind with --toggle-collect=replay_run, so building
@@ -25,11 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/trace_cmd.h"
+#include "cmd/trace.h"
 #include "runtime/runtime.h"
 #include "sockscope_abi.h"
 
-#define OUTPUT_BUF (256u << 10) /* as trace_cmd.c */
+#define OUTPUT_BUF (256u << 10) /* as cmd/trace.c */
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
 #define TCP_SYN_RECV 3

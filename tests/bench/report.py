@@ -311,7 +311,7 @@ def section_callgrind(b, w, png):
     if cgr.get("modes"):
         w("## Userspace cost per event (callgrind)\n")
         w("`tests/bench/replay` pushes %d synthetic records (conn/bind/UDP cycles, failures, hostile "
-          "names) through event_decode → trace_cmd's on_event steps (engine, format, output_append to "
+          "names) through event_decode → the runtime (runtime__feed: engine, explanation, trace's formatter consumer, output_append to "
           "/dev/null); instructions counted inside replay_run only, minus a 0-event run.\n" % cgr["events"])
         w("| mode | instructions/event |")
         w("|---|---|")

@@ -21,9 +21,9 @@ harness.py      test registry (@test), Ctx (netns, tracer, workloads), Tracer,
 checks.py       event matching and assertions (pick, one, check, expect, ...),
                 the record schema (validate), NDJSON and text parsing
 test_<area>.py  the tests by area: lifecycle, filters, drops, cleanup, hostile,
-                cli, output, explain
-*_tests.py      ports_tests.py (ports, who, --watch), daemon_tests.py (daemon,
-                sinks, store, metrics), and files written the same way
+                cli, output, explain, ports (ports, who, --watch), daemon
+                (daemon, sinks, store, metrics), query (who with and without a
+                daemon), stall (silent clients never delay the ring)
 workload.py, oracle.py, oracle_workload.py, rsyslog_fixture.py: what the
 tests run (scenarios in a netns, the randomized engine-vs-ss oracle, rsyslogd)
 
@@ -48,15 +48,8 @@ list to edit):
 
 Raise Fail (or use the assertions of checks.py) to fail, Skip to skip; what
 you start goes in ctx.procs and ctx.netnses, which are cleaned up after the
-test. run.py imports every test_*.py, then every *_tests.py, each set in
-name order; a file that does not import becomes one failing test,
-<module>_import, never a silent gap.
-
-Files written for the single-file run.py keep working: one named
-<area>_tests.py that does `import __main__ as h` and uses h.test, h.Fail,
-h.expect, ... finds every name of the harness (and of the test_*.py files,
-imported before it) here. New files import harness instead
-(`import harness as h` or `from harness import ...`).
+test. run.py imports every test_*.py in name order; a file that does not
+import becomes one failing test, <module>_import, never a silent gap.
 """
 
 import argparse
@@ -68,10 +61,6 @@ import time
 
 import harness
 from harness import TESTS, Fail, ci_mode, environment_problem, run_one, test
-
-# The single-file run.py had the whole harness in __main__: files that still
-# `import __main__ as h` find every harness name here.
-globals().update({k: v for k, v in vars(harness).items() if not k.startswith("__")})
 
 
 def import_failure(module, ex):
@@ -86,21 +75,16 @@ def import_failure(module, ex):
 
 
 def discover():
-    """Import test_*.py, then *_tests.py; they register their tests on import."""
+    """Import test_*.py; they register their tests on import."""
     def names(pattern):
         return sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(harness.HERE,
                                                                                pattern)))
 
-    for module in names("test_*.py") + names("*_tests.py"):
+    for module in names("test_*.py"):
         try:
-            mod = importlib.import_module(module)
+            importlib.import_module(module)
         except Exception as ex:
             import_failure(module, ex)
-            continue
-        # Their helpers too (h.base, h.stalled_burst, ...), for __main__ users.
-        for k, v in vars(mod).items():
-            if not k.startswith("_"):
-                globals().setdefault(k, v)
 
 
 def main():

@@ -9,7 +9,7 @@ import sys
 import time
 
 import harness as h
-from ports_tests import Holder, in_ns
+from test_ports import Holder, in_ns
 
 
 def failures(ctx, ns, run):

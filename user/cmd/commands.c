@@ -5,10 +5,10 @@
 
 #include "cmd/commands.h"
 #include "cmd/daemon.h"
-#include "cmd/history_cmd.h"
-#include "cmd/who_cmd.h"
-#include "cmd/ports_cmd.h"
-#include "cmd/trace_cmd.h"
+#include "cmd/history.h"
+#include "cmd/who.h"
+#include "cmd/ports.h"
+#include "cmd/trace.h"
 #include "lib/err.h"
 #include "lib/exitcodes.h"
 

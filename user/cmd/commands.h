@@ -45,12 +45,12 @@ const struct command *command__of(enum ss_command id);
 extern const struct opt_entry filter_options[]; /* -p -c -P --proto --family */
 extern const struct opt_entry common_options[]; /* -v -h --version */
 extern const struct opt_entry help_options[];
-extern const struct opt_entry trace_options[];	  /* trace_cmd.c */
-extern const struct opt_entry ports_options[];	  /* ports_cmd.c */
-extern const struct opt_entry who_options[];	  /* ports_cmd.c */
+extern const struct opt_entry trace_options[];	  /* trace.c */
+extern const struct opt_entry ports_options[];	  /* ports.c */
+extern const struct opt_entry who_options[];	  /* who.c */
 extern const struct cli_option who_target_option; /* [ADDR:]PORT */
 extern const struct opt_entry daemon_options[];	  /* daemon.c */
-extern const struct opt_entry history_options[];  /* history_cmd.c */
+extern const struct opt_entry history_options[];  /* history.c */
 
 /* Options shared by several commands (cli.c). */
 extern const struct cli_option opt_json, opt_pid, opt_comm, opt_port, opt_proto,

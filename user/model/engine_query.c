@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Reading the engine's model: what ports, who, history and the explainer
+/* Reading the engine's model: what ports, who, history and the explanation source
  * ask (see engine.h). Nothing here changes it. */
 #include <errno.h>
 #include <stdlib.h>

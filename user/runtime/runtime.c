@@ -14,7 +14,7 @@
 #include "lib/err.h"
 #include "lib/exitcodes.h"
 #include "lib/signals.h"
-#include "model/explainer.h"
+#include "model/explain_source.h"
 #include "runtime/conn.h"
 #include "runtime/ctl_server.h"
 #include "runtime/runtime.h"
@@ -29,7 +29,7 @@ struct runtime {
 	struct tracer *tracer;
 	struct snapshot_loader *snap;
 	struct engine *en;
-	struct explainer explainer;
+	struct explain_source xsrc;
 	struct ctl_server *ctl;
 	struct timefmt tf;
 	int epfd, sig_fd, timer_fd;
@@ -87,7 +87,7 @@ static int on_event(struct runtime *rt, const struct ss_event *e)
 		return 0; /* holder bookkeeping, for the engine only */
 	if (!(rt->o.events & SS_EV_BIT(e->hdr.type)))
 		return 0; /* wanted by the engine, not by the consumers */
-	x.fmt.expl = explainer__explain(&rt->explainer, rt->en, e);
+	x.fmt.expl = explain_source__explain(&rt->xsrc, rt->en, e);
 	x.fmt.holders = rt->holders;
 	for (unsigned int i = 0; i < rt->nr_consumers; i++) {
 		const struct rt_consumer *c = &rt->consumers[i];
@@ -334,7 +334,7 @@ int runtime__start(struct runtime *rt, char *err, size_t errlen)
 		fprintf(stderr,
 			"sockscope: failures will not be explained: %s\n", why);
 	} else {
-		rt->explainer.snap = rt->snap;
+		rt->xsrc.snap = rt->snap;
 		if (rt->en &&
 		    engine_reseed(rt->en, rt->snap, why, sizeof(why)) &&
 		    rt->o.need_snapshot)
@@ -414,7 +414,7 @@ void runtime__free(struct runtime *rt)
 		return;
 	ctl_server__close(rt->ctl);
 	tracer__destroy(rt->tracer);
-	explainer__release(&rt->explainer);
+	explain_source__release(&rt->xsrc);
 	snapshot_loader__close(rt->snap);
 	engine__free(rt->en);
 	if (rt->sig_fd >= 0)

@@ -2,7 +2,7 @@
 /*
  * The runtime: the one event path of trace, ports --watch and the daemon.
  * It owns the loader (kernel/tracer.h), the snapshot iterators, the engine,
- * the explainer and the event loop: one epoll set with the ring buffer, a
+ * the explanation source and the event loop: one epoll set with the ring buffer, a
  * signalfd (SIGINT, SIGTERM, SIGHUP), a timerfd for ticks, the control
  * socket and any other server added to it (metrics). Lost records are
  * handled here, once: consumers are told, the engine is re-seeded from a
@@ -78,7 +78,7 @@ struct rt_opts {
 
 struct runtime;
 
-/* The engine, the explainer and the loop's fds; no kernel yet (see
+/* The engine, the explanation source and the loop's fds; no kernel yet (see
  * runtime__feed). 0 or -errno with a reason in err. */
 int runtime__new(struct runtime **out, const struct rt_opts *o, char *err,
 		 size_t errlen);

@@ -6,7 +6,7 @@
 
 #include "cmd/commands.h"
 #include "cmd/query_local.h"
-#include "cmd/who_cmd.h"
+#include "cmd/who.h"
 #include "lib/err.h"
 #include "lib/parse.h"
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 
-#include "model/explainer.h"
+#include "model/explain_source.h"
 #include "lib/timefmt.h"
 
 /*
@@ -9,7 +9,7 @@
  * a burst share one, but a snapshot taken before a failure happened cannot
  * explain it. (bpf_ktime_get_ns() is CLOCK_MONOTONIC, so times compare.)
  */
-static const struct snapshot *snapshot_for(struct explainer *x, uint32_t netns,
+static const struct snapshot *snapshot_for(struct explain_source *x, uint32_t netns,
 					   uint64_t event_ns)
 {
 	char err[256];
@@ -26,7 +26,7 @@ static const struct snapshot *snapshot_for(struct explainer *x, uint32_t netns,
 	return &x->cache;
 }
 
-const struct explanation *explainer__explain(struct explainer *x, struct engine *en,
+const struct explanation *explain_source__explain(struct explain_source *x, struct engine *en,
 					     const struct ss_event *e)
 {
 	const struct snapshot *snap = NULL;
@@ -49,7 +49,7 @@ const struct explanation *explainer__explain(struct explainer *x, struct engine 
 	return explain_event(e, snap, &x->expl) ? &x->expl : NULL;
 }
 
-void explainer__release(struct explainer *x)
+void explain_source__release(struct explain_source *x)
 {
 	snapshot__free(&x->cache);
 	x->cache_valid = false;

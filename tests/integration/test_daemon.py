@@ -17,7 +17,7 @@ import time
 import urllib.request
 
 import harness as h
-from ports_tests import Holder, in_ns
+from test_ports import Holder, in_ns
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOCK = "/run/sockscope/daemon.sock"

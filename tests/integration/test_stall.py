@@ -16,8 +16,8 @@ import sys
 import time
 import urllib.request
 
-import __main__ as h
-from daemon_tests import SOCK, Daemon, parse_prometheus, run
+import harness as h
+from test_daemon import SOCK, Daemon, parse_prometheus, run
 
 USER = "ssstall"
 METRICS_PORT = 19480

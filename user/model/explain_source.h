@@ -5,8 +5,8 @@
  * first — the moment of the failure, even if the holder has closed since —
  * then a kernel snapshot, shared by failures close together in time.
  */
-#ifndef SS_EXPLAINER_H
-#define SS_EXPLAINER_H
+#ifndef SS_EXPLAIN_SOURCE_H
+#define SS_EXPLAIN_SOURCE_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,7 +15,7 @@
 #include "model/explain.h"
 #include "kernel/snapshot.h"
 
-struct explainer {
+struct explain_source {
 	struct snapshot_loader *snap; /* NULL: no kernel snapshots */
 	struct snapshot cache;
 	bool cache_valid;
@@ -25,9 +25,9 @@ struct explainer {
 };
 
 /* en may be NULL. Returns the explanation (valid until the next call) or NULL. */
-const struct explanation *explainer__explain(struct explainer *x, struct engine *en,
+const struct explanation *explain_source__explain(struct explain_source *x, struct engine *en,
 					     const struct ss_event *e);
 /* Frees the cached snapshot (not the loader). */
-void explainer__release(struct explainer *x);
+void explain_source__release(struct explain_source *x);
 
 #endif

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* 'ports': the listening (or, with --all, every) socket and its holders. */
-#include "cmd/ports_cmd.h"
+#include "cmd/ports.h"
 #include "cmd/query_local.h"
 #include "cmd/watch.h"
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd/trace_cmd.h"
+#include "cmd/trace.h"
 #include "kernel/system.h"
 #include "lib/exitcodes.h"
 

@@ -6,9 +6,9 @@ The daemon's query socket is machine-wide: one daemon at a time.
 """
 import json
 
-import __main__ as h
-from daemon_tests import Daemon, run, wait_for
-from ports_tests import Holder
+import harness as h
+from test_daemon import Daemon, run, wait_for
+from test_ports import Holder
 
 
 @h.test(timeout=90)
