@@ -50,7 +50,7 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 .DELETE_ON_ERROR:
 .PHONY: all deps run test unit unit-asan unit-valgrind integration \
-	vmlinux format clean help install uninstall
+	vmlinux format format-check clean help install uninstall
 
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
@@ -68,7 +68,7 @@ help:
 	@echo "make unit       cmocka unit tests (also: unit-asan, unit-valgrind)"
 	@echo "make integration  real-kernel tests (root, BPF)"
 	@echo "make vmlinux    regenerate $(VMLINUX) from /sys/kernel/btf/vmlinux"
-	@echo "make format     clang-format the sources (kernel style)"
+	@echo "make format     clang-format the sources (kernel style); format-check: only check"
 	@echo "make install    binary, man page, systemd unit, example config (PREFIX, DESTDIR)"
 
 deps:
@@ -80,7 +80,7 @@ run: deps
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory sockscope unit-bins asan-bins
-	$(Q)$(MAKE) --no-print-directory unit unit-asan unit-valgrind integration bench-smoke
+	$(Q)$(MAKE) --no-print-directory format-check unit unit-asan unit-valgrind integration bench-smoke
 
 $(OUTPUT) $(OUTPUT)/unit $(OUTPUT)/asan:
 	$(Q)mkdir -p $@
@@ -191,9 +191,16 @@ vmlinux:
 	mv $(VMLINUX).tmp $(VMLINUX)
 	@echo "regenerated $(VMLINUX) from kernel $$(uname -r); update vmlinux/README.md"
 
-FORMAT_SRCS = $(wildcard bpf/*.c bpf/*.h include/*.h user/*.c user/*/*.[ch] user/*/*/*.[ch] tests/unit/*.[ch])
+# Every C source and header we write (vmlinux.h is generated: not ours).
+FORMAT_SRCS = $(sort $(wildcard bpf/*.c bpf/*.h include/*.h user/*.c user/*/*.[ch] \
+	      user/*/*/*.[ch] tests/unit/*.[ch] tests/bench/*.[ch]))
 format:
 	clang-format -i $(FORMAT_SRCS)
+
+# In make test: a file that clang-format would change fails, naming it.
+format-check:
+	$(call msg,FORMAT,check)
+	$(Q)clang-format --dry-run --Werror $(FORMAT_SRCS)
 
 clean:
 	rm -rf $(OUTPUT) sockscope

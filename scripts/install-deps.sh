@@ -4,7 +4,7 @@
 # is missing, runs 'apt-get update' once.
 set -eu
 
-PKGS="${*:-make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
+PKGS="${*:-make gcc clang clang-format llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
 libcmocka-dev libsqlite3-dev iproute2 python3 valgrind rsyslog util-linux}"
 
 missing=""
