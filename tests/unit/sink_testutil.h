@@ -41,20 +41,10 @@ static char status[512];
 static char err[256];
 static int saved_stdout = -1;
 
-static inline int rm_one(const char *p, const struct stat *st, int flag,
-			 struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static inline int setup(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/sockscope-sink-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return tu_mkdtemp(dir, sizeof(dir), "sink");
 }
 
 static inline int teardown(void **state)
@@ -65,7 +55,7 @@ static inline int teardown(void **state)
 		close(saved_stdout);
 		saved_stdout = -1;
 	}
-	return nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	return tu_rm_rf(dir);
 }
 
 static inline const char *in_dir(const char *name)

@@ -105,18 +105,12 @@ static struct ss_sockinfo holder(uint64_t cookie, uint32_t pid, uint32_t fd,
 static struct ss_event ev(unsigned int type, uint64_t cookie, uint32_t pid,
 			  const char *comm)
 {
-	struct ss_event e;
+	struct ss_event e = tu_record(type);
 
-	memset(&e, 0, sizeof(e));
-	e.hdr.type = (__u16)type;
-	e.hdr.size = sizeof(e);
-	e.hdr.version = SS_ABI_VERSION;
 	e.ts_ns = clock_ns += SEC;
 	e.cookie = cookie;
 	e.pid = e.tid = pid;
 	e.netns = NS;
-	e.family = SS_AF_INET;
-	e.proto = SS_PROTO_TCP;
 	snprintf(e.comm, sizeof(e.comm), "%s", comm);
 	return e;
 }
@@ -133,10 +127,7 @@ static void closed_listener(uint64_t cookie, uint32_t pid, const char *comm)
 
 	apply(e);
 	e = ev(SS_EV_BIND, cookie, pid, comm);
-	e.laddr_family = SS_AF_INET;
-	inet_pton(AF_INET, "0.0.0.0", e.laddr);
-	e.lport = 8080;
-	e.hdr.flags |= SS_F_LOCAL;
+	tu_set_local(&e, AF_INET, "0.0.0.0", 8080);
 	apply(e);
 	e.hdr.type = SS_EV_LISTEN;
 	e.ts_ns = clock_ns += SEC;
@@ -167,8 +158,6 @@ static int setup(void **state)
 		.holders = holders,
 		.nr_holders = 3,
 	};
-	const char *tmp = getenv("TMPDIR");
-
 	(void)state;
 	timefmt_init(&tf);
 	tf.mono_to_real_ns =
@@ -177,21 +166,10 @@ static int setup(void **state)
 	en = engine__new(16);
 	if (!en || engine__seed(en, &s, clock_ns))
 		return -1;
-	snprintf(dir, sizeof(dir), "%s/sockscope-answers-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir))
+	if (tu_mkdtemp(dir, sizeof(dir), "answers"))
 		return -1;
 	snprintf(path, sizeof(path), "%s/history.db", dir);
 	return 0;
-}
-
-static int rm_one(const char *p, const struct stat *sb, int type,
-		  struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	return remove(p);
 }
 
 static int teardown(void **state)
@@ -200,7 +178,7 @@ static int teardown(void **state)
 	engine__free(en);
 	store__close(st);
 	st = NULL;
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rm_rf(dir);
 	return 0;
 }
 

@@ -13,34 +13,6 @@
 
 static struct timefmt tf;
 
-static struct ss_event base_event(unsigned int type)
-{
-	struct ss_event e;
-
-	memset(&e, 0, sizeof(e));
-	e.hdr.type = (__u16)type;
-	e.hdr.size = sizeof(e);
-	e.hdr.version = SS_ABI_VERSION;
-	e.ts_ns = 123456789;
-	e.cookie = 4242;
-	e.pid = 812;
-	e.tid = 813;
-	e.uid = 33;
-	e.netns = 4026531840u;
-	e.family = SS_AF_INET;
-	e.proto = SS_PROTO_TCP;
-	strcpy(e.comm, "nginx");
-	return e;
-}
-
-static void set_local4(struct ss_event *e, const char *ip, unsigned int port)
-{
-	e->laddr_family = SS_AF_INET;
-	inet_pton(AF_INET, ip, e->laddr);
-	e->lport = (__u16)port;
-	e->hdr.flags |= SS_F_LOCAL;
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -50,11 +22,11 @@ static int setup(void **state)
 
 static void test_bind_is_an_owner_row(void **state)
 {
-	struct ss_event e = base_event(SS_EV_BIND);
+	struct ss_event e = tu_nginx_record(SS_EV_BIND);
 	struct store_owner r;
 
 	(void)state;
-	set_local4(&e, "127.0.0.1", 8080);
+	tu_set_local(&e, AF_INET, "127.0.0.1", 8080);
 	daemon_row_owner(&r, &e, "bind", &tf);
 	assert_int_equal(r.ts_ns, REAL_BASE_NS + 123456789);
 	assert_int_equal(r.netns, 4026531840u);
@@ -70,12 +42,12 @@ static void test_bind_is_an_owner_row(void **state)
 
 static void test_failure_with_explanation(void **state)
 {
-	struct ss_event e = base_event(SS_EV_BIND);
+	struct ss_event e = tu_nginx_record(SS_EV_BIND);
 	struct explanation x;
 	struct store_failure r;
 
 	(void)state;
-	set_local4(&e, "0.0.0.0", 80);
+	tu_set_local(&e, AF_INET, "0.0.0.0", 80);
 	e.err = EADDRINUSE;
 	memset(&x, 0, sizeof(x));
 	strcpy(x.reason, "port 80/tcp is held by nginx(pid=77)");
@@ -143,7 +115,7 @@ static void test_failure_with_explanation(void **state)
 
 static void test_close_with_holders(void **state)
 {
-	struct ss_event e = base_event(SS_EV_CLOSE);
+	struct ss_event e = tu_nginx_record(SS_EV_CLOSE);
 	struct holder hs[10];
 	struct eng_sock s;
 	struct store_socket r;

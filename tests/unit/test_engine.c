@@ -29,18 +29,12 @@ static int teardown(void **state)
 
 static struct ss_event ev(unsigned int type, uint64_t cookie, uint32_t pid)
 {
-	struct ss_event e;
+	struct ss_event e = tu_record(type);
 
-	memset(&e, 0, sizeof(e));
-	e.hdr.type = (__u16)type;
-	e.hdr.size = sizeof(e);
-	e.hdr.version = SS_ABI_VERSION;
 	e.ts_ns = clock_ns += 1000;
 	e.cookie = cookie;
 	e.pid = e.tid = pid;
 	e.netns = NS;
-	e.family = SS_AF_INET;
-	e.proto = SS_PROTO_TCP;
 	strcpy(e.comm, "srv");
 	return e;
 }
@@ -52,19 +46,13 @@ static void apply(struct ss_event e)
 
 static struct ss_event with_local(struct ss_event e, const char *ip, unsigned int port)
 {
-	e.laddr_family = SS_AF_INET;
-	inet_pton(AF_INET, ip, e.laddr);
-	e.lport = (__u16)port;
-	e.hdr.flags |= SS_F_LOCAL;
+	tu_set_local(&e, AF_INET, ip, port);
 	return e;
 }
 
 static struct ss_event with_remote(struct ss_event e, const char *ip, unsigned int port)
 {
-	e.raddr_family = SS_AF_INET;
-	inet_pton(AF_INET, ip, e.raddr);
-	e.rport = (__u16)port;
-	e.hdr.flags |= SS_F_REMOTE;
+	tu_set_remote(&e, AF_INET, ip, port);
 	return e;
 }
 

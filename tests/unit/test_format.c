@@ -20,43 +20,6 @@ static void setup_fmt(bool json)
 	timefmt_init_offset(&fmt.tf, REAL_BASE_NS);
 }
 
-static struct ss_event base_event(unsigned int type)
-{
-	struct ss_event e;
-
-	memset(&e, 0, sizeof(e));
-	e.hdr.type = (__u16)type;
-	e.hdr.size = sizeof(e);
-	e.hdr.version = SS_ABI_VERSION;
-	e.ts_ns = 123456789; /* .123456789 s after the base */
-	e.cookie = 4242;
-	e.cgroup_id = 7;
-	e.pid = 812;
-	e.tid = 813;
-	e.uid = 33;
-	e.netns = 4026531840u;
-	e.family = SS_AF_INET;
-	e.proto = SS_PROTO_TCP;
-	strcpy(e.comm, "nginx");
-	return e;
-}
-
-static void set_local4(struct ss_event *e, const char *ip, unsigned int port)
-{
-	e->laddr_family = SS_AF_INET;
-	inet_pton(AF_INET, ip, e->laddr);
-	e->lport = (__u16)port;
-	e->hdr.flags |= SS_F_LOCAL;
-}
-
-static void set_remote(struct ss_event *e, int af, const char *ip, unsigned int port)
-{
-	e->raddr_family = af == AF_INET ? SS_AF_INET : SS_AF_INET6;
-	inet_pton(af, ip, e->raddr);
-	e->rport = (__u16)port;
-	e->hdr.flags |= SS_F_REMOTE;
-}
-
 static const char *render(const struct ss_event *e)
 {
 	struct sbuf sb;
@@ -69,11 +32,11 @@ static const char *render(const struct ss_event *e)
 
 static void json_bind_success(void **state)
 {
-	struct ss_event e = base_event(SS_EV_BIND);
+	struct ss_event e = tu_nginx_record(SS_EV_BIND);
 
 	(void)state;
 	setup_fmt(true);
-	set_local4(&e, "0.0.0.0", 8080);
+	tu_set_local(&e, AF_INET, "0.0.0.0", 8080);
 	assert_string_equal(render(&e),
 		"{\"ts\":\"2026-11-21T14:02:11.123456789Z\",\"event\":\"bind\",\"pid\":812,"
 		"\"tid\":813,\"uid\":33,\"comm\":\"nginx\",\"cgroup_id\":7,"
@@ -83,11 +46,11 @@ static void json_bind_success(void **state)
 
 static void json_bind_failure_has_error_and_errno(void **state)
 {
-	struct ss_event e = base_event(SS_EV_BIND);
+	struct ss_event e = tu_nginx_record(SS_EV_BIND);
 
 	(void)state;
 	setup_fmt(true);
-	set_local4(&e, "127.0.0.1", 8080);
+	tu_set_local(&e, AF_INET, "127.0.0.1", 8080);
 	e.err = 98;
 	assert_non_null(strstr(render(&e),
 		"\"laddr\":\"127.0.0.1\",\"lport\":8080,\"error\":\"EADDRINUSE\",\"errno\":98}"));
@@ -95,7 +58,7 @@ static void json_bind_failure_has_error_and_errno(void **state)
 
 static void json_unknown_fields_are_omitted(void **state)
 {
-	struct ss_event e = base_event(SS_EV_STATE);
+	struct ss_event e = tu_nginx_record(SS_EV_STATE);
 
 	(void)state;
 	setup_fmt(true);
@@ -114,7 +77,7 @@ static void json_unknown_fields_are_omitted(void **state)
 
 static void json_v4mapped_prints_ipv4(void **state)
 {
-	struct ss_event e = base_event(SS_EV_ACCEPT);
+	struct ss_event e = tu_nginx_record(SS_EV_ACCEPT);
 
 	(void)state;
 	setup_fmt(true);
@@ -123,7 +86,7 @@ static void json_v4mapped_prints_ipv4(void **state)
 	inet_pton(AF_INET6, "::ffff:127.0.0.1", e.laddr);
 	e.lport = 80;
 	e.hdr.flags |= SS_F_LOCAL;
-	set_remote(&e, AF_INET6, "::ffff:10.1.2.3", 5555);
+	tu_set_remote(&e, AF_INET6, "::ffff:10.1.2.3", 5555);
 	render(&e);
 	assert_non_null(strstr(line, "\"family\":\"inet6\",\"laddr\":\"127.0.0.1\",\"lport\":80,"
 				     "\"raddr\":\"10.1.2.3\",\"rport\":5555"));
@@ -131,12 +94,12 @@ static void json_v4mapped_prints_ipv4(void **state)
 
 static void json_ipv6_rfc5952(void **state)
 {
-	struct ss_event e = base_event(SS_EV_CONNECT);
+	struct ss_event e = tu_nginx_record(SS_EV_CONNECT);
 
 	(void)state;
 	setup_fmt(true);
 	e.family = SS_AF_INET6;
-	set_remote(&e, AF_INET6, "2001:db8:0:0:0:0:0:1", 443);
+	tu_set_remote(&e, AF_INET6, "2001:db8:0:0:0:0:0:1", 443);
 	render(&e);
 	assert_non_null(strstr(line, "\"raddr\":\"2001:db8::1\",\"rport\":443}"));
 }
@@ -148,21 +111,21 @@ static void json_per_event_fields(void **state)
 	(void)state;
 	setup_fmt(true);
 
-	e = base_event(SS_EV_SOCKET);
+	e = tu_nginx_record(SS_EV_SOCKET);
 	e.u.socket.type = 2;
 	e.proto = SS_PROTO_UDP;
 	assert_non_null(strstr(render(&e), "\"proto\":\"udp\",\"family\":\"inet\",\"type\":\"dgram\"}"));
 
-	e = base_event(SS_EV_LISTEN);
+	e = tu_nginx_record(SS_EV_LISTEN);
 	e.u.listen.backlog = 511;
 	assert_non_null(strstr(render(&e), "\"backlog\":511}"));
 
-	e = base_event(SS_EV_CONNECT_DONE);
+	e = tu_nginx_record(SS_EV_CONNECT_DONE);
 	e.u.connect.latency_ns = 1500;
 	e.err = 111;
 	assert_non_null(strstr(render(&e), "\"error\":\"ECONNREFUSED\",\"errno\":111,\"latency_ns\":1500}"));
 
-	e = base_event(SS_EV_CLOSE);
+	e = tu_nginx_record(SS_EV_CLOSE);
 	e.hdr.flags |= SS_F_TCP_INFO;
 	e.u.close.duration_ns = 99;
 	e.u.close.bytes_sent = 1000;
@@ -172,7 +135,7 @@ static void json_per_event_fields(void **state)
 					   "\"bytes_received\":2000,\"state\":\"CLOSE_WAIT\"}"));
 
 	/* UDP close: no TCP fields */
-	e = base_event(SS_EV_CLOSE);
+	e = tu_nginx_record(SS_EV_CLOSE);
 	e.proto = SS_PROTO_UDP;
 	e.u.close.duration_ns = 5;
 	render(&e);
@@ -182,7 +145,7 @@ static void json_per_event_fields(void **state)
 
 static void json_hostile_comm_stays_one_valid_line(void **state)
 {
-	struct ss_event e = base_event(SS_EV_BIND);
+	struct ss_event e = tu_nginx_record(SS_EV_BIND);
 
 	(void)state;
 	setup_fmt(true);
@@ -194,7 +157,7 @@ static void json_hostile_comm_stays_one_valid_line(void **state)
 
 static void json_unknown_errno_keeps_number(void **state)
 {
-	struct ss_event e = base_event(SS_EV_BIND);
+	struct ss_event e = tu_nginx_record(SS_EV_BIND);
 
 	(void)state;
 	setup_fmt(true);
@@ -233,13 +196,13 @@ static int count_tokens(const char *s)
 
 static void text_line_layout(void **state)
 {
-	struct ss_event e = base_event(SS_EV_BIND);
+	struct ss_event e = tu_nginx_record(SS_EV_BIND);
 	struct sbuf sb;
 	char header[512];
 
 	(void)state;
 	setup_fmt(false);
-	set_local4(&e, "0.0.0.0", 8080);
+	tu_set_local(&e, AF_INET, "0.0.0.0", 8080);
 	e.err = 98;
 	render(&e);
 	assert_non_null(strstr(line, "bind"));
@@ -258,7 +221,7 @@ static void text_line_layout(void **state)
 
 static void text_hostile_comm_is_one_token(void **state)
 {
-	struct ss_event e = base_event(SS_EV_SOCKET);
+	struct ss_event e = tu_nginx_record(SS_EV_SOCKET);
 
 	(void)state;
 	setup_fmt(false);
@@ -272,19 +235,19 @@ static void text_hostile_comm_is_one_token(void **state)
 
 static void text_ipv6_brackets_and_results(void **state)
 {
-	struct ss_event e = base_event(SS_EV_CONNECT_DONE);
+	struct ss_event e = tu_nginx_record(SS_EV_CONNECT_DONE);
 
 	(void)state;
 	setup_fmt(false);
 	e.family = SS_AF_INET6;
-	set_remote(&e, AF_INET6, "::1", 80);
+	tu_set_remote(&e, AF_INET6, "::1", 80);
 	e.u.connect.latency_ns = 2500000;
 	render(&e);
 	assert_non_null(strstr(line, " tcp6 "));
 	assert_non_null(strstr(line, " [::1]:80 "));
 	assert_non_null(strstr(line, "ok latency=2.50ms\n"));
 
-	e = base_event(SS_EV_STATE);
+	e = tu_nginx_record(SS_EV_STATE);
 	e.hdr.flags |= SS_F_NO_OWNER;
 	e.u.state.old_state = 10;
 	e.u.state.new_state = 7;

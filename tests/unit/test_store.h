@@ -246,29 +246,11 @@ static TS_UNUSED struct store_stats stats(struct store *st)
 	return s;
 }
 
-static int rm_one(const char *p, const struct stat *sb, int type,
-		  struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	return remove(p);
-}
-
-static TS_UNUSED void rm_rf(const char *p)
-{
-	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* Each test gets a fresh directory, two levels the store must create. */
 static TS_UNUSED int setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
-
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/sockscope-store-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir))
+	if (tu_mkdtemp(dir, sizeof(dir), "store"))
 		return -1;
 	snprintf(path, sizeof(path), "%s/var/sockscope/history.db", dir);
 	return 0;
@@ -277,7 +259,7 @@ static TS_UNUSED int setup(void **state)
 static TS_UNUSED int teardown(void **state)
 {
 	(void)state;
-	rm_rf(dir);
+	tu_rm_rf(dir);
 	return 0;
 }
 
