@@ -429,20 +429,13 @@ static void who_with_more_sources(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(ports_listening_and_all, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(
-			who_now_and_before_from_the_engine, setup, teardown),
-		cmocka_unit_test_setup_teardown(who_nothing_held, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(who_with_the_store, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(history_filters, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(history_of_an_engine, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(who_with_more_sources, setup,
-						teardown),
+		tu_test(ports_listening_and_all),
+		tu_test(who_now_and_before_from_the_engine),
+		tu_test(who_nothing_held),
+		tu_test(who_with_the_store),
+		tu_test(history_filters),
+		tu_test(history_of_an_engine),
+		tu_test(who_with_more_sources),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -180,13 +180,10 @@ static void no_server(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(frames_and_exit_code, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(silent_server_is_bounded, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(not_our_protocol, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(no_server, setup, teardown),
+		tu_test(frames_and_exit_code),
+		tu_test(silent_server_is_bounded),
+		tu_test(not_our_protocol),
+		tu_test(no_server),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

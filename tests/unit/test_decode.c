@@ -49,7 +49,8 @@ static void refuses_bad_records(void **state)
 	assert_int_equal(event_decode(&e, sizeof(e), &out), -EINVAL);
 	e.hdr.type = SS_EV_MAX;
 	assert_int_equal(event_decode(&e, sizeof(e), &out), -EINVAL);
-	e.hdr.type = SS_EV_LOST; /* userspace-only type never comes from the kernel */
+	e.hdr.type = SS_EV_LOST; /* userspace-only type never comes from the
+				    kernel */
 	assert_int_equal(event_decode(&e, sizeof(e), &out), -EINVAL);
 }
 
@@ -68,7 +69,7 @@ static void accepts_longer_records_from_newer_producers(void **state)
 
 static void addresses(void **state)
 {
-	__u8 a[SS_ADDR_LEN] = { 0 };
+	__u8 a[SS_ADDR_LEN] = {0};
 	char buf[SS_ADDRSTRLEN];
 
 	(void)state;

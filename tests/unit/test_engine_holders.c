@@ -126,12 +126,9 @@ static void a_process_keeps_its_latest_name(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(one_process_many_sockets, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(many_processes_one_socket,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(a_process_keeps_its_latest_name,
-						setup, teardown),
+		tu_test(one_process_many_sockets),
+		tu_test(many_processes_one_socket),
+		tu_test(a_process_keeps_its_latest_name),
 	};
 
 	return cmocka_run_group_tests_name("engine_holders", tests, NULL, NULL);

@@ -43,7 +43,8 @@ static void json_control_bytes(void **state)
 {
 	(void)state;
 	assert_string_equal(json("a\nb\tc\rd", 16), "\"a\\nb\\tc\\rd\"");
-	assert_string_equal(json("\x01\x1f\x7f", 16), "\"\\u0001\\u001f\\u007f\"");
+	assert_string_equal(json("\x01\x1f\x7f", 16),
+			    "\"\\u0001\\u001f\\u007f\"");
 }
 
 static void json_valid_utf8_kept(void **state)
@@ -57,17 +58,21 @@ static void json_valid_utf8_kept(void **state)
 static void json_invalid_utf8_replaced(void **state)
 {
 	(void)state;
-	assert_string_equal(json("a\xff" "b", 16), "\"a\\ufffdb\"");
+	assert_string_equal(json("a\xff"
+				 "b",
+				 16),
+			    "\"a\\ufffdb\"");
 	/* truncated sequence, lone continuation, overlong, surrogate */
 	assert_string_equal(json("\xe2\x82", 16), "\"\\ufffd\\ufffd\"");
 	assert_string_equal(json("\x80", 16), "\"\\ufffd\"");
 	assert_string_equal(json("\xc0\xaf", 16), "\"\\ufffd\\ufffd\"");
-	assert_string_equal(json("\xed\xa0\x80", 16), "\"\\ufffd\\ufffd\\ufffd\"");
+	assert_string_equal(json("\xed\xa0\x80", 16),
+			    "\"\\ufffd\\ufffd\\ufffd\"");
 }
 
 static void json_respects_maxlen_without_nul(void **state)
 {
-	char comm[4] = { 'a', 'b', 'c', 'd' }; /* no NUL, like a full comm */
+	char comm[4] = {'a', 'b', 'c', 'd'}; /* no NUL, like a full comm */
 
 	(void)state;
 	assert_string_equal(json(comm, sizeof(comm)), "\"abcd\"");

@@ -24,8 +24,8 @@ static void reset(void)
 }
 
 static struct ss_sockinfo *add_sock(int af, const char *l, unsigned int lport,
-				    const char *r, unsigned int rport, unsigned int state,
-				    uint64_t cookie)
+				    const char *r, unsigned int rport,
+				    unsigned int state, uint64_t cookie)
 {
 	struct ss_sockinfo *s = &socks[snap.nr_socks++];
 
@@ -55,7 +55,8 @@ static void add_holder(uint64_t cookie, unsigned int pid, const char *comm)
 	strncpy(h->comm, comm, sizeof(h->comm));
 }
 
-static struct ss_event failed_bind(int af, const char *addr, unsigned int port, int err)
+static struct ss_event failed_bind(int af, const char *addr, unsigned int port,
+				   int err)
 {
 	struct ss_event e;
 
@@ -87,7 +88,9 @@ static void listener_named(void **state)
 	add_holder(77, 813, "nginx");
 	snapshot__sort(&snap);
 	assert_true(explain_event(&e, &snap, &x));
-	assert_string_equal(x.reason, "port 8080 is held by pid 812 (nginx), listening on 0.0.0.0:8080");
+	assert_string_equal(
+		x.reason,
+		"port 8080 is held by pid 812 (nginx), listening on 0.0.0.0:8080");
 	assert_int_equal(x.nr_holders, 2);
 	assert_int_equal(x.holders[0].proc.pid, 812);
 	assert_int_equal(x.holders[1].proc.pid, 813);
@@ -103,7 +106,8 @@ static void time_wait_and_reuseaddr_hint(void **state)
 	add_sock(AF_INET, "127.0.0.1", 8080, "127.0.0.1", 51234, 6, 50);
 	snapshot__sort(&snap);
 	assert_true(explain_event(&e, &snap, &x));
-	assert_string_equal(x.reason,
+	assert_string_equal(
+		x.reason,
 		"port 8080 is held by a TIME_WAIT connection 127.0.0.1:8080 -> 127.0.0.1:51234 (no process); SO_REUSEADDR would allow this bind");
 	assert_int_equal(x.nr_holders, 1);
 	assert_false(x.holders[0].has_process);
@@ -126,7 +130,8 @@ static void listener_beats_time_wait_and_reuseport(void **state)
 	add_holder(51, 812, "nginx");
 	snapshot__sort(&snap);
 	assert_true(explain_event(&e, &snap, &x));
-	assert_string_equal(x.reason,
+	assert_string_equal(
+		x.reason,
 		"port 8080 is held by pid 812 (nginx), listening on 0.0.0.0:8080; SO_REUSEPORT is set on the existing socket but not on this one");
 	e.hdr.flags |= SS_F_REUSEPORT;
 	e.uid = 1000;
@@ -141,7 +146,8 @@ static void no_conflict_other_address_or_netns(void **state)
 
 	(void)state;
 	reset();
-	add_sock(AF_INET, "127.0.0.2", 8080, NULL, 0, 10, 60); /* other address */
+	add_sock(AF_INET, "127.0.0.2", 8080, NULL, 0, 10,
+		 60); /* other address */
 	s = add_sock(AF_INET, "127.0.0.1", 8080, NULL, 0, 10, 61);
 	s->netns = 1; /* other namespace */
 	snapshot__sort(&snap);
@@ -152,7 +158,7 @@ static void no_conflict_other_address_or_netns(void **state)
 
 static void dual_stack_wildcards(void **state)
 {
-	__u8 zero[16] = { 0 }, v4[16] = { 0 }, v6[16] = { 0 };
+	__u8 zero[16] = {0}, v4[16] = {0}, v6[16] = {0};
 
 	(void)state;
 	inet_pton(AF_INET, "127.0.0.1", v4);
@@ -173,7 +179,8 @@ static void dual_stack_wildcards(void **state)
 	add_holder(70, 5, "srv");
 	snapshot__sort(&snap);
 	{
-		struct ss_event e = failed_bind(AF_INET6, "::", 443, EADDRINUSE);
+		struct ss_event e =
+			failed_bind(AF_INET6, "::", 443, EADDRINUSE);
 
 		assert_true(explain_event(&e, &snap, &x));
 		assert_non_null(strstr(x.reason, "held by pid 5 (srv)"));
@@ -188,7 +195,8 @@ static void eacces_privileged(void **state)
 	e.u.bind.prot_sock = 1024;
 	assert_false(explain_needs_snapshot(&e));
 	assert_true(explain_event(&e, NULL, &x));
-	assert_string_equal(x.reason,
+	assert_string_equal(
+		x.reason,
 		"port 80 is privileged (below net.ipv4.ip_unprivileged_port_start=1024): binding it needs CAP_NET_BIND_SERVICE, which pid 900 (python3) does not have");
 	e.lport = 8080;
 	assert_true(explain_event(&e, NULL, &x));
@@ -207,7 +215,8 @@ static void eaddrnotavail(void **state)
 	/* connect: ephemeral ports exhausted */
 	reset();
 	for (int i = 0; i < 4; i++)
-		add_sock(AF_INET, "127.0.0.1", 40000 + i, "127.0.0.1", 80, 1, 90 + i);
+		add_sock(AF_INET, "127.0.0.1", 40000 + i, "127.0.0.1", 80, 1,
+			 90 + i);
 	snapshot__sort(&snap);
 	memset(&e, 0, sizeof(e));
 	e.hdr.type = SS_EV_CONNECT_DONE;
@@ -222,7 +231,8 @@ static void eaddrnotavail(void **state)
 	assert_true(explain_needs_snapshot(&e));
 	assert_false(explain_event(&e, NULL, &x)); /* nothing to count from */
 	assert_true(explain_event(&e, &snap, &x));
-	assert_string_equal(x.reason,
+	assert_string_equal(
+		x.reason,
 		"no free local port for 127.0.0.1:80: 4 sockets already use that destination and net.ipv4.ip_local_port_range is 40000-40003 (4 ports)");
 }
 
@@ -256,7 +266,8 @@ static void json_rendering(void **state)
 	assert_true(explain_event(&e, &snap, &x));
 	sbuf_init(&sb, buf, sizeof(buf));
 	explain_json(&sb, &x);
-	assert_string_equal(buf,
+	assert_string_equal(
+		buf,
 		",\"reason\":\"port 8080 is held by pid 812 (ng\\\"x), listening on 0.0.0.0:8080\","
 		"\"holders\":[{\"pid\":812,\"comm\":\"ng\\\"x\",\"uid\":0,\"cookie\":77,\"state\":\"LISTEN\","
 		"\"laddr\":\"0.0.0.0\",\"lport\":8080,\"reuseaddr\":false,\"reuseport\":false}]");

@@ -37,7 +37,8 @@ static void json_bind_success(void **state)
 	(void)state;
 	setup_fmt(true);
 	tu_set_local(&e, AF_INET, "0.0.0.0", 8080);
-	assert_string_equal(render(&e),
+	assert_string_equal(
+		render(&e),
 		"{\"ts\":\"2026-11-21T14:02:11.123456789Z\",\"event\":\"bind\",\"pid\":812,"
 		"\"tid\":813,\"uid\":33,\"comm\":\"nginx\",\"cgroup_id\":7,"
 		"\"netns\":4026531840,\"cookie\":4242,\"proto\":\"tcp\",\"family\":\"inet\","
@@ -52,7 +53,8 @@ static void json_bind_failure_has_error_and_errno(void **state)
 	setup_fmt(true);
 	tu_set_local(&e, AF_INET, "127.0.0.1", 8080);
 	e.err = 98;
-	assert_non_null(strstr(render(&e),
+	assert_non_null(strstr(
+		render(&e),
 		"\"laddr\":\"127.0.0.1\",\"lport\":8080,\"error\":\"EADDRINUSE\",\"errno\":98}"));
 }
 
@@ -71,7 +73,9 @@ static void json_unknown_fields_are_omitted(void **state)
 	assert_null(strstr(line, "\"cookie\""));
 	assert_null(strstr(line, "\"laddr\""));
 	assert_null(strstr(line, "\"raddr\""));
-	assert_non_null(strstr(line, "\"old_state\":\"SYN_SENT\",\"new_state\":\"ESTABLISHED\"}"));
+	assert_non_null(strstr(
+		line,
+		"\"old_state\":\"SYN_SENT\",\"new_state\":\"ESTABLISHED\"}"));
 	assert_non_null(strstr(line, "\"async\":true"));
 }
 
@@ -88,8 +92,10 @@ static void json_v4mapped_prints_ipv4(void **state)
 	e.hdr.flags |= SS_F_LOCAL;
 	tu_set_remote(&e, AF_INET6, "::ffff:10.1.2.3", 5555);
 	render(&e);
-	assert_non_null(strstr(line, "\"family\":\"inet6\",\"laddr\":\"127.0.0.1\",\"lport\":80,"
-				     "\"raddr\":\"10.1.2.3\",\"rport\":5555"));
+	assert_non_null(strstr(
+		line,
+		"\"family\":\"inet6\",\"laddr\":\"127.0.0.1\",\"lport\":80,"
+		"\"raddr\":\"10.1.2.3\",\"rport\":5555"));
 }
 
 static void json_ipv6_rfc5952(void **state)
@@ -101,7 +107,8 @@ static void json_ipv6_rfc5952(void **state)
 	e.family = SS_AF_INET6;
 	tu_set_remote(&e, AF_INET6, "2001:db8:0:0:0:0:0:1", 443);
 	render(&e);
-	assert_non_null(strstr(line, "\"raddr\":\"2001:db8::1\",\"rport\":443}"));
+	assert_non_null(
+		strstr(line, "\"raddr\":\"2001:db8::1\",\"rport\":443}"));
 }
 
 static void json_per_event_fields(void **state)
@@ -114,7 +121,9 @@ static void json_per_event_fields(void **state)
 	e = tu_nginx_record(SS_EV_SOCKET);
 	e.u.socket.type = 2;
 	e.proto = SS_PROTO_UDP;
-	assert_non_null(strstr(render(&e), "\"proto\":\"udp\",\"family\":\"inet\",\"type\":\"dgram\"}"));
+	assert_non_null(strstr(
+		render(&e),
+		"\"proto\":\"udp\",\"family\":\"inet\",\"type\":\"dgram\"}"));
 
 	e = tu_nginx_record(SS_EV_LISTEN);
 	e.u.listen.backlog = 511;
@@ -123,7 +132,9 @@ static void json_per_event_fields(void **state)
 	e = tu_nginx_record(SS_EV_CONNECT_DONE);
 	e.u.connect.latency_ns = 1500;
 	e.err = 111;
-	assert_non_null(strstr(render(&e), "\"error\":\"ECONNREFUSED\",\"errno\":111,\"latency_ns\":1500}"));
+	assert_non_null(strstr(
+		render(&e),
+		"\"error\":\"ECONNREFUSED\",\"errno\":111,\"latency_ns\":1500}"));
 
 	e = tu_nginx_record(SS_EV_CLOSE);
 	e.hdr.flags |= SS_F_TCP_INFO;
@@ -131,8 +142,10 @@ static void json_per_event_fields(void **state)
 	e.u.close.bytes_sent = 1000;
 	e.u.close.bytes_received = 2000;
 	e.u.close.state = 8;
-	assert_non_null(strstr(render(&e), "\"duration_ns\":99,\"bytes_sent\":1000,"
-					   "\"bytes_received\":2000,\"state\":\"CLOSE_WAIT\"}"));
+	assert_non_null(
+		strstr(render(&e),
+		       "\"duration_ns\":99,\"bytes_sent\":1000,"
+		       "\"bytes_received\":2000,\"state\":\"CLOSE_WAIT\"}"));
 
 	/* UDP close: no TCP fields */
 	e = tu_nginx_record(SS_EV_CLOSE);
@@ -151,7 +164,8 @@ static void json_hostile_comm_stays_one_valid_line(void **state)
 	setup_fmt(true);
 	memcpy(e.comm, "a\"b\\c\nd\xff\x01zzzzzz", 16); /* full, no NUL */
 	render(&e);
-	assert_non_null(strstr(line, "\"comm\":\"a\\\"b\\\\c\\nd\\ufffd\\u0001zzzzzz\""));
+	assert_non_null(strstr(
+		line, "\"comm\":\"a\\\"b\\\\c\\nd\\ufffd\\u0001zzzzzz\""));
 	assert_ptr_equal(strchr(line, '\n'), line + strlen(line) - 1);
 }
 
@@ -175,7 +189,8 @@ static void json_lost(void **state)
 	setup_fmt(true);
 	sbuf_init(&sb, line, sizeof(line));
 	format_lost(&fmt, &sb, 17, REAL_BASE_NS, REAL_BASE_NS + 2000000000LL);
-	assert_string_equal(line,
+	assert_string_equal(
+		line,
 		"{\"ts\":\"2026-11-21T14:02:13.000000000Z\",\"event\":\"lost\",\"lost\":17,"
 		"\"since\":\"2026-11-21T14:02:11.000000000Z\"}\n");
 }
@@ -216,7 +231,8 @@ static void text_line_layout(void **state)
 	sbuf_init(&sb, header, sizeof(header));
 	format_header(&fmt, &sb);
 	/* the LOCAL column starts where the header says it does */
-	assert_int_equal(strstr(line, "0.0.0.0:8080") - line, strstr(header, "LOCAL") - header);
+	assert_int_equal(strstr(line, "0.0.0.0:8080") - line,
+			 strstr(header, "LOCAL") - header);
 }
 
 static void text_hostile_comm_is_one_token(void **state)

@@ -238,9 +238,9 @@ static void hostile_names(void **state)
 		j, "{\"pid\":10,\"comm\":\"a\\\"b\\\\c\\nd e\\ufffd\","));
 	assert_non_null(
 		strstr(j, "\"comm\":\"xxxxxxxxxxxxxxxx\",\"uid\":0}]}\n"));
-	assert_non_null(
-		strstr(text(&r), "  by a\"b\\x5cc\\x0ad\\x20e\\xff(pid=10) "
-				 "xxxxxxxxxxxxxxxx(pid=11)\n"));
+	assert_non_null(strstr(text(&r),
+			       "  by a\"b\\x5cc\\x0ad\\x20e\\xff(pid=10) "
+			       "xxxxxxxxxxxxxxxx(pid=11)\n"));
 	assert_ptr_equal(strchr(text(&r), '\n'),
 			 out + strlen(out) - 1); /* one line */
 }

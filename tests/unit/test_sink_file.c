@@ -10,15 +10,12 @@
 
 static void file_writes_lines_and_rotates_keeping_keep_files(void **state)
 {
-	char spec[320];
 	struct sink *s;
 	struct sink_stats st;
 
 	(void)state;
 	/* 4 lines of 25 bytes fill a file; the 5th goes to a new one. */
-	snprintf(spec, sizeof(spec), "file:%s?max_bytes=100&keep=2",
-		 in_dir("ev.json"));
-	s = open_sink(spec);
+	s = open_sinkf("file:%s?max_bytes=100&keep=2", in_dir("ev.json"));
 	for (int i = 0; i < 6; i++) {
 		put(s, line(i), "bind", 6, 1);
 		pump(s, T0);
@@ -44,9 +41,7 @@ static void file_writes_lines_and_rotates_keeping_keep_files(void **state)
 	sink__close(s, 0);
 
 	/* A line without its newline gets one; keep=0 keeps nothing. */
-	snprintf(spec, sizeof(spec), "file:%s?max_bytes=50&keep=0",
-		 in_dir("k0.json"));
-	s = open_sink(spec);
+	s = open_sinkf("file:%s?max_bytes=50&keep=0", in_dir("k0.json"));
 	for (int i = 0; i < 5; i++)
 		sink__write(s, line(i), 24, "bind", 6, TS, 1);
 	pump(s, T0);
@@ -57,12 +52,11 @@ static void file_writes_lines_and_rotates_keeping_keep_files(void **state)
 
 static void file_reopens_after_rename(void **state)
 {
-	char spec[320], moved[256];
+	char moved[256];
 	struct sink *s;
 
 	(void)state;
-	snprintf(spec, sizeof(spec), "file:%s", in_dir("ev.json"));
-	s = open_sink(spec);
+	s = open_sinkf("file:%s", in_dir("ev.json"));
 	put(s, line(1), "bind", 6, 1);
 	pump(s, T0);
 	/* logrotate moves the file: we still write to it until SIGHUP. */
@@ -116,12 +110,10 @@ static void file_on_full_disk_reports_once_and_counts_drops(void **state)
 
 static void file_in_missing_dir_is_created(void **state)
 {
-	char spec[320];
 	struct sink *s;
 
 	(void)state;
-	snprintf(spec, sizeof(spec), "file:%s/new/sub/ev.json", in_dir(""));
-	s = open_sink(spec);
+	s = open_sinkf("file:%s", in_dir("new/sub/ev.json"));
 	put(s, line(0), "bind", 6, 1);
 	pump(s, T0);
 	assert_string_equal(status, "");
@@ -134,7 +126,7 @@ static void file_in_missing_dir_is_created(void **state)
  * backoff and drops, then delivery once the way is clear. */
 static void file_in_unmakeable_dir_recovers_when_it_appears(void **state)
 {
-	char spec[320], sub[256];
+	char sub[256];
 	struct sink *s;
 	struct sink_stats st;
 	FILE *f;
@@ -144,8 +136,7 @@ static void file_in_unmakeable_dir_recovers_when_it_appears(void **state)
 	f = fopen(sub, "w");
 	assert_non_null(f);
 	fclose(f);
-	snprintf(spec, sizeof(spec), "file:%s/ev.json?queue_bytes=1024", sub);
-	s = open_sink(spec);
+	s = open_sinkf("file:%s/ev.json?queue_bytes=1024", sub);
 	assert_true(stats(s).healthy); /* nothing tried yet */
 	put(s, line(0), "bind", 6, 1);
 	pump(s, T0);

@@ -214,7 +214,7 @@ static void close_flushes_what_is_queued(void **state)
 static void udp_sends_one_datagram_per_event(void **state)
 {
 	static const int families[] = {AF_INET, AF_INET6};
-	char spec[64], got[2048], want[2048];
+	char got[2048], want[2048];
 
 	(void)state;
 	for (size_t f = 0; f < 2; f++) {
@@ -226,11 +226,10 @@ static void udp_sends_one_datagram_per_event(void **state)
 			continue;
 		}
 		assert_true(fd >= 0);
-		snprintf(spec, sizeof(spec),
-			 families[f] == AF_INET6 ? "syslog+udp://[::1]:%d"
-						 : "syslog+udp://127.0.0.1:%d",
-			 port);
-		s = open_sink(spec);
+		s = open_sinkf(families[f] == AF_INET6
+				       ? "syslog+udp://[::1]:%d"
+				       : "syslog+udp://127.0.0.1:%d",
+			       port);
 		put(s, "{\"event\":\"bind\"}\n", "bind", 6, 10);
 		put(s, "{\"event\":\"listen\",\"error\":\"EADDRINUSE\"}\n",
 		    "listen", 4, 11);
@@ -328,7 +327,7 @@ static int unix_dgram(const char *p)
 
 static void unix_socket_local_and_rfc5424_formats(void **state)
 {
-	char spec[320], sock[256], got[2048], want[2048];
+	char sock[256], got[2048], want[2048];
 	struct sink *s;
 	int fd;
 
@@ -336,8 +335,7 @@ static void unix_socket_local_and_rfc5424_formats(void **state)
 	snprintf(sock, sizeof(sock), "%s", in_dir("log.sock"));
 	fd = unix_dgram(sock);
 	/* Default: the format every /dev/log owner parses. */
-	snprintf(spec, sizeof(spec), "syslog+unix:%s", sock);
-	s = open_sink(spec);
+	s = open_sinkf("syslog+unix:%s", sock);
 	put(s, "{\"event\":\"bind\"}\n", "bind", 4, 42);
 	pump(s, T0);
 	syslog_local_format(want, sizeof(want), 3, 4, TS, "sockscope", 42,
@@ -361,9 +359,7 @@ static void unix_socket_local_and_rfc5424_formats(void **state)
 	assert_string_equal(got, want);
 	sink__close(s, 0);
 
-	snprintf(spec, sizeof(spec),
-		 "syslog+unix:%s?format=rfc5424&facility=local0", sock);
-	s = open_sink(spec);
+	s = open_sinkf("syslog+unix:%s?format=rfc5424&facility=local0", sock);
 	put(s, "{\"event\":\"bind\"}\n", "bind", 6, 42);
 	pump(s, T0);
 	rfc5424(want, sizeof(want), 16, 6, "bind", 42, "{\"event\":\"bind\"}");

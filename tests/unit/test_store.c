@@ -53,12 +53,7 @@ static void survives_close_and_reopen(void **state)
 		assert_int_equal(sqlite3_step(ps), SQLITE_ROW);
 		assert_string_equal(sqlite3_column_text(ps, 0), "wal");
 		sqlite3_finalize(ps);
-		assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA auto_vacuum",
-						    -1, &ps, NULL),
-				 SQLITE_OK);
-		assert_int_equal(sqlite3_step(ps), SQLITE_ROW);
-		assert_int_equal(sqlite3_column_int(ps, 0), 2);
-		sqlite3_finalize(ps);
+		assert_int_equal(db_pragma(db, "auto_vacuum"), 2);
 		sqlite3_close(db);
 	}
 
@@ -184,22 +179,11 @@ static void retention_by_age(void **state)
 static int64_t db_bytes(void)
 {
 	sqlite3 *db;
-	sqlite3_stmt *s;
 	int64_t pages, size;
 
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(
-		sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &s, NULL),
-		SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	pages = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	assert_int_equal(
-		sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &s, NULL),
-		SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	size = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	pages = db_pragma(db, "page_count");
+	size = db_pragma(db, "page_size");
 	sqlite3_close(db);
 	return pages * size;
 }
@@ -450,24 +434,15 @@ static void locked_database_keeps_rows(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(survives_close_and_reopen,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(acknowledged_rows_survive_kill9,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(retention_by_age, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(retention_by_size, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(bounded_queue_counts_drops,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(adds_while_flushing, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(failed_flush_keeps_rows, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(full_disk_keeps_rows, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(locked_database_keeps_rows,
-						setup, teardown),
+		tu_test(survives_close_and_reopen),
+		tu_test(acknowledged_rows_survive_kill9),
+		tu_test(retention_by_age),
+		tu_test(retention_by_size),
+		tu_test(bounded_queue_counts_drops),
+		tu_test(adds_while_flushing),
+		tu_test(failed_flush_keeps_rows),
+		tu_test(full_disk_keeps_rows),
+		tu_test(locked_database_keeps_rows),
 	};
 
 	setenv("TZ", "UTC0", 1);

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sqlite3.h>
+
 #include "output/store/store.h"
 
 #define SEC 1000000000LL
@@ -244,6 +246,31 @@ static TS_UNUSED struct store_stats stats(struct store *st)
 
 	store__stats(st, &s);
 	return s;
+}
+
+/* Runs sql on the database file behind the store's back. */
+static TS_UNUSED void db_exec(const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* The first column of "PRAGMA name" on db, as a number. */
+static TS_UNUSED int64_t db_pragma(sqlite3 *db, const char *name)
+{
+	char sql[64];
+	sqlite3_stmt *ps;
+	int64_t v;
+
+	snprintf(sql, sizeof(sql), "PRAGMA %s", name);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &ps, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(ps), SQLITE_ROW);
+	v = sqlite3_column_int64(ps, 0);
+	sqlite3_finalize(ps);
+	return v;
 }
 
 /* Each test gets a fresh directory, two levels the store must create. */

@@ -171,7 +171,7 @@ static void million_rows(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(million_rows, setup, teardown),
+		tu_test(million_rows),
 	};
 
 	setenv("TZ", "UTC0", 1);

@@ -16,7 +16,6 @@ static void not_our_database(void **state)
 	struct store_opts o = {.path = path};
 	char err[256] = "", wal[340];
 	struct store *st;
-	sqlite3 *db;
 	int fd;
 
 	(void)state;
@@ -35,24 +34,14 @@ static void not_our_database(void **state)
 	assert_non_null(strstr(err, "history.db"));
 	/* someone else's database */
 	unlink(path);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(
-		sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL),
-		SQLITE_OK);
-	sqlite3_close(db);
+	db_exec("CREATE TABLE t (x)");
 	assert_int_equal(store__open(&st, &o, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "not a sockscope database"));
 	/* a newer schema */
 	unlink(path);
 	st = open_store(0, 0, 0);
 	store__close(st);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-				      "UPDATE meta SET value = '99'"
-				      " WHERE key = 'schema_version'",
-				      NULL, NULL, NULL),
-			 SQLITE_OK);
-	sqlite3_close(db);
+	db_exec("UPDATE meta SET value = '99' WHERE key = 'schema_version'");
 	assert_int_equal(store__open(&st, &o, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "schema version 99"));
 	/* no path */
@@ -212,12 +201,9 @@ static void check_finds_corruption(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(not_our_database, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(readonly_reader, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(check_finds_corruption, setup,
-						teardown),
+		tu_test(not_our_database),
+		tu_test(readonly_reader),
+		tu_test(check_finds_corruption),
 	};
 
 	setenv("TZ", "UTC0", 1);

@@ -182,12 +182,9 @@ static void rows_of_each_kind(void **state)
 static void set_fholders(const char *expr)
 {
 	char sql[256];
-	sqlite3 *db;
 
 	snprintf(sql, sizeof(sql), "UPDATE failure SET holders = %s", expr);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	db_exec(sql);
 }
 
 static uint32_t stored_fholders(struct rows *l)
@@ -602,17 +599,7 @@ static void hostile_names_round_trip(void **state)
 	store__close(st);
 
 	/* a tampered file: a string longer than its array is cut to it */
-	{
-		sqlite3 *db;
-
-		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-		assert_int_equal(sqlite3_exec(db,
-					      "UPDATE owner SET comm ="
-					      " printf('%.100c', 'x')",
-					      NULL, NULL, NULL),
-				 SQLITE_OK);
-		sqlite3_close(db);
-	}
+	db_exec("UPDATE owner SET comm = printf('%.100c', 'x')");
 	st = open_store(0, 0, 0);
 	q.comm = NULL;
 	q.kinds = STORE_KIND_OWNER;
@@ -626,20 +613,13 @@ static void hostile_names_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(rows_of_each_kind, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(failure_holders_round_trip,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(fn_stops_the_query, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(history_filters, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(history_across_buckets, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(who_held_the_port, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(hostile_names_round_trip, setup,
-						teardown),
+		tu_test(rows_of_each_kind),
+		tu_test(failure_holders_round_trip),
+		tu_test(fn_stops_the_query),
+		tu_test(history_filters),
+		tu_test(history_across_buckets),
+		tu_test(who_held_the_port),
+		tu_test(hostile_names_round_trip),
 	};
 
 	setenv("TZ", "UTC0", 1);

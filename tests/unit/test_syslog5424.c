@@ -85,8 +85,9 @@ static void header_fields_are_printable_ascii(void **state)
 	 * forge fields: each such byte becomes '_'. MSG is left alone. */
 	fmt(3, 6, TS, "we b\t1", "sock\x7fscope", 1, "bi\nnd\xc3\xa9",
 	    "{\"comm\":\"\xc3\xa9 x\"}");
-	assert_string_equal(buf, "<30>1 2026-11-21T14:02:11.123456Z we_b_1 "
-				 "sock_scope 1 bi_nd__ - {\"comm\":\"\xc3\xa9 x\"}");
+	assert_string_equal(buf,
+			    "<30>1 2026-11-21T14:02:11.123456Z we_b_1 "
+			    "sock_scope 1 bi_nd__ - {\"comm\":\"\xc3\xa9 x\"}");
 	/* Printable punctuation stays. */
 	fmt(3, 6, TS, "[::1]", "a-b_c.d", 1, "connect_done", "m");
 	assert_string_equal(buf, "<30>1 2026-11-21T14:02:11.123456Z [::1] "
@@ -157,15 +158,19 @@ static void timestamp_is_utc_microseconds(void **state)
 	(void)state;
 	/* Cut, not rounded: never a time after the event. */
 	fmt(3, 6, 1795269731999999999LL, "h", "a", 1, "m", "x");
-	assert_string_equal(buf, "<30>1 2026-11-21T14:02:11.999999Z h a 1 m - x");
+	assert_string_equal(buf,
+			    "<30>1 2026-11-21T14:02:11.999999Z h a 1 m - x");
 	fmt(3, 6, 1, "h", "a", 1, "m", "x");
-	assert_string_equal(buf, "<30>1 1970-01-01T00:00:00.000000Z h a 1 m - x");
+	assert_string_equal(buf,
+			    "<30>1 1970-01-01T00:00:00.000000Z h a 1 m - x");
 	/* 2024-02-29T23:59:59.000001Z */
 	fmt(3, 6, 1709251199000001000LL, "h", "a", 1, "m", "x");
-	assert_string_equal(buf, "<30>1 2024-02-29T23:59:59.000001Z h a 1 m - x");
+	assert_string_equal(buf,
+			    "<30>1 2024-02-29T23:59:59.000001Z h a 1 m - x");
 	/* The last nanosecond an int64_t holds. */
 	fmt(3, 6, INT64_MAX, "h", "a", 1, "m", "x");
-	assert_string_equal(buf, "<30>1 2262-04-11T23:47:16.854775Z h a 1 m - x");
+	assert_string_equal(buf,
+			    "<30>1 2262-04-11T23:47:16.854775Z h a 1 m - x");
 }
 
 static void octet_counting_frame_counts_bytes(void **state)

@@ -79,12 +79,14 @@ static void local_forms(void **state)
 	assert_true(parse("2026-11-20 14:02") == T0 - 11 * SEC);
 	assert_true(parse("2026-11-20T14:02") == T0 - 11 * SEC);
 	assert_true(parse("2026-11-20 14:02:11.5") == T0 + SEC / 2);
-	assert_true(parse("2026-11-20") == T0 - (14 * 3600 + 2 * 60 + 11) * SEC);
+	assert_true(parse("2026-11-20") ==
+		    T0 - (14 * 3600 + 2 * 60 + 11) * SEC);
 
 	/* Central Europe, rules inline so no tzdata is needed */
 	set_tz("CET-1CEST,M3.5.0,M10.5.0/3");
 	assert_true(parse("2026-11-20 15:02:11") == T0); /* winter: +01 */
-	assert_true(parse("2026-11-20") == T0 - (15 * 3600 + 2 * 60 + 11) * SEC);
+	assert_true(parse("2026-11-20") ==
+		    T0 - (15 * 3600 + 2 * 60 + 11) * SEC);
 	/* summer: +02 */
 	assert_true(parse("2026-07-01 12:00") == parse("2026-07-01T10:00:00Z"));
 	/* an explicit zone ignores TZ */

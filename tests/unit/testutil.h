@@ -19,6 +19,9 @@
 
 #include "sockscope_abi.h"
 
+/* A test run between the file's own setup() and teardown(). */
+#define tu_test(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
 /* A fresh directory $TMPDIR/sockscope-<what>-XXXXXX (/tmp without TMPDIR). */
 static inline int tu_mkdtemp(char *buf, size_t len, const char *what)
 {
