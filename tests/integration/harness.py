@@ -392,6 +392,18 @@ class Ctx:
 # ---- commands that must fail ----------------------------------------------------
 
 
+def run_sockscope(ctx, *args, expect_rc=0, timeout=30):
+    """Runs the binary with args (text out); Fail unless it exits expect_rc
+    (None: any exit)."""
+    cmd = [ctx.binary] + [str(a) for a in args]
+    ctx.note("$ " + " ".join(cmd))
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if expect_rc is not None and r.returncode != expect_rc:
+        raise Fail("%s: exit %d, want %d: %s %s" % (" ".join(cmd), r.returncode, expect_rc,
+                                                    r.stdout[-300:], r.stderr[-300:]))
+    return r
+
+
 def run_bad(ctx, args, want_rc, one_line=False):
     cmd = [ctx.binary] + args
     ctx.note("$ " + " ".join(cmd))

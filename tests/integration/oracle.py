@@ -74,18 +74,25 @@ def watch_rows(rows, netns):
     return sorted(out)
 
 
-def last_frame(path):
-    """Rows of the last complete frame (a frame ends with an "event":"table" line)."""
+def watch_frames(path):
+    """The complete frames of a `ports --watch --json` file, as (table line,
+    rows): a frame ends with an "event":"table" line."""
     frames, cur = [], []
     with open(path) as f:
         for line in f:
             obj = json.loads(line)
             if obj.get("event") == "table":
-                frames.append(cur)
+                frames.append((obj, cur))
                 cur = []
             else:
                 cur.append(obj)
-    return frames[-1] if frames else None
+    return frames
+
+
+def last_frame(path):
+    """Rows of the last complete frame."""
+    frames = watch_frames(path)
+    return frames[-1][1] if frames else None
 
 
 def sh(*cmd, **kw):

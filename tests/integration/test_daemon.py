@@ -63,13 +63,7 @@ class Daemon:
 
 
 def run(ctx, *args, expect_rc=0):
-    cmd = [ctx.binary] + [str(a) for a in args]
-    ctx.note("$ " + " ".join(cmd))
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-    if expect_rc is not None and r.returncode != expect_rc:
-        raise h.Fail("%s: exit %d (want %d): %s %s" % (" ".join(cmd), r.returncode, expect_rc,
-                                                     r.stdout[-300:], r.stderr[-300:]))
-    return r
+    return h.run_sockscope(ctx, *args, expect_rc=expect_rc, timeout=60)
 
 
 def history(ctx, *args):

@@ -83,14 +83,7 @@ def in_ns(ns, *cmd, check=True, timeout=15, **kw):
     return r
 
 
-def sockscope(ctx, *args, expect_rc=0):
-    cmd = [ctx.binary] + [str(a) for a in args]
-    ctx.note("$ " + " ".join(cmd))
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
-    if expect_rc is not None and r.returncode != expect_rc:
-        raise h.Fail("%s: exit %d, want %d: %s" % (" ".join(cmd), r.returncode, expect_rc,
-                                                     r.stderr.strip()))
-    return r
+sockscope = h.run_sockscope
 
 
 def json_rows(text):
@@ -222,17 +215,7 @@ def test_who_sees_fd_passing_and_close_in_parent_only(ctx):
 # ---- --watch: the engine's live table --------------------------------------------
 
 
-def watch_frames(path):
-    frames, cur = [], []
-    with open(path) as f:
-        for line in f:
-            obj = json.loads(line)
-            if obj.get("event") == "table":
-                frames.append((obj, cur))
-                cur = []
-            else:
-                cur.append(obj)
-    return frames
+watch_frames = oracle.watch_frames
 
 
 def wait_frame(path, pred, timeout=6):

@@ -95,6 +95,27 @@ def udp(af):
     return socket.socket(af, socket.SOCK_DGRAM)
 
 
+def fails(call, addr, what):
+    """The errno of call(addr), a bind or connect that must fail."""
+    try:
+        call(addr)
+    except OSError as e:
+        return e.errno
+    raise WorkloadError("%s unexpectedly succeeded" % what)
+
+
+def bound(fam, port, kind=tcp, backlog=None):
+    """A kind() socket of family fam bound to its loopback address and port
+    (then listening with backlog, if given): (af, host, port, socket)."""
+    af, host = LOOP[fam]
+    port = int(port)
+    s = kind(af)
+    s.bind((host, port))
+    if backlog is not None:
+        s.listen(backlog)
+    return af, host, port, s
+
+
 class Child:
     """A forked child running fn(); its dict result comes back over a pipe."""
 
@@ -151,11 +172,7 @@ def sc_tcp_lifecycle(fam, port):
     server: socket, bind, listen(8), accept, receive 1000, send 2000,
             wait for the client's FIN, close the connection, close listener.
     """
-    af, host = LOOP[fam]
-    port = int(port)
-    srv = tcp(af)
-    srv.bind((host, port))
-    srv.listen(8)
+    af, host, port, srv = bound(fam, port, backlog=8)
 
     def client():
         c = tcp(af)
@@ -184,18 +201,9 @@ def sc_tcp_lifecycle(fam, port):
 
 def sc_bind_inuse(fam, port):
     """A listener holds host:port; a second socket's bind() fails."""
-    af, host = LOOP[fam]
-    port = int(port)
-    a = tcp(af)
-    a.bind((host, port))
-    a.listen(1)
+    af, host, port, a = bound(fam, port, backlog=1)
     b = tcp(af)
-    try:
-        b.bind((host, port))
-    except OSError as e:
-        err = e.errno
-    else:
-        raise WorkloadError("second bind unexpectedly succeeded")
+    err = fails(b.bind, (host, port), "second bind")
     require(err == errno.EADDRINUSE, "bind failed with %d, not EADDRINUSE" % err)
     b.close()
     a.close()
@@ -233,12 +241,7 @@ def sc_connect_refused(fam, port):
     af, host = LOOP[fam]
     port = int(port)
     s = tcp(af)
-    try:
-        s.connect((host, port))
-    except OSError as e:
-        err = e.errno
-    else:
-        raise WorkloadError("connect unexpectedly succeeded")
+    err = fails(s.connect, (host, port), "connect")
     require(err == errno.ECONNREFUSED, "connect failed with %d" % err)
     s.close()
     return {"pid": os.getpid(), "port": port, "addr": host, "errno": err}
@@ -262,11 +265,7 @@ def sc_nb_connect(fam, port):
     After the outcome the child calls connect() again twice, as polling loops
     do (Linux answers 0, then EISCONN): neither is a new attempt.
     """
-    af, host = LOOP[fam]
-    port = int(port)
-    srv = tcp(af)
-    srv.bind((host, port))
-    srv.listen(8)
+    af, host, port, srv = bound(fam, port, backlog=8)
 
     def client():
         s, rc1, so_error = _nb_connect(af, host, port)
@@ -316,12 +315,8 @@ def sc_nb_connect_delayed(fam, port, outcome):
     again: the SYN retransmitted ~1 s later gets through -> success) or closes
     the listener (the retransmitted SYN meets no listener -> ECONNREFUSED).
     """
-    af, host = LOOP[fam]
-    port = int(port)
     require(outcome in ("ok", "refused"), "outcome: ok or refused")
-    lst = tcp(af)
-    lst.bind((host, port))
-    lst.listen(0)
+    af, host, port, lst = bound(fam, port, backlog=0)
     first = tcp(af)
     first.connect((host, port))  # fills the accept queue
 
@@ -392,11 +387,7 @@ def sc_preexisting(fam, port):
     use --hold): a listener, a bound UDP socket, an established pair. After
     'go': a forked client connects to the old listener (accepted here), then
     everything is closed: C0 first, then A0 (after its EOF), A1, U, L."""
-    af, host = LOOP[fam]
-    port = int(port)
-    lst = tcp(af)
-    lst.bind((host, port))
-    lst.listen(8)
+    af, host, port, lst = bound(fam, port, backlog=8)
     u = udp(af)
     u.bind((host, port + 1))
     c0 = tcp(af)
@@ -449,10 +440,7 @@ def sc_thread(port):
 
 def sc_udp(fam, port):
     """UDP server bound to host:port; client connect()s, sends, closes."""
-    af, host = LOOP[fam]
-    port = int(port)
-    srv = udp(af)
-    srv.bind((host, port))
+    af, host, port, srv = bound(fam, port, udp)
     cli = udp(af)
     cli.connect((host, port))
     cport = cli.getsockname()[1]
@@ -496,12 +484,8 @@ def libc_accept(lst):
 def sc_accept_child(fam, port, how="accept4"):
     """Listener made here; a forked child accepts (with accept4, or with
     accept(2) when how is 'accept'); the parent connects."""
-    af, host = LOOP[fam]
-    port = int(port)
     require(how in ("accept4", "accept"), "how: accept4 or accept")
-    lst = tcp(af)
-    lst.bind((host, port))
-    lst.listen(8)
+    af, host, port, lst = bound(fam, port, backlog=8)
 
     def acceptor():
         conn, peer = libc_accept(lst) if how == "accept" else lst.accept()
@@ -528,11 +512,7 @@ def sc_accept_child(fam, port, how="accept4"):
 def sc_close_other(fam, port):
     """Parent creates and connects a socket, forks; the parent closes its fd
     first, the child closes the last reference later."""
-    af, host = LOOP[fam]
-    port = int(port)
-    lst = tcp(af)
-    lst.bind((host, port))
-    lst.listen(8)
+    af, host, port, lst = bound(fam, port, backlog=8)
     c = tcp(af)
     c.connect((host, port))
     cport = c.getsockname()[1]
@@ -625,19 +605,13 @@ def sc_mix(p1, p2, p3, p4, p5):
     u6s.recvfrom(100)
 
     x = tcp(socket.AF_INET)
-    try:
-        x.bind(("127.0.0.1", p1))
-        raise WorkloadError("bind X unexpectedly succeeded")
-    except OSError as e:
-        require(e.errno == errno.EADDRINUSE, "bind X errno %d" % e.errno)
+    err = fails(x.bind, ("127.0.0.1", p1), "bind X")
+    require(err == errno.EADDRINUSE, "bind X errno %d" % err)
     x.close()
 
     r = tcp(socket.AF_INET)
-    try:
-        r.connect(("127.0.0.1", p3))
-        raise WorkloadError("connect R unexpectedly succeeded")
-    except OSError as e:
-        require(e.errno == errno.ECONNREFUSED, "connect R errno %d" % e.errno)
+    err = fails(r.connect, ("127.0.0.1", p3), "connect R")
+    require(err == errno.ECONNREFUSED, "connect R errno %d" % err)
     r.close()
 
     l4 = tcp(socket.AF_INET6)
