@@ -34,8 +34,5 @@ static int op(void *p)
 
 int main(int argc, char **argv)
 {
-	struct gen_opts o;
-
-	gen_parse(argc, argv, &o, "bind", 0);
-	return gen_run(&o, setup, op);
+	return gen_main(argc, argv, "bind", 0, setup, op);
 }

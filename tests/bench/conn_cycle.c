@@ -16,28 +16,16 @@ struct state {
 	int lfd;
 };
 
-static const struct linger lin0 = { .l_onoff = 1, .l_linger = 0 };
+static const struct linger lin0 = {.l_onoff = 1, .l_linger = 0};
 
 static void *setup(const struct gen_opts *o)
 {
 	static struct state st;
-	socklen_t len;
 
 	st.family = o->v6 ? AF_INET6 : AF_INET;
-	st.len = gen_loopback(&st.addr, o->v6, 0);
-	st.lfd = socket(st.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (st.lfd < 0 || bind(st.lfd, (struct sockaddr *)&st.addr, st.len) ||
-	    listen(st.lfd, 1024)) {
-		perror("conn_cycle: listener");
-		return NULL;
-	}
-	len = sizeof(st.addr);
-	if (getsockname(st.lfd, (struct sockaddr *)&st.addr, &len)) {
-		perror("conn_cycle: getsockname");
-		return NULL;
-	}
-	st.len = len;
-	return &st;
+	st.lfd = gen_bound(o->v6, SOCK_STREAM | SOCK_CLOEXEC, 1024, &st.addr,
+			   &st.len, "conn_cycle: listener");
+	return st.lfd < 0 ? NULL : &st;
 }
 
 static int op(void *p)
@@ -67,8 +55,5 @@ static int op(void *p)
 
 int main(int argc, char **argv)
 {
-	struct gen_opts o;
-
-	gen_parse(argc, argv, &o, "conn", 0);
-	return gen_run(&o, setup, op);
+	return gen_main(argc, argv, "conn", 0, setup, op);
 }

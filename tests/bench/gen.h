@@ -31,17 +31,18 @@
 #include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 struct gen_opts {
 	double duration; /* seconds; 0: until count */
-	uint64_t count; /* total operations; 0: until duration */
-	double rate; /* total operations per second; 0: unpaced */
+	uint64_t count;	 /* total operations; 0: until duration */
+	double rate;	 /* total operations per second; 0: unpaced */
 	int workers;
 	int v6;
-	int sendto; /* udp: sendto() instead of connect() */
+	int sendto;	  /* udp: sendto() instead of connect() */
 	const char *name; /* workload name in the result line */
 };
 
@@ -75,7 +76,8 @@ static inline void gen_sleep_until(double t)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	       EINTR)
 		;
 }
 
@@ -95,13 +97,13 @@ static inline void gen_parse(int argc, char **argv, struct gen_opts *o,
 			     const char *base_name, int allow_sendto)
 {
 	static const struct option longopts[] = {
-		{ "duration", required_argument, NULL, 'd' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "workers", required_argument, NULL, 'j' },
-		{ "sendto", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"duration", required_argument, NULL, 'd'},
+		{"count", required_argument, NULL, 'n'},
+		{"rate", required_argument, NULL, 'r'},
+		{"workers", required_argument, NULL, 'j'},
+		{"sendto", no_argument, NULL, 'S'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	static char name[32];
 	char *end;
@@ -110,7 +112,8 @@ static inline void gen_parse(int argc, char **argv, struct gen_opts *o,
 	memset(o, 0, sizeof(*o));
 	o->duration = 2.0;
 	o->workers = 1;
-	while ((c = getopt_long(argc, argv, "d:n:r:j:46h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:n:r:j:46h", longopts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 'd':
 			o->duration = strtod(optarg, &end);
@@ -180,6 +183,32 @@ static inline socklen_t gen_loopback(struct sockaddr_storage *ss, int v6,
 	s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	s4->sin_port = htons((uint16_t)port);
 	return sizeof(*s4);
+}
+
+/*
+ * A socket of type (SOCK_*, flags included) bound to a loopback port the
+ * kernel picks, listening with backlog if it is > 0; its address in *ss and
+ * *len. Returns the fd, or -1 after perror("<what>").
+ */
+static inline int gen_bound(int v6, int type, int backlog,
+			    struct sockaddr_storage *ss, socklen_t *len,
+			    const char *what)
+{
+	int fd;
+
+	*len = gen_loopback(ss, v6, 0);
+	fd = socket(v6 ? AF_INET6 : AF_INET, type, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)ss, *len) ||
+	    (backlog > 0 && listen(fd, backlog))) {
+		perror(what);
+		return -1;
+	}
+	*len = sizeof(*ss);
+	if (getsockname(fd, (struct sockaddr *)ss, len)) {
+		perror(what);
+		return -1;
+	}
+	return fd;
 }
 
 /* Raise the soft RLIMIT_NOFILE to the hard limit (never above it). */
@@ -291,7 +320,8 @@ static inline int gen_run(const struct gen_opts *o, gen_setup_fn setup,
 	close(res[1]);
 	for (int i = 0; i < o->workers; i++) {
 		if (read(ready[0], &b, 1) != 1) {
-			fprintf(stderr, "%s: a worker failed to set up\n", o->name);
+			fprintf(stderr, "%s: a worker failed to set up\n",
+				o->name);
 			rc = 1;
 			break;
 		}
@@ -320,7 +350,8 @@ static inline int gen_run(const struct gen_opts *o, gen_setup_fn setup,
 	if (rc)
 		return rc;
 	/* CPU time of the workers (user + system, kernel-side tracer programs
-	 * included): per operation it is insensitive to other load on the host. */
+	 * included): per operation it is insensitive to other load on the host.
+	 */
 	getrusage(RUSAGE_CHILDREN, &ru);
 	cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
 	      (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
@@ -332,12 +363,25 @@ static inline int gen_run(const struct gen_opts *o, gen_setup_fn setup,
 	       first_errno ? strerror(first_errno) : "", o->rate, cpu);
 	fflush(stdout);
 	if (errors && errors * 100 > ops + errors) {
-		fprintf(stderr, "%s: %llu of %llu operations failed (first: %s)\n",
+		fprintf(stderr,
+			"%s: %llu of %llu operations failed (first: %s)\n",
 			o->name, (unsigned long long)errors,
-			(unsigned long long)(ops + errors), strerror(first_errno));
+			(unsigned long long)(ops + errors),
+			strerror(first_errno));
 		return 1;
 	}
 	return 0;
+}
+
+/* A generator's main(): the options (--sendto if allow_sendto), then the run.
+ */
+static inline int gen_main(int argc, char **argv, const char *name,
+			   int allow_sendto, gen_setup_fn setup, gen_op_fn op)
+{
+	struct gen_opts o;
+
+	gen_parse(argc, argv, &o, name, allow_sendto);
+	return gen_run(&o, setup, op);
 }
 
 #endif

@@ -52,7 +52,8 @@ static socklen_t proc_addr(struct sockaddr_storage *ss, int idx, int v6)
 		unsigned int n = (unsigned int)idx + 1;
 
 		((struct sockaddr_in *)ss)->sin_addr.s_addr =
-			htonl((127u << 24) | (64u << 16) | ((n >> 8) & 0xff) << 8 | (n & 0xff));
+			htonl((127u << 24) | (64u << 16) |
+			      ((n >> 8) & 0xff) << 8 | (n & 0xff));
 	}
 	return len;
 }
@@ -94,7 +95,8 @@ static int hold(int idx, int k)
 	for (int i = 0; i < nl; i++) {
 		int v6 = i % 5 == 4;
 
-		lfd[i] = bound_socket(idx, SOCK_STREAM, v6, &laddr[i], &llen[i]);
+		lfd[i] =
+			bound_socket(idx, SOCK_STREAM, v6, &laddr[i], &llen[i]);
 		if (listen(lfd[i], 128))
 			die(idx, "listen");
 		made++;
@@ -168,7 +170,8 @@ int main(int argc, char **argv)
 			timeout = strtol(optarg, NULL, 10);
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-n SOCKETS] [-p PROCESSES] [-t TIMEOUT_SECS]\n",
+			fprintf(stderr,
+				"usage: %s [-n SOCKETS] [-p PROCESSES] [-t TIMEOUT_SECS]\n",
 				argv[0]);
 			return c == 'h' ? 0 : 2;
 		}
@@ -231,8 +234,8 @@ int main(int argc, char **argv)
 		total += made;
 	}
 	if (!failed) {
-		printf("{\"holder\":\"ready\",\"sockets\":%d,\"processes\":%d,\"pids\":[", total,
-		       nprocs);
+		printf("{\"holder\":\"ready\",\"sockets\":%d,\"processes\":%d,\"pids\":[",
+		       total, nprocs);
 		for (int i = 0; i < nprocs; i++)
 			printf("%s%d", i ? "," : "", (int)pids[i]);
 		printf("]}\n");
@@ -245,14 +248,16 @@ int main(int argc, char **argv)
 			int n = poll(&pfd, 1, 200);
 
 			if (n > 0) {
-				ssize_t r = read(STDIN_FILENO, buf, sizeof(buf));
+				ssize_t r =
+					read(STDIN_FILENO, buf, sizeof(buf));
 
 				if (r <= 0)
 					break; /* EOF: the harness went away */
 			}
 		}
 	} else {
-		fprintf(stderr, "holder: a process failed to set up its sockets\n");
+		fprintf(stderr,
+			"holder: a process failed to set up its sockets\n");
 	}
 	for (int i = 0; i < nprocs; i++)
 		kill(pids[i], SIGKILL);

@@ -39,13 +39,8 @@ class LibbpfTool(Tracer):
                        stderr=subprocess.PIPE, text=True)
         self.err = StderrReader(self.p.stderr)
         self.err.start()
-        deadline = time.monotonic() + self.ready_timeout
         # attached once the main loop waits for perf-buffer data
-        while not in_syscall_wait(self.p.pid):
-            if self.p.poll() is not None or time.monotonic() > deadline:
-                kill_proc(self.p, signal.SIGKILL)
-                raise RuntimeError("%s did not start: %s" % (self.name, self.err.text()))
-            time.sleep(0.02)
+        self.wait_started(lambda: in_syscall_wait(self.p.pid))
         self.ready_cpu = self.cpu_ns()
         return self
 
@@ -80,6 +75,14 @@ class Bpftrace(Tracer):
                            stderr=subprocess.STDOUT, text=True)
         return r.stdout.strip()
 
+    def printed_ready(self):
+        """peer.bt prints "ready" once its probes are attached."""
+        try:
+            with open(self.out, "rb") as f:
+                return b"\nready\n" in f.read(4096)
+        except OSError:
+            return False
+
     def start(self):
         self.out = os.path.join(self.workdir, "bpftrace.out")
         if os.path.exists(self.out):
@@ -88,18 +91,7 @@ class Bpftrace(Tracer):
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.err = StderrReader(self.p.stderr)
         self.err.start()
-        deadline = time.monotonic() + self.ready_timeout
-        while True:
-            try:
-                with open(self.out, "rb") as f:
-                    if b"\nready\n" in f.read(4096) or False:
-                        break
-            except OSError:
-                pass
-            if self.p.poll() is not None or time.monotonic() > deadline:
-                kill_proc(self.p, signal.SIGKILL)
-                raise RuntimeError("bpftrace did not start: %s" % self.err.text())
-            time.sleep(0.02)
+        self.wait_started(self.printed_ready)
         self.ready_cpu = self.cpu_ns()
         return self
 
@@ -177,13 +169,8 @@ class Auditd(Tracer):
         on_cleanup(self.restore)
         self.err = StderrReader(self.p.stderr)
         self.err.start()
-        deadline = time.monotonic() + 15
-        while self.status().get("pid") != self.p.pid:
-            if self.p.poll() is not None or time.monotonic() > deadline:
-                kill_proc(self.p, signal.SIGKILL)
-                self.restore()
-                raise RuntimeError("auditd did not start: %s" % self.err.text())
-            time.sleep(0.05)
+        self.wait_started(lambda: self.status().get("pid") == self.p.pid, timeout=15,
+                          pause=0.05, on_fail=self.restore)
         self.ctl("-b", "8192")  # what Debian's audit.rules sets
         self.ctl("-a", *self.RULE)
         self.lost0 = self.status().get("lost", 0)

@@ -10,8 +10,9 @@
  * replay_run() only, pushes each through sockscope's own event path:
  * runtime__feed(), the handler the ring buffer calls (event_decode, holders
  * from the engine for a close, engine__apply, the event mask, the
- * explanation source), into trace's formatter consumer (format_event, output_append
- * into a 256 KiB buffer written to /dev/null with one write per batch).
+ * explanation source), into trace's formatter consumer (format_event,
+ * output_append into a 256 KiB buffer written to /dev/null with one write per
+ * batch).
  *
  * Measured under callgrind with --toggle-collect=replay_run, so building
  * the records is not counted:
@@ -30,11 +31,6 @@
 #include "sockscope_abi.h"
 
 #define OUTPUT_BUF (256u << 10) /* as cmd/trace.c */
-#define TCP_ESTABLISHED 1
-#define TCP_SYN_SENT 2
-#define TCP_SYN_RECV 3
-#define TCP_CLOSE 7
-#define TCP_LISTEN 10
 
 struct builder {
 	struct ss_event *ev;
@@ -90,22 +86,27 @@ static void set_addr(__u8 *dst, __u16 *fam, int v6)
 	}
 }
 
+/* One end of e (NULL: the buffer is full) at loopback:port. */
+static void set_end(struct ss_event *e, __u8 *addr, __u16 *fam, __u16 *port,
+		    int v6, unsigned int p, __u16 flag)
+{
+	set_addr(addr, fam, v6);
+	*port = (__u16)p;
+	e->hdr.flags |= flag;
+}
+
 static void local(struct ss_event *e, int v6, unsigned int port)
 {
-	if (!e)
-		return;
-	set_addr(e->laddr, &e->laddr_family, v6);
-	e->lport = (__u16)port;
-	e->hdr.flags |= SS_F_LOCAL;
+	if (e)
+		set_end(e, e->laddr, &e->laddr_family, &e->lport, v6, port,
+			SS_F_LOCAL);
 }
 
 static void remote(struct ss_event *e, int v6, unsigned int port)
 {
-	if (!e)
-		return;
-	set_addr(e->raddr, &e->raddr_family, v6);
-	e->rport = (__u16)port;
-	e->hdr.flags |= SS_F_REMOTE;
+	if (e)
+		set_end(e, e->raddr, &e->raddr_family, &e->rport, v6, port,
+			SS_F_REMOTE);
 }
 
 static void state(struct ss_event *e, unsigned int from, unsigned int to)
@@ -128,6 +129,32 @@ static void closed(struct ss_event *e, unsigned int tcp_state, int tcp)
 	}
 }
 
+/* The socket() record of a TCP or UDP socket. */
+static struct ss_event *socket_ev(struct builder *b, const struct who *w,
+				  uint64_t cookie, int v6, unsigned int proto)
+{
+	struct ss_event *e = next(b, SS_EV_SOCKET, w, cookie, v6, proto);
+
+	if (e) {
+		e->u.socket.type = proto == SS_PROTO_UDP ? 2 : 1;
+		e->u.socket.protocol = proto;
+	}
+	return e;
+}
+
+/* A TCP state change; lport 0: the record has no local end. */
+static void state_ev(struct builder *b, const struct who *w, uint64_t cookie,
+		     int v6, unsigned int lport, unsigned int rport,
+		     unsigned int from, unsigned int to)
+{
+	struct ss_event *e = next(b, SS_EV_STATE, w, cookie, v6, SS_PROTO_TCP);
+
+	if (lport)
+		local(e, v6, lport);
+	remote(e, v6, rport);
+	state(e, from, to);
+}
+
 static unsigned int eport(struct builder *b)
 {
 	b->port = b->port >= 60999 ? 32768 : b->port + 1;
@@ -142,46 +169,30 @@ static void conn_cycle(struct builder *b, const struct who *w, int v6,
 	unsigned int ep = eport(b);
 	struct ss_event *e;
 
-	if ((e = next(b, SS_EV_SOCKET, w, c, v6, SS_PROTO_TCP)))
-		e->u.socket.type = 1, e->u.socket.protocol = SS_PROTO_TCP;
+	socket_ev(b, w, c, v6, SS_PROTO_TCP);
 	remote(next(b, SS_EV_CONNECT, w, c, v6, SS_PROTO_TCP), v6, lport);
-	e = next(b, SS_EV_STATE, w, c, v6, SS_PROTO_TCP);
-	remote(e, v6, lport);
-	state(e, TCP_CLOSE, TCP_SYN_SENT);
+	state_ev(b, w, c, v6, 0, lport, SS_TCP_CLOSE, SS_TCP_SYN_SENT);
 	if ((e = next(b, SS_EV_CONNECT_DONE, w, c, v6, SS_PROTO_TCP))) {
 		local(e, v6, ep);
 		remote(e, v6, lport);
 		e->hdr.flags |= SS_F_ASYNC;
 		e->u.connect.latency_ns = 63545;
 	}
-	e = next(b, SS_EV_STATE, w, c, v6, SS_PROTO_TCP);
-	local(e, v6, ep);
-	remote(e, v6, lport);
-	state(e, TCP_SYN_SENT, TCP_ESTABLISHED);
-	e = next(b, SS_EV_STATE, w, s, v6, SS_PROTO_TCP);
-	local(e, v6, lport);
-	remote(e, v6, ep);
-	state(e, TCP_LISTEN, TCP_SYN_RECV);
-	e = next(b, SS_EV_STATE, w, s, v6, SS_PROTO_TCP);
-	local(e, v6, lport);
-	remote(e, v6, ep);
-	state(e, TCP_SYN_RECV, TCP_ESTABLISHED);
+	state_ev(b, w, c, v6, ep, lport, SS_TCP_SYN_SENT, SS_TCP_ESTABLISHED);
+	state_ev(b, w, s, v6, lport, ep, SS_TCP_LISTEN, SS_TCP_SYN_RECV);
+	state_ev(b, w, s, v6, lport, ep, SS_TCP_SYN_RECV, SS_TCP_ESTABLISHED);
 	e = next(b, SS_EV_ACCEPT, w, s, v6, SS_PROTO_TCP);
 	local(e, v6, lport);
 	remote(e, v6, ep);
 	e = next(b, SS_EV_CLOSE, w, s, v6, SS_PROTO_TCP);
 	local(e, v6, lport);
 	remote(e, v6, ep);
-	closed(e, TCP_ESTABLISHED, 1);
-	e = next(b, SS_EV_STATE, w, s, v6, SS_PROTO_TCP);
-	remote(e, v6, ep);
-	state(e, TCP_ESTABLISHED, TCP_CLOSE);
-	e = next(b, SS_EV_STATE, w, c, v6, SS_PROTO_TCP);
-	remote(e, v6, lport);
-	state(e, TCP_ESTABLISHED, TCP_CLOSE);
+	closed(e, SS_TCP_ESTABLISHED, 1);
+	state_ev(b, w, s, v6, 0, ep, SS_TCP_ESTABLISHED, SS_TCP_CLOSE);
+	state_ev(b, w, c, v6, 0, lport, SS_TCP_ESTABLISHED, SS_TCP_CLOSE);
 	e = next(b, SS_EV_CLOSE, w, c, v6, SS_PROTO_TCP);
 	remote(e, v6, lport);
-	closed(e, TCP_CLOSE, 1);
+	closed(e, SS_TCP_CLOSE, 1);
 }
 
 static void bind_cycle(struct builder *b, const struct who *w, int fail)
@@ -190,8 +201,7 @@ static void bind_cycle(struct builder *b, const struct who *w, int fail)
 	unsigned int p = fail ? 8080 : eport(b);
 	struct ss_event *e;
 
-	if ((e = next(b, SS_EV_SOCKET, w, c, 0, SS_PROTO_TCP)))
-		e->u.socket.type = 1, e->u.socket.protocol = SS_PROTO_TCP;
+	socket_ev(b, w, c, 0, SS_PROTO_TCP);
 	e = next(b, SS_EV_BIND, w, c, 0, SS_PROTO_TCP);
 	local(e, 0, p);
 	if (e && fail)
@@ -199,7 +209,7 @@ static void bind_cycle(struct builder *b, const struct who *w, int fail)
 	e = next(b, SS_EV_CLOSE, w, c, 0, SS_PROTO_TCP);
 	if (!fail)
 		local(e, 0, p);
-	closed(e, TCP_CLOSE, 1);
+	closed(e, SS_TCP_CLOSE, 1);
 }
 
 static void udp_cycle(struct builder *b, const struct who *w, unsigned int sink)
@@ -208,8 +218,7 @@ static void udp_cycle(struct builder *b, const struct who *w, unsigned int sink)
 	unsigned int p = eport(b);
 	struct ss_event *e;
 
-	if ((e = next(b, SS_EV_SOCKET, w, c, 0, SS_PROTO_UDP)))
-		e->u.socket.type = 2, e->u.socket.protocol = SS_PROTO_UDP;
+	socket_ev(b, w, c, 0, SS_PROTO_UDP);
 	local(next(b, SS_EV_BIND, w, c, 0, SS_PROTO_UDP), 0, p);
 	e = next(b, SS_EV_CONNECT, w, c, 0, SS_PROTO_UDP);
 	local(e, 0, p);
@@ -230,8 +239,7 @@ static void refused(struct builder *b, const struct who *w)
 	uint64_t c = ++b->cookie;
 	struct ss_event *e;
 
-	if ((e = next(b, SS_EV_SOCKET, w, c, 0, SS_PROTO_TCP)))
-		e->u.socket.type = 1, e->u.socket.protocol = SS_PROTO_TCP;
+	socket_ev(b, w, c, 0, SS_PROTO_TCP);
 	remote(next(b, SS_EV_CONNECT, w, c, 0, SS_PROTO_TCP), 0, 9);
 	if ((e = next(b, SS_EV_CONNECT_DONE, w, c, 0, SS_PROTO_TCP))) {
 		remote(e, 0, 9);
@@ -239,7 +247,7 @@ static void refused(struct builder *b, const struct who *w)
 		e->u.connect.latency_ns = 40000;
 	}
 	e = next(b, SS_EV_CLOSE, w, c, 0, SS_PROTO_TCP);
-	closed(e, TCP_CLOSE, 1);
+	closed(e, SS_TCP_CLOSE, 1);
 }
 
 /* Per 16 cycles: 6 conn4, 2 conn6, 4 bind, 3 UDP, 1 failure (alternating

@@ -70,6 +70,18 @@ class Tracer:
     def stop(self):
         raise NotImplementedError
 
+    def wait_started(self, ready, timeout=None, pause=0.02, on_fail=None):
+        """Polls ready() until it is true; if the peer exits or timeout
+        (default ready_timeout) passes first: kill it, on_fail(), raise."""
+        deadline = time.monotonic() + (self.ready_timeout if timeout is None else timeout)
+        while not ready():
+            if self.p.poll() is not None or time.monotonic() > deadline:
+                kill_proc(self.p, signal.SIGKILL)
+                if on_fail:
+                    on_fail()
+                raise RuntimeError("%s did not start: %s" % (self.name, self.err.text()))
+            time.sleep(pause)
+
 
 class Sockscope(Tracer):
     name = "sockscope"

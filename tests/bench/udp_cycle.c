@@ -21,24 +21,13 @@ struct state {
 static void *setup(const struct gen_opts *o)
 {
 	static struct state st;
-	socklen_t len;
 
 	st.family = o->v6 ? AF_INET6 : AF_INET;
 	st.sendto = o->sendto;
 	st.llen = gen_loopback(&st.local, o->v6, 0);
-	st.slen = gen_loopback(&st.sink, o->v6, 0);
-	st.sink_fd = socket(st.family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (st.sink_fd < 0 || bind(st.sink_fd, (struct sockaddr *)&st.sink, st.slen)) {
-		perror("udp_cycle: sink");
-		return NULL;
-	}
-	len = sizeof(st.sink);
-	if (getsockname(st.sink_fd, (struct sockaddr *)&st.sink, &len)) {
-		perror("udp_cycle: getsockname");
-		return NULL;
-	}
-	st.slen = len;
-	return &st;
+	st.sink_fd = gen_bound(o->v6, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			       0, &st.sink, &st.slen, "udp_cycle: sink");
+	return st.sink_fd < 0 ? NULL : &st;
 }
 
 static void drain(struct state *st)
@@ -61,8 +50,8 @@ static int op(void *p)
 	if (bind(fd, (struct sockaddr *)&st->local, st->llen))
 		err = -errno;
 	else if (st->sendto) {
-		if (sendto(fd, msg, sizeof(msg), 0, (struct sockaddr *)&st->sink,
-			   st->slen) < 0)
+		if (sendto(fd, msg, sizeof(msg), 0,
+			   (struct sockaddr *)&st->sink, st->slen) < 0)
 			err = -errno;
 	} else if (connect(fd, (struct sockaddr *)&st->sink, st->slen)) {
 		err = -errno;
@@ -75,8 +64,5 @@ static int op(void *p)
 
 int main(int argc, char **argv)
 {
-	struct gen_opts o;
-
-	gen_parse(argc, argv, &o, "udp", 1);
-	return gen_run(&o, setup, op);
+	return gen_main(argc, argv, "udp", 1, setup, op);
 }
