@@ -248,17 +248,24 @@ static void local_pair(uint64_t c, unsigned int cport)
 		"127.0.0.1", cport));
 }
 
+/* A local pair (c, c + 1) whose client closes first: the client's orphan
+ * ends in FIN_WAIT2 (its timewait row), the server in CLOSE_WAIT. */
+static void client_closes_first(uint64_t c, unsigned int cport)
+{
+	local_pair(c, cport);
+	apply(ev(SS_EV_CLOSE, c, 800));
+	apply(state(c, 1, 4));
+	apply(state(c + 1, 1, 8));
+	apply(state(c, 4, 5));
+	apply(state(c, 5, 7));
+}
+
 static void local_peer_moves_and_kills_timewait_rows(void **state_)
 {
 	(void)state_;
 	/* client closes first; its orphan goes FIN_WAIT2 -> timewait
 	 * (FIN_WAIT2) */
-	local_pair(20, 41000);
-	apply(ev(SS_EV_CLOSE, 20, 800));
-	apply(state(20, 1, 4));
-	apply(state(21, 1, 8));
-	apply(state(20, 4, 5));
-	apply(state(20, 5, 7));
+	client_closes_first(20, 41000);
 	assert_int_equal(engine__find(en, 20)->info.state, 5);
 	/* the server closes normally: its FIN turns our row into TIME_WAIT */
 	apply(ev(SS_EV_CLOSE, 21, 801));
@@ -269,12 +276,7 @@ static void local_peer_moves_and_kills_timewait_rows(void **state_)
 	assert_non_null(engine__find(en, 20));
 
 	/* same, but the server aborts (SO_LINGER 0): its RST kills our row */
-	local_pair(30, 42000);
-	apply(ev(SS_EV_CLOSE, 30, 800));
-	apply(state(30, 1, 4));
-	apply(state(31, 1, 8));
-	apply(state(30, 4, 5));
-	apply(state(30, 5, 7));
+	client_closes_first(30, 42000);
 	apply(ev(SS_EV_CLOSE, 31, 801));
 	apply(state(31, 8, 7));
 	assert_null(engine__find(en, 30));

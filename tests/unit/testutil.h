@@ -78,12 +78,17 @@ static inline struct ss_event tu_nginx_record(unsigned int type)
 	return e;
 }
 
-/* af is AF_INET or AF_INET6. */
+/* ip (af: AF_INET or AF_INET6) into addr; returns its SS_AF_* family. */
+static inline __u16 tu_addr(__u8 *addr, int af, const char *ip)
+{
+	inet_pton(af, ip, addr);
+	return af == AF_INET ? SS_AF_INET : SS_AF_INET6;
+}
+
 static inline void tu_set_local(struct ss_event *e, int af, const char *ip,
 				unsigned int port)
 {
-	e->laddr_family = af == AF_INET ? SS_AF_INET : SS_AF_INET6;
-	inet_pton(af, ip, e->laddr);
+	e->laddr_family = tu_addr(e->laddr, af, ip);
 	e->lport = (__u16)port;
 	e->hdr.flags |= SS_F_LOCAL;
 }
@@ -91,8 +96,7 @@ static inline void tu_set_local(struct ss_event *e, int af, const char *ip,
 static inline void tu_set_remote(struct ss_event *e, int af, const char *ip,
 				 unsigned int port)
 {
-	e->raddr_family = af == AF_INET ? SS_AF_INET : SS_AF_INET6;
-	inet_pton(af, ip, e->raddr);
+	e->raddr_family = tu_addr(e->raddr, af, ip);
 	e->rport = (__u16)port;
 	e->hdr.flags |= SS_F_REMOTE;
 }
