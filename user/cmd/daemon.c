@@ -498,7 +498,7 @@ int daemon_cmd_run(const struct cli_opts *o)
 	}
 	if ((rc = sys_check_privileges(err, sizeof(err)))) {
 		fprintf(stderr, "sockscope: %s\n", err);
-		return rc;
+		return ss_exit_code(rc);
 	}
 	formatter_init(&d.fmt, true);
 	ro.history = d.cfg.history;
@@ -525,6 +525,7 @@ int daemon_cmd_run(const struct cli_opts *o)
 	rc = runtime__start(d.rt, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "sockscope: %s\n", err);
+		rc = ss_exit_code(rc);
 		goto out;
 	}
 	fprintf(stderr,
@@ -537,7 +538,7 @@ int daemon_cmd_run(const struct cli_opts *o)
 	rc = runtime__run(d.rt, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "sockscope: %s\n", err);
-		rc = SS_EXIT_RUNTIME;
+		rc = ss_exit_code(rc);
 	}
 	fprintf(stderr, "sockscope: stopping (signal %d), flushing\n",
 		runtime__signal(d.rt));

@@ -257,7 +257,7 @@ int watch_run(const struct cli_opts *o)
 
 	if ((rc = sys_check_privileges(err, sizeof(err)))) {
 		fprintf(stderr, "sockscope: %s\n", err);
-		return rc;
+		return ss_exit_code(rc);
 	}
 	timefmt_init(&w.tf);
 	w.tty = !o->json && isatty(STDOUT_FILENO);
@@ -272,6 +272,7 @@ int watch_run(const struct cli_opts *o)
 	rc = runtime__start(rt, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "sockscope: %s\n", err);
+		rc = ss_exit_code(rc);
 		goto out;
 	}
 	fprintf(stderr,
@@ -280,7 +281,7 @@ int watch_run(const struct cli_opts *o)
 	rc = runtime__run(rt, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "sockscope: %s\n", err);
-		rc = SS_EXIT_RUNTIME;
+		rc = ss_exit_code(rc);
 	}
 	if (!rc)
 		rc = w.rc;

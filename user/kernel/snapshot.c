@@ -13,7 +13,6 @@
 #include <bpf/libbpf.h>
 
 #include "lib/err.h"
-#include "lib/exitcodes.h"
 #include "kernel/netns.h"
 #include "kernel/snapshot.h"
 #include "snapshot.skel.h"
@@ -55,12 +54,12 @@ int snapshot_loader__open(struct snapshot_loader **out, int verbose, char *err,
 	libbpf_set_print(verbose >= 2 ? verbose_print : silent_print);
 	l = calloc(1, sizeof(*l));
 	if (!l)
-		return errf(err, errlen, SS_EXIT_RUNTIME, "out of memory");
+		return errf(err, errlen, -ENOMEM, "out of memory");
 	l->skel = snapshot_bpf__open_and_load();
 	if (!l->skel) {
 		int e = errno;
 
-		rc = errf(err, errlen, e == EPERM || e == EACCES ? SS_EXIT_PERM : SS_EXIT_RUNTIME,
+		rc = errf(err, errlen, neg_errno(e),
 			     "load snapshot iterators: %s (run with -vv for libbpf's log)",
 			     strerror(e));
 		goto fail;
@@ -69,7 +68,7 @@ int snapshot_loader__open(struct snapshot_loader **out, int verbose, char *err,
 	l->tcp = bpf_program__attach_iter(l->skel->progs.ss_snap_tcp, NULL);
 	l->udp = bpf_program__attach_iter(l->skel->progs.ss_snap_udp, NULL);
 	if (!l->files || !l->tcp || !l->udp) {
-		rc = errf(err, errlen, SS_EXIT_KERNEL,
+		rc = errf(err, errlen, -EOPNOTSUPP,
 			     "attach iter/task_file, iter/tcp, iter/udp: %s", strerror(errno));
 		goto fail;
 	}
