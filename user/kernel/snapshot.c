@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "lib/err.h"
+#include "lib/grow.h"
 #include "kernel/netns.h"
 #include "kernel/snapshot.h"
 #include "snapshot.skel.h"
@@ -103,17 +104,9 @@ static int read_iter(struct bpf_link *link, struct recs *r)
 		size_t room;
 		ssize_t n;
 
-		if ((r->cap * sizeof(*r->v)) - used < 64 * 1024) {
-			size_t cap = r->cap ? r->cap * 2 : 4096;
-			void *p = realloc(r->v, cap * sizeof(*r->v));
-
-			if (!p) {
-				rc = -ENOMEM;
-				break;
-			}
-			r->v = p;
-			r->cap = cap;
-		}
+		if ((r->cap * sizeof(*r->v)) - used < 64 * 1024 &&
+		    (rc = grow_array(&r->v, &r->cap, sizeof(*r->v), 4096)))
+			break;
 		room = r->cap * sizeof(*r->v) - used;
 		n = read(fd, (char *)r->v + used, room);
 		if (n < 0) {
