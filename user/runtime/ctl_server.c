@@ -165,10 +165,11 @@ int ctl_server__open(struct ctl_server **out, int epfd,
 			 (int)getpid());
 	/* a live daemon answers: refuse to steal its socket */
 	if (o->exclusive && !ctl_client__forward(0, NULL, NULL)) {
+		rc = errf(err, errlen, -EADDRINUSE,
+			  "another sockscope daemon is running (%s answers)",
+			  s->path);
 		free(s);
-		return errf(err, errlen, -EADDRINUSE,
-			    "another sockscope daemon is running (%s answers)",
-			    s->path);
+		return rc;
 	}
 	fd = listen_unix(s->path, err, errlen);
 	if (fd < 0) {
