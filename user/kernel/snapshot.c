@@ -61,8 +61,9 @@ int snapshot_loader__open(struct snapshot_loader **out, int verbose, char *err,
 		int e = errno;
 
 		rc = errf(err, errlen, neg_errno(e),
-			     "load snapshot iterators: %s (run with -vv for libbpf's log)",
-			     strerror(e));
+			  "load snapshot iterators: %s (run with -vv for "
+			  "libbpf's log)",
+			  strerror(e));
 		goto fail;
 	}
 	l->files = bpf_program__attach_iter(l->skel->progs.ss_snap_files, NULL);
@@ -70,7 +71,8 @@ int snapshot_loader__open(struct snapshot_loader **out, int verbose, char *err,
 	l->udp = bpf_program__attach_iter(l->skel->progs.ss_snap_udp, NULL);
 	if (!l->files || !l->tcp || !l->udp) {
 		rc = errf(err, errlen, -EOPNOTSUPP,
-			     "attach iter/task_file, iter/tcp, iter/udp: %s", strerror(errno));
+			  "attach iter/task_file, iter/tcp, iter/udp: %s",
+			  strerror(errno));
 		goto fail;
 	}
 	*out = l;

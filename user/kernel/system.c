@@ -108,8 +108,7 @@ int sys_ensure_tracefs(bool *mounted, char *err, size_t errlen)
 	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
 		int e = errno;
 
-		return errf(err, errlen,
-			    e == EPERM ? -EPERM : -EOPNOTSUPP,
+		return errf(err, errlen, e == EPERM ? -EPERM : -EOPNOTSUPP,
 			    "tracefs is not mounted and mounting it at "
 			    "/sys/kernel/tracing failed: %s",
 			    strerror(e));

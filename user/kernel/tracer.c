@@ -77,8 +77,8 @@ static int attach_all(struct tracer *t, char *err, size_t errlen)
 		if (!link) {
 			int e = errno;
 
-			return errf(err, errlen,
-				    neg_errno(e), "attach %s (%s): %s",
+			return errf(err, errlen, neg_errno(e),
+				    "attach %s (%s): %s",
 				    bpf_program__section_name(prog),
 				    bpf_program__name(prog), strerror(e));
 		}
@@ -96,15 +96,15 @@ static int seed(struct tracer *t, char *err, size_t errlen)
 
 	link = bpf_program__attach_iter(t->skel->progs.ss_seed, NULL);
 	if (!link)
-		return errf(err, errlen, neg_errno(errno), "attach iter/task_file: %s",
-			    strerror(errno));
+		return errf(err, errlen, neg_errno(errno),
+			    "attach iter/task_file: %s", strerror(errno));
 	fd = bpf_iter_create(bpf_link__fd(link));
 	if (fd < 0) {
 		int e = errno;
 
 		bpf_link__destroy(link);
-		return errf(err, errlen, neg_errno(e), "create iter/task_file: %s",
-			    strerror(e));
+		return errf(err, errlen, neg_errno(e),
+			    "create iter/task_file: %s", strerror(e));
 	}
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		;
@@ -113,8 +113,8 @@ static int seed(struct tracer *t, char *err, size_t errlen)
 
 		close(fd);
 		bpf_link__destroy(link);
-		return errf(err, errlen, neg_errno(e), "read iter/task_file: %s",
-			    strerror(e));
+		return errf(err, errlen, neg_errno(e),
+			    "read iter/task_file: %s", strerror(e));
 	}
 	close(fd);
 	bpf_link__destroy(link);
@@ -128,8 +128,8 @@ static int load(struct tracer *t, const struct tracer_opts *opts, char *err,
 
 	t->skel = sockscope_bpf__open();
 	if (!t->skel)
-		return errf(err, errlen, neg_errno(errno), "open BPF object: %s",
-			    strerror(errno));
+		return errf(err, errlen, neg_errno(errno),
+			    "open BPF object: %s", strerror(errno));
 	t->skel->rodata->filter = *opts->filter;
 	t->skel->rodata->wakeup_bytes = wakeup_threshold(opts->ring_size);
 	t->skel->rodata->track_holders = opts->track_holders;
@@ -140,8 +140,9 @@ static int load(struct tracer *t, const struct tracer_opts *opts, char *err,
 	e = sockscope_bpf__load(t->skel);
 	if (e) {
 		e = -e;
-		return errf(err, errlen,
-			    -e, "load BPF programs: %s (run with -vv for the verifier log)",
+		return errf(err, errlen, -e,
+			    "load BPF programs: %s (run with -vv for the "
+			    "verifier log)",
 			    strerror(e));
 	}
 	return 0;
@@ -167,7 +168,8 @@ int tracer__start(struct tracer **out, const struct tracer_opts *opts,
 		fprintf(stderr, "sockscope: mounted tracefs at /sys/kernel/tracing\n");
 	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1)
 		return errf(err, errlen, -EOPNOTSUPP,
-			    "BPF ring buffer not supported by this kernel (needs 5.8+)");
+			    "BPF ring buffer not supported by this kernel "
+			    "(needs 5.8+)");
 
 	t = calloc(1, sizeof(*t));
 	if (!t)
@@ -176,8 +178,9 @@ int tracer__start(struct tracer **out, const struct tracer_opts *opts,
 	t->ctx = opts->ctx;
 	t->cgroup_fd = open(cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (t->cgroup_fd < 0) {
-		rc = errf(err, errlen, -EOPNOTSUPP, "open cgroup v2 root %s: %s",
-			  cgroup_path, strerror(errno));
+		rc = errf(err, errlen, -EOPNOTSUPP,
+			  "open cgroup v2 root %s: %s", cgroup_path,
+			  strerror(errno));
 		goto fail;
 	}
 	if ((rc = load(t, opts, err, errlen)) || (rc = attach_all(t, err, errlen)) ||

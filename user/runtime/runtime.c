@@ -322,8 +322,7 @@ int runtime__start(struct runtime *rt, char *err, size_t errlen)
 		return rc;
 	rc = ep_add(rt, tracer__fd(rt->tracer), &rt->ring_ep, ring_ready);
 	if (rc)
-		return errf(err, errlen, rc, "event loop: %s",
-			    strerror(-rc));
+		return errf(err, errlen, rc, "event loop: %s", strerror(-rc));
 	/* Explanations and holders need the snapshot iterators; tracing
 	 * works without them. */
 	rc = snapshot_loader__open(&rt->snap, rt->o.verbose, why, sizeof(why));
