@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cmd/commands.h"
 #include "cmd/config.h"
+#include "cmd/options.h"
 #include "lib/err.h"
 #include "lib/parse.h"
 #include "output/sinks/sink.h"
@@ -122,12 +124,9 @@ int config_set(struct daemon_config *c, const char *key, const char *v,
 			return -EINVAL;
 		snprintf(c->metrics, sizeof(c->metrics), "%s", v);
 	} else if (!strcmp(key, "ring_size")) {
-		if (parse_size(v, &n) || n < 4096 || n > (1ull << 30) ||
-		    (n & (n - 1)))
-			return errf(err, errlen, -EINVAL,
-				    "ring_size '%s': expected a power of two "
-				    "from 4K to 1G",
-				    v);
+		if (!opt__size_ok(&opt_ring_size, v, &n))
+			return errf(err, errlen, -EINVAL, "ring_size '%s': %s",
+				    v, opt_ring_size.expect);
 		c->ring_size = (uint32_t)n;
 	} else if (!strcmp(key, "history")) {
 		if (parse_u64(v, 0, 10000000, &n))

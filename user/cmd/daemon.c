@@ -11,6 +11,7 @@
  * on the runtime's ticks.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,6 +251,22 @@ static void count_resync(void *ctx, uint64_t sockets, uint64_t now)
 	d->resyncs++;
 }
 
+/* One counter family with a sample per sink: the uint64_t at field of
+ * each sink's stats. */
+static void sink_counter(struct sbuf *sb, const struct daemon *d,
+			 const char *name, const char *help, size_t field)
+{
+	metrics_family(sb, name, "counter", help);
+	for (unsigned int i = 0; i < d->nr_sinks; i++) {
+		struct sink_stats st;
+		uint64_t v;
+
+		sink__stats(d->sinks[i], &st);
+		memcpy(&v, (const char *)&st + field, sizeof(v));
+		metrics_sample(sb, name, "sink", sink__name(d->sinks[i]), v);
+	}
+}
+
 static void render_metrics(struct sbuf *sb, void *arg)
 {
 	struct daemon *d = arg;
@@ -290,33 +307,15 @@ static void render_metrics(struct sbuf *sb, void *arg)
 		       "LISTEN, unconnected UDP).");
 	metrics_sample(sb, "sockscope_listening_ports", NULL, NULL,
 		       es.listening);
-	metrics_family(sb, "sockscope_sink_written_total", "counter",
-		       "Events a sink delivered.");
-	for (unsigned int i = 0; i < d->nr_sinks; i++) {
-		struct sink_stats st;
-
-		sink__stats(d->sinks[i], &st);
-		metrics_sample(sb, "sockscope_sink_written_total", "sink",
-			       sink__name(d->sinks[i]), st.written);
-	}
-	metrics_family(sb, "sockscope_sink_dropped_total", "counter",
-		       "Events a sink could not deliver (its queue was full).");
-	for (unsigned int i = 0; i < d->nr_sinks; i++) {
-		struct sink_stats st;
-
-		sink__stats(d->sinks[i], &st);
-		metrics_sample(sb, "sockscope_sink_dropped_total", "sink",
-			       sink__name(d->sinks[i]), st.dropped);
-	}
-	metrics_family(sb, "sockscope_sink_errors_total", "counter",
-		       "Sink write/connect errors.");
-	for (unsigned int i = 0; i < d->nr_sinks; i++) {
-		struct sink_stats st;
-
-		sink__stats(d->sinks[i], &st);
-		metrics_sample(sb, "sockscope_sink_errors_total", "sink",
-			       sink__name(d->sinks[i]), st.errors);
-	}
+	sink_counter(sb, d, "sockscope_sink_written_total",
+		     "Events a sink delivered.",
+		     offsetof(struct sink_stats, written));
+	sink_counter(sb, d, "sockscope_sink_dropped_total",
+		     "Events a sink could not deliver (its queue was full).",
+		     offsetof(struct sink_stats, dropped));
+	sink_counter(sb, d, "sockscope_sink_errors_total",
+		     "Sink write/connect errors.",
+		     offsetof(struct sink_stats, errors));
 	store__stats(d->store, &ss);
 	metrics_family(sb, "sockscope_store_committed_total", "counter",
 		       "Rows committed to the database (acknowledged).");
@@ -498,7 +497,7 @@ int daemon_cmd_run(const struct cli_opts *o)
 	}
 	if ((rc = sys_check_privileges(err, sizeof(err)))) {
 		fprintf(stderr, "sockscope: %s\n", err);
-		return rc;
+		return ss_exit_code(rc);
 	}
 	formatter_init(&d.fmt, true);
 	ro.history = d.cfg.history;
@@ -525,6 +524,7 @@ int daemon_cmd_run(const struct cli_opts *o)
 	rc = runtime__start(d.rt, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "sockscope: %s\n", err);
+		rc = ss_exit_code(rc);
 		goto out;
 	}
 	fprintf(stderr,
@@ -537,7 +537,7 @@ int daemon_cmd_run(const struct cli_opts *o)
 	rc = runtime__run(d.rt, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "sockscope: %s\n", err);
-		rc = SS_EXIT_RUNTIME;
+		rc = ss_exit_code(rc);
 	}
 	fprintf(stderr, "sockscope: stopping (signal %d), flushing\n",
 		runtime__signal(d.rt));

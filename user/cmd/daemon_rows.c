@@ -6,6 +6,7 @@
 #include "kernel/decode.h"
 #include "lib/names.h"
 #include "output/portrow.h"
+#include "output/rows.h"
 
 static void addr_text(char *out, size_t len, unsigned int family,
 		      const __u8 *addr)
@@ -25,34 +26,12 @@ void daemon_row_closed(struct store_socket *r, const struct eng_sock *s,
 		       const struct ss_event *e, const struct holder *holders,
 		       size_t nr_holders, struct timefmt *tf)
 {
-	memset(r, 0, sizeof(*r));
-	r->cookie = s->info.cookie;
-	r->netns = s->info.netns;
-	snprintf(r->proto, sizeof(r->proto), "%s",
-		 proto_name(s->info.proto) ?: "?");
-	snprintf(r->family, sizeof(r->family), "%s",
-		 family_name(s->info.family) ?: "?");
-	addr_text(r->laddr, sizeof(r->laddr), s->info.family, s->info.laddr);
-	r->lport = s->info.lport;
-	if (s->info.rport) {
-		addr_text(r->raddr, sizeof(r->raddr), s->info.family,
-			  s->info.raddr);
-		r->rport = s->info.rport;
-	}
-	snprintf(r->state, sizeof(r->state), "%s",
-		 sock_state_name(s->info.proto, s->info.state));
-	if (s->created_ns)
-		r->opened_ns = (int64_t)timefmt_real_ns(tf, s->created_ns);
-	r->closed_ns = (int64_t)timefmt_real_ns(tf, e->ts_ns);
+	rows_socket_of(r, &s->info,
+		       s->created_ns ? timefmt_real_ns(tf, s->created_ns) : 0,
+		       timefmt_real_ns(tf, e->ts_ns), holders, nr_holders);
 	if (e->hdr.flags & SS_F_TCP_INFO) {
 		r->bytes_sent = e->u.close.bytes_sent;
 		r->bytes_received = e->u.close.bytes_received;
-	}
-	r->nr_holders = nr_holders < 8 ? (uint32_t)nr_holders : 8;
-	for (uint32_t i = 0; i < r->nr_holders; i++) {
-		r->holders[i].pid = holders[i].pid;
-		r->holders[i].uid = holders[i].uid;
-		copy_comm(r->holders[i].comm, holders[i].comm);
 	}
 }
 

@@ -201,6 +201,12 @@ static int parse_list(const struct cli_option *opt, const char *arg,
 	return 0;
 }
 
+bool opt__size_ok(const struct cli_option *opt, const char *arg, uint64_t *v)
+{
+	return !parse_size(arg, v) && *v >= opt->min && *v <= opt->max &&
+	       !(opt->pow2 && (*v & (*v - 1)));
+}
+
 int opt__apply(const struct cli_option *opt, const char *arg, void *cfg,
 	       char *err, size_t errlen)
 {
@@ -219,8 +225,7 @@ int opt__apply(const struct cli_option *opt, const char *arg, void *cfg,
 			return bad_value(opt, arg, err, errlen);
 		return store_uint(opt, cfg, v, err, errlen);
 	case OPTK_SIZE:
-		if (parse_size(arg, &v) || v < opt->min || v > opt->max ||
-		    (opt->pow2 && (v & (v - 1))))
+		if (!opt__size_ok(opt, arg, &v))
 			return bad_value(opt, arg, err, errlen);
 		return store_uint(opt, cfg, v, err, errlen);
 	case OPTK_SECONDS:

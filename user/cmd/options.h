@@ -108,6 +108,9 @@ bool opt_table__has(const struct opt_entry *table,
 /* The option lines of table, as --help shows them. */
 void opt_table__print(const struct opt_entry *table, FILE *f);
 
+/* A size under an OPTK_SIZE option's rules (min, max, pow2): the one check
+ * of, e.g., a ring size, given on the command line or in the config file. */
+bool opt__size_ok(const struct cli_option *opt, const char *arg, uint64_t *v);
 /* Stores arg (NULL for an option without a value) into cfg. */
 int opt__apply(const struct cli_option *opt, const char *arg, void *cfg,
 	       char *err, size_t errlen);

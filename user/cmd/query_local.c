@@ -70,7 +70,7 @@ int query_local_run(const struct cli_opts *o)
 		return rc;
 	if (live && (rc = oneshot_engine(o, &en))) {
 		store__close(st);
-		return rc;
+		return ss_exit_code(rc);
 	}
 	timefmt_init(&tf);
 	rc = answers__run_more(en, st, &tf, o, &ctl_stdio_writer,

@@ -109,7 +109,7 @@ int trace_cmd_run(const struct cli_opts *o)
 	}
 	if ((rc = sys_check_privileges(err, sizeof(err)))) {
 		fprintf(stderr, "sockscope: %s\n", err);
-		return rc;
+		return ss_exit_code(rc);
 	}
 	/* Before anything is attached: a bad path leaves nothing behind. */
 	rc = output_open(&t.out, o->output, OUTPUT_BUF);
@@ -131,7 +131,7 @@ int trace_cmd_run(const struct cli_opts *o)
 		fprintf(stderr, "sockscope: %s\n", err);
 		runtime__free(rt);
 		output_close(&t.out);
-		return rc;
+		return ss_exit_code(rc);
 	}
 	fprintf(stderr,
 		"sockscope: tracing (%u hooks attached, %llu existing sockets "
@@ -147,7 +147,7 @@ int trace_cmd_run(const struct cli_opts *o)
 	rc = runtime__run(rt, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "sockscope: %s\n", err);
-		rc = SS_EXIT_RUNTIME;
+		rc = ss_exit_code(rc);
 	}
 	ferr = output_close(&t.out);
 	if (!t.out_err && ferr)

@@ -15,6 +15,7 @@
 #include "lib/exitcodes.h"
 #include "output/output.h"
 #include "output/portrow.h"
+#include "output/rows.h"
 #include "runtime/engrows.h"
 #include "runtime/runtime.h"
 
@@ -66,39 +67,15 @@ static int emit(struct watch *w, struct sbuf *sb)
 	return output_append(&w->out, sb->buf, sb->len);
 }
 
-static const char *marker_color(enum row_change c)
-{
-	switch (c) {
-	case ROW_NEW:
-		return "\033[32m+";
-	case ROW_CHANGED:
-		return "\033[33m*";
-	case ROW_GONE:
-		return "\033[31m-";
-	default:
-		return " ";
-	}
-}
-
 static int emit_row(struct watch *w, const struct port_row *r)
 {
 	struct sbuf sb;
 
 	sbuf_init(&sb, w->line, sizeof(w->line));
-	if (w->o->json) {
+	if (w->o->json)
 		portrow_json(&sb, r, &w->tf);
-	} else {
-		if (w->tty)
-			sbuf_puts(&sb, marker_color(r->change));
-		else
-			sbuf_putc(&sb, " +*-"[r->change]);
-		sbuf_putc(&sb, ' ');
-		portrow_text(&sb, r);
-		if (w->tty && r->change != ROW_SAME) {
-			sb.len--; /* reset the colour before the newline */
-			sbuf_puts(&sb, "\033[0m\n");
-		}
-	}
+	else
+		rows_live_marked(&sb, r, w->tty);
 	return emit(w, &sb);
 }
 
@@ -257,7 +234,7 @@ int watch_run(const struct cli_opts *o)
 
 	if ((rc = sys_check_privileges(err, sizeof(err)))) {
 		fprintf(stderr, "sockscope: %s\n", err);
-		return rc;
+		return ss_exit_code(rc);
 	}
 	timefmt_init(&w.tf);
 	w.tty = !o->json && isatty(STDOUT_FILENO);
@@ -272,6 +249,7 @@ int watch_run(const struct cli_opts *o)
 	rc = runtime__start(rt, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "sockscope: %s\n", err);
+		rc = ss_exit_code(rc);
 		goto out;
 	}
 	fprintf(stderr,
@@ -280,7 +258,7 @@ int watch_run(const struct cli_opts *o)
 	rc = runtime__run(rt, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "sockscope: %s\n", err);
-		rc = SS_EXIT_RUNTIME;
+		rc = ss_exit_code(rc);
 	}
 	if (!rc)
 		rc = w.rc;

@@ -10,21 +10,16 @@
 #include <unistd.h>
 
 #include "kernel/netns.h"
+#include "lib/grow.h"
 
 int netns_list__add(struct netns_list *l, uint32_t inode)
 {
 	for (size_t i = 0; i < l->nr; i++)
 		if (l->inodes[i] == inode)
 			return 0;
-	if (l->nr == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		uint32_t *p = realloc(l->inodes, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		l->inodes = p;
-		l->cap = cap;
-	}
+	if (l->nr == l->cap &&
+	    grow_array(&l->inodes, &l->cap, sizeof(*l->inodes), 16))
+		return -ENOMEM;
 	l->inodes[l->nr++] = inode;
 	return 0;
 }

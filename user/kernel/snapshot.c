@@ -13,7 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "lib/err.h"
-#include "lib/exitcodes.h"
+#include "lib/grow.h"
 #include "kernel/netns.h"
 #include "kernel/snapshot.h"
 #include "snapshot.skel.h"
@@ -55,22 +55,24 @@ int snapshot_loader__open(struct snapshot_loader **out, int verbose, char *err,
 	libbpf_set_print(verbose >= 2 ? verbose_print : silent_print);
 	l = calloc(1, sizeof(*l));
 	if (!l)
-		return errf(err, errlen, SS_EXIT_RUNTIME, "out of memory");
+		return errf(err, errlen, -ENOMEM, "out of memory");
 	l->skel = snapshot_bpf__open_and_load();
 	if (!l->skel) {
 		int e = errno;
 
-		rc = errf(err, errlen, e == EPERM || e == EACCES ? SS_EXIT_PERM : SS_EXIT_RUNTIME,
-			     "load snapshot iterators: %s (run with -vv for libbpf's log)",
-			     strerror(e));
+		rc = errf(err, errlen, neg_errno(e),
+			  "load snapshot iterators: %s (run with -vv for "
+			  "libbpf's log)",
+			  strerror(e));
 		goto fail;
 	}
 	l->files = bpf_program__attach_iter(l->skel->progs.ss_snap_files, NULL);
 	l->tcp = bpf_program__attach_iter(l->skel->progs.ss_snap_tcp, NULL);
 	l->udp = bpf_program__attach_iter(l->skel->progs.ss_snap_udp, NULL);
 	if (!l->files || !l->tcp || !l->udp) {
-		rc = errf(err, errlen, SS_EXIT_KERNEL,
-			     "attach iter/task_file, iter/tcp, iter/udp: %s", strerror(errno));
+		rc = errf(err, errlen, -EOPNOTSUPP,
+			  "attach iter/task_file, iter/tcp, iter/udp: %s",
+			  strerror(errno));
 		goto fail;
 	}
 	*out = l;
@@ -104,17 +106,9 @@ static int read_iter(struct bpf_link *link, struct recs *r)
 		size_t room;
 		ssize_t n;
 
-		if ((r->cap * sizeof(*r->v)) - used < 64 * 1024) {
-			size_t cap = r->cap ? r->cap * 2 : 4096;
-			void *p = realloc(r->v, cap * sizeof(*r->v));
-
-			if (!p) {
-				rc = -ENOMEM;
-				break;
-			}
-			r->v = p;
-			r->cap = cap;
-		}
+		if ((r->cap * sizeof(*r->v)) - used < 64 * 1024 &&
+		    (rc = grow_array(&r->v, &r->cap, sizeof(*r->v), 4096)))
+			break;
 		room = r->cap * sizeof(*r->v) - used;
 		n = read(fd, (char *)r->v + used, room);
 		if (n < 0) {

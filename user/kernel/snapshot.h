@@ -26,7 +26,8 @@ struct snapshot {
 	uint32_t netns_failed; /* namespaces that could not be entered */
 };
 
-/* Loads the iterator programs. 0 or an SS_EXIT_* code with a reason in err. */
+/* Loads the iterator programs. 0 or -errno (-EPERM/-EACCES:
+ * privileges, -EOPNOTSUPP: no iterators) with a reason in err. */
 int snapshot_loader__open(struct snapshot_loader **out, int verbose, char *err,
 			  size_t errlen);
 void snapshot_loader__close(struct snapshot_loader *l);

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "lib/err.h"
-#include "lib/exitcodes.h"
 #include "kernel/system.h"
 
 #define CAP_NET_ADMIN 12
@@ -50,12 +49,12 @@ int sys_check_privileges(char *err, size_t errlen)
 	uint64_t caps = 0;
 
 	if (effective_caps(&caps))
-		return errf(err, errlen, SS_EXIT_PERM,
+		return errf(err, errlen, -EPERM,
 			    "cannot read capabilities from /proc/self/status");
 	/* CAP_SYS_ADMIN implies CAP_BPF and CAP_PERFMON on older kernels. */
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
 		if (!(caps & (1ull << need[i].cap)))
-			return errf(err, errlen, SS_EXIT_PERM,
+			return errf(err, errlen, -EPERM,
 				    "missing %s: run sockscope as root (uid %u "
 				    "has capabilities %#llx)",
 				    need[i].name, getuid(),
@@ -67,7 +66,7 @@ int sys_check_privileges(char *err, size_t errlen)
 int sys_check_btf(char *err, size_t errlen)
 {
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
-		return errf(err, errlen, SS_EXIT_KERNEL,
+		return errf(err, errlen, -EOPNOTSUPP,
 			    "kernel BTF not found at /sys/kernel/btf/vmlinux "
 			    "(needs CONFIG_DEBUG_INFO_BTF=y)");
 	return 0;
@@ -77,10 +76,10 @@ int sys_find_cgroup2(char *path, size_t pathlen, char *err, size_t errlen)
 {
 	FILE *f = setmntent("/proc/mounts", "re");
 	struct mntent *m;
-	int rc = SS_EXIT_KERNEL;
+	int rc = -EOPNOTSUPP;
 
 	if (!f)
-		return errf(err, errlen, SS_EXIT_KERNEL,
+		return errf(err, errlen, -EOPNOTSUPP,
 			    "cannot read /proc/mounts: %s", strerror(errno));
 	while ((m = getmntent(f))) {
 		if (!strcmp(m->mnt_type, "cgroup2")) {
@@ -109,8 +108,7 @@ int sys_ensure_tracefs(bool *mounted, char *err, size_t errlen)
 	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
 		int e = errno;
 
-		return errf(err, errlen,
-			    e == EPERM ? SS_EXIT_PERM : SS_EXIT_KERNEL,
+		return errf(err, errlen, e == EPERM ? -EPERM : -EOPNOTSUPP,
 			    "tracefs is not mounted and mounting it at "
 			    "/sys/kernel/tracing failed: %s",
 			    strerror(e));

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * What the host must provide before any BPF is loaded. Each check returns 0,
- * or an SS_EXIT_* code with a one-line reason in err naming what is missing.
+ * or -errno (-EPERM: privileges, -EOPNOTSUPP: a kernel feature) with a
+ * one-line reason in err naming what is missing.
  */
 #ifndef SS_SYSTEM_H
 #define SS_SYSTEM_H

@@ -12,7 +12,6 @@
 #include <bpf/libbpf.h>
 
 #include "lib/err.h"
-#include "lib/exitcodes.h"
 #include "sockscope_abi.h"
 #include "sockscope.skel.h"
 #include "kernel/system.h"
@@ -70,7 +69,7 @@ static int attach_all(struct tracer *t, char *err, size_t errlen)
 		if (prog == t->skel->progs.ss_seed)
 			continue; /* run once by seed(), not attached */
 		if (t->nr_links == MAX_LINKS)
-			return errf(err, errlen, SS_EXIT_RUNTIME, "too many programs");
+			return errf(err, errlen, -E2BIG, "too many programs");
 		if (is_cgroup_prog(prog))
 			link = bpf_program__attach_cgroup(prog, t->cgroup_fd);
 		else
@@ -78,8 +77,8 @@ static int attach_all(struct tracer *t, char *err, size_t errlen)
 		if (!link) {
 			int e = errno;
 
-			return errf(err, errlen,
-				    e == EPERM || e == EACCES ? SS_EXIT_PERM : SS_EXIT_RUNTIME, "attach %s (%s): %s",
+			return errf(err, errlen, neg_errno(e),
+				    "attach %s (%s): %s",
 				    bpf_program__section_name(prog),
 				    bpf_program__name(prog), strerror(e));
 		}
@@ -97,15 +96,15 @@ static int seed(struct tracer *t, char *err, size_t errlen)
 
 	link = bpf_program__attach_iter(t->skel->progs.ss_seed, NULL);
 	if (!link)
-		return errf(err, errlen, SS_EXIT_RUNTIME, "attach iter/task_file: %s",
-			    strerror(errno));
+		return errf(err, errlen, neg_errno(errno),
+			    "attach iter/task_file: %s", strerror(errno));
 	fd = bpf_iter_create(bpf_link__fd(link));
 	if (fd < 0) {
 		int e = errno;
 
 		bpf_link__destroy(link);
-		return errf(err, errlen, SS_EXIT_RUNTIME, "create iter/task_file: %s",
-			    strerror(e));
+		return errf(err, errlen, neg_errno(e),
+			    "create iter/task_file: %s", strerror(e));
 	}
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		;
@@ -114,8 +113,8 @@ static int seed(struct tracer *t, char *err, size_t errlen)
 
 		close(fd);
 		bpf_link__destroy(link);
-		return errf(err, errlen, SS_EXIT_RUNTIME, "read iter/task_file: %s",
-			    strerror(e));
+		return errf(err, errlen, neg_errno(e),
+			    "read iter/task_file: %s", strerror(e));
 	}
 	close(fd);
 	bpf_link__destroy(link);
@@ -129,20 +128,21 @@ static int load(struct tracer *t, const struct tracer_opts *opts, char *err,
 
 	t->skel = sockscope_bpf__open();
 	if (!t->skel)
-		return errf(err, errlen, SS_EXIT_RUNTIME, "open BPF object: %s",
-			    strerror(errno));
+		return errf(err, errlen, neg_errno(errno),
+			    "open BPF object: %s", strerror(errno));
 	t->skel->rodata->filter = *opts->filter;
 	t->skel->rodata->wakeup_bytes = wakeup_threshold(opts->ring_size);
 	t->skel->rodata->track_holders = opts->track_holders;
 	e = bpf_map__set_max_entries(t->skel->maps.events, opts->ring_size);
 	if (e)
-		return errf(err, errlen, SS_EXIT_USAGE, "ring size %u: %s",
+		return errf(err, errlen, -ERANGE, "ring size %u: %s",
 			    opts->ring_size, strerror(-e));
 	e = sockscope_bpf__load(t->skel);
 	if (e) {
 		e = -e;
-		return errf(err, errlen,
-			    e == EPERM || e == EACCES ? SS_EXIT_PERM : SS_EXIT_RUNTIME, "load BPF programs: %s (run with -vv for the verifier log)",
+		return errf(err, errlen, -e,
+			    "load BPF programs: %s (run with -vv for the "
+			    "verifier log)",
 			    strerror(e));
 	}
 	return 0;
@@ -167,18 +167,20 @@ int tracer__start(struct tracer **out, const struct tracer_opts *opts,
 	if (mounted && opts->verbose)
 		fprintf(stderr, "sockscope: mounted tracefs at /sys/kernel/tracing\n");
 	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1)
-		return errf(err, errlen, SS_EXIT_KERNEL,
-			    "BPF ring buffer not supported by this kernel (needs 5.8+)");
+		return errf(err, errlen, -EOPNOTSUPP,
+			    "BPF ring buffer not supported by this kernel "
+			    "(needs 5.8+)");
 
 	t = calloc(1, sizeof(*t));
 	if (!t)
-		return errf(err, errlen, SS_EXIT_RUNTIME, "out of memory");
+		return errf(err, errlen, -ENOMEM, "out of memory");
 	t->on_record = opts->on_record;
 	t->ctx = opts->ctx;
 	t->cgroup_fd = open(cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (t->cgroup_fd < 0) {
-		rc = errf(err, errlen, SS_EXIT_KERNEL, "open cgroup v2 root %s: %s",
-			  cgroup_path, strerror(errno));
+		rc = errf(err, errlen, -EOPNOTSUPP,
+			  "open cgroup v2 root %s: %s", cgroup_path,
+			  strerror(errno));
 		goto fail;
 	}
 	if ((rc = load(t, opts, err, errlen)) || (rc = attach_all(t, err, errlen)) ||
@@ -187,7 +189,7 @@ int tracer__start(struct tracer **out, const struct tracer_opts *opts,
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), t->on_record,
 				 t->ctx, NULL);
 	if (!t->rb) {
-		rc = errf(err, errlen, SS_EXIT_RUNTIME, "ring buffer: %s",
+		rc = errf(err, errlen, neg_errno(errno), "ring buffer: %s",
 			  strerror(errno));
 		goto fail;
 	}

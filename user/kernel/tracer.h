@@ -31,8 +31,9 @@ struct tracer_opts {
 };
 
 /*
- * Checks the host, loads and attaches everything. Returns 0 and *out, or an
- * SS_EXIT_* code with a one-line reason in err; nothing stays attached then.
+ * Checks the host, loads and attaches everything. Returns 0 and *out, or
+ * -errno (ss_exit_code() in lib/exitcodes.h says what each means) with a
+ * one-line reason in err; nothing stays attached then.
  */
 int tracer__start(struct tracer **out, const struct tracer_opts *opts,
 		  char *err, size_t errlen);
@@ -53,7 +54,7 @@ unsigned int tracer__nr_attached(const struct tracer *t);
  * Seeds owners again for sockets that existed before start. tracer__start()
  * seeds once; sockets that had no cookie then (the file walk can read a
  * cookie, not generate one) get it from the first snapshot's table
- * iterators, so call this once after it. 0 or an SS_EXIT_* code.
+ * iterators, so call this once after it. 0 or -errno.
  */
 int tracer__seed(struct tracer *t, char *err, size_t errlen);
 uint64_t tracer__nr_seeded(const struct tracer *t);

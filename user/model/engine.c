@@ -452,6 +452,17 @@ static void on_exit_proc(struct engine *en, const struct ss_event *e)
 	}
 }
 
+/* The socket a record is about, with its actor made a holder of it (the
+ * actor of a socket call has the socket in its fd table). */
+static struct eng_sock *held_sock(struct engine *en, const struct ss_event *e)
+{
+	struct eng_sock *s = sock_for(en, e);
+
+	if (s)
+		actor_holds(en, s, e);
+	return s;
+}
+
 void engine__apply(struct engine *en, const struct ss_event *e)
 {
 	struct eng_sock *s;
@@ -459,37 +470,25 @@ void engine__apply(struct engine *en, const struct ss_event *e)
 	en->st.events++;
 	switch (e->hdr.type) {
 	case SS_EV_SOCKET:
-		s = sock_for(en, e);
-		if (s)
-			actor_holds(en, s, e);
+	case SS_EV_CONNECT:
+		held_sock(en, e);
 		break;
 	case SS_EV_BIND:
-		if (e->err || !(s = sock_for(en, e)))
+		if (e->err || !(s = held_sock(en, e)))
 			break;
-		actor_holds(en, s, e);
 		set_local(s, e);
 		s->info.reuseaddr = !!(e->hdr.flags & SS_F_REUSEADDR);
 		s->info.reuseport = !!(e->hdr.flags & SS_F_REUSEPORT);
 		s->changed_seq = ++en->seq;
 		break;
 	case SS_EV_LISTEN:
-		if (!(s = sock_for(en, e)))
-			break;
-		actor_holds(en, s, e);
-		if (e->err)
+		if (!(s = held_sock(en, e)) || e->err)
 			break;
 		set_local(s, e);
 		set_state(en, s, SS_TCP_LISTEN);
 		break;
-	case SS_EV_CONNECT:
-		if ((s = sock_for(en, e)))
-			actor_holds(en, s, e);
-		break;
 	case SS_EV_CONNECT_DONE:
-		if (!(s = sock_for(en, e)))
-			break;
-		actor_holds(en, s, e);
-		if (e->err)
+		if (!(s = held_sock(en, e)) || e->err)
 			break;
 		set_local(s, e);
 		set_remote(s, e);

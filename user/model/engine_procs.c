@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/grow.h"
 #include "model/engine_procs.h"
 
 /* Fixed: a host runs a few thousand processes that hold sockets; chains
@@ -12,12 +13,12 @@
 
 int eng_proc__grow(struct eng_proc *p)
 {
-	uint32_t cap = p->cap ? p->cap * 2 : 8;
-	uint64_t *c = realloc(p->cookies, cap * sizeof(*c));
-	if (!c)
+	size_t cap = p->cap;
+
+	if (cap >= UINT32_MAX / 2 ||
+	    grow_array(&p->cookies, &cap, sizeof(*p->cookies), 8))
 		return -ENOMEM;
-	p->cookies = c;
-	p->cap = cap;
+	p->cap = (uint32_t)cap;
 	return 0;
 }
 

@@ -171,6 +171,19 @@ static void text_col_end(struct sbuf *sb, size_t start, size_t width)
 	sbuf_putc(sb, ' ');
 }
 
+/* An address column: ADDR:PORT, or '-' when the record has none. */
+static void text_addr_col(struct sbuf *sb, bool has, unsigned int family,
+			  const __u8 *addr, unsigned int port)
+{
+	size_t col = sb->len;
+
+	if (has)
+		portrow_addr(sb, family, addr, port);
+	else
+		sbuf_putc(sb, '-');
+	text_col_end(sb, col, W_ADDR);
+}
+
 static void text_duration(struct sbuf *sb, uint64_t ns)
 {
 	if (ns < 1000000)
@@ -271,19 +284,8 @@ static void text_event(struct formatter *f, struct sbuf *sb,
 	sbuf_putc(sb, e->family == SS_AF_INET6 ? '6' : '4');
 	text_col_end(sb, col, W_PROTO);
 
-	col = sb->len;
-	if (has_local(e))
-		portrow_addr(sb, e->laddr_family, e->laddr, e->lport);
-	else
-		sbuf_putc(sb, '-');
-	text_col_end(sb, col, W_ADDR);
-
-	col = sb->len;
-	if (has_remote(e))
-		portrow_addr(sb, e->raddr_family, e->raddr, e->rport);
-	else
-		sbuf_putc(sb, '-');
-	text_col_end(sb, col, W_ADDR);
+	text_addr_col(sb, has_local(e), e->laddr_family, e->laddr, e->lport);
+	text_addr_col(sb, has_remote(e), e->raddr_family, e->raddr, e->rport);
 
 	text_result(sb, e);
 	sbuf_putc(sb, '\n');

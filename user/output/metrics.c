@@ -73,7 +73,8 @@ int metrics_server__open(struct metrics_server **out, int epfd,
 	struct addrport ap;
 	const char *why = NULL;
 	socklen_t len;
-	int one = 1, fd, rc;
+	char what[300];
+	int rc;
 
 	*out = NULL;
 	if (parse_addrport(addr, 0, &ap, &why))
@@ -87,20 +88,10 @@ int metrics_server__open(struct metrics_server **out, int epfd,
 	}
 	m->render = render;
 	m->arg = arg;
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
-	if (fd < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, SOMAXCONN)) {
-		rc = -errno;
-		if (fd >= 0)
-			close(fd);
-		metrics_server__close(m);
-		return errf(err, errlen, rc, "metrics on %s: %s", addr,
-			    strerror(-rc));
-	}
+	snprintf(what, sizeof(what), "metrics on %s", addr);
 	co.ctx = m;
-	rc = conn_server__open(&m->srv, epfd, fd, &co, err, errlen);
+	rc = conn_server__listen(&m->srv, epfd, (struct sockaddr *)&ss, len,
+				 &co, what, err, errlen);
 	if (rc) {
 		metrics_server__close(m);
 		return rc;

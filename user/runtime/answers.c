@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/exitcodes.h"
+#include "lib/grow.h"
 #include "lib/timeparse.h"
 #include "output/rows.h"
 #include "runtime/answers.h"
@@ -170,15 +171,8 @@ static int hist_add(const struct eng_sock *s, void *arg)
 		       hs, eng_sock__all_holders(s, hs, 8));
 	if (!hist_wanted(h->q, &r.socket))
 		return 0;
-	if (h->nr == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 64;
-		struct store_row *v = realloc(h->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		h->v = v;
-		h->cap = cap;
-	}
+	if (h->nr == h->cap && grow_array(&h->v, &h->cap, sizeof(*h->v), 64))
+		return -ENOMEM;
 	h->v[h->nr++] = r;
 	return 0;
 }

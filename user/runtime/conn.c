@@ -270,6 +270,28 @@ static void timer_ready(struct ep_source *ep, uint32_t events)
 			conn_close(&s->slots[i]);
 }
 
+int conn_server__listen(struct conn_server **out, int epfd,
+			const struct sockaddr *sa, socklen_t len,
+			const struct conn_opts *o, const char *what, char *err,
+			size_t errlen)
+{
+	int one = 1, fd, e;
+
+	*out = NULL;
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0 ||
+	    (sa->sa_family != AF_UNIX &&
+	     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one))) ||
+	    bind(fd, sa, len) || listen(fd, SOMAXCONN)) {
+		e = neg_errno(errno);
+		if (fd >= 0)
+			close(fd);
+		return errf(err, errlen, e, "%s: %s", what, strerror(-e));
+	}
+	return conn_server__open(out, epfd, fd, o, err, errlen);
+}
+
 int conn_server__open(struct conn_server **out, int epfd, int listen_fd,
 		      const struct conn_opts *o, char *err, size_t errlen)
 {

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* Something in an epoll set: epoll_event.data.ptr points at one of these. */
 struct ep_source {
@@ -53,6 +54,15 @@ struct conn_server;
  */
 int conn_server__open(struct conn_server **out, int epfd, int listen_fd,
 		      const struct conn_opts *o, char *err, size_t errlen);
+/*
+ * A listening stream socket on sa (SO_REUSEADDR for an IP address), served
+ * by conn_server__open(): the one setup of the metrics and control servers.
+ * 0 or -errno with "<what>: <reason>" in err.
+ */
+int conn_server__listen(struct conn_server **out, int epfd,
+			const struct sockaddr *sa, socklen_t len,
+			const struct conn_opts *o, const char *what, char *err,
+			size_t errlen);
 void conn_server__close(struct conn_server *s);
 /* Clients connected now. */
 unsigned int conn_server__nr(const struct conn_server *s);

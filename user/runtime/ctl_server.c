@@ -111,32 +111,26 @@ static const struct conn_ops ctl_ops = {
 	.request = on_request,
 };
 
-static int listen_unix(const char *path, char *err, size_t errlen)
+/* The socket file is created 0600 in a 0700 directory: root only. */
+static int listen_unix(struct ctl_server *s, int epfd,
+		       const struct conn_opts *co, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char what[sizeof(s->path) + 32];
 	mode_t old;
-	int fd, e;
+	int rc;
 
 	if (mkdir(CTL_DIR, 0700) && errno != EEXIST)
 		return errf(err, errlen, -errno, "mkdir %s: %s", CTL_DIR,
 			    strerror(errno));
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	unlink(path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return errf(err, errlen, -errno, "control socket %s: %s", path,
-			    strerror(errno));
-	old = umask(0177); /* the socket file is created 0600 */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    listen(fd, SOMAXCONN)) {
-		e = -errno;
-		umask(old);
-		close(fd);
-		return errf(err, errlen, e, "control socket %s: %s", path,
-			    strerror(-e));
-	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->path);
+	snprintf(what, sizeof(what), "control socket %s", s->path);
+	unlink(s->path);
+	old = umask(0177);
+	rc = conn_server__listen(&s->srv, epfd, (struct sockaddr *)&sa,
+				 sizeof(sa), co, what, err, errlen);
 	umask(old);
-	return fd;
+	return rc;
 }
 
 int ctl_server__open(struct ctl_server **out, int epfd,
@@ -151,7 +145,7 @@ int ctl_server__open(struct ctl_server **out, int epfd,
 		.reply_ns = REPLY_NS,
 	};
 	struct ctl_server *s;
-	int fd, rc;
+	int rc;
 
 	*out = NULL;
 	s = calloc(1, sizeof(*s));
@@ -165,19 +159,14 @@ int ctl_server__open(struct ctl_server **out, int epfd,
 			 (int)getpid());
 	/* a live daemon answers: refuse to steal its socket */
 	if (o->exclusive && !ctl_client__forward(0, NULL, NULL)) {
-		errf(err, errlen, -EADDRINUSE,
-		     "another sockscope daemon is running (%s answers)",
-		     s->path);
+		rc = errf(err, errlen, -EADDRINUSE,
+			  "another sockscope daemon is running (%s answers)",
+			  s->path);
 		free(s);
-		return -EADDRINUSE;
-	}
-	fd = listen_unix(s->path, err, errlen);
-	if (fd < 0) {
-		free(s);
-		return fd;
+		return rc;
 	}
 	co.ctx = s;
-	rc = conn_server__open(&s->srv, epfd, fd, &co, err, errlen);
+	rc = listen_unix(s, epfd, &co, err, errlen);
 	if (rc) {
 		unlink(s->path);
 		free(s);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "lib/grow.h"
 #include "runtime/engrows.h"
 #include "model/explain.h"
 #include "runtime/rowfilter.h"
@@ -38,15 +39,8 @@ static int add(const struct eng_sock *s, void *arg)
 
 	if (!wanted(s, c))
 		return 0;
-	if (r->nr == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 256;
-		const struct eng_sock **v = realloc(r->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		r->v = v;
-		r->cap = cap;
-	}
+	if (r->nr == r->cap && grow_array(&r->v, &r->cap, sizeof(*r->v), 256))
+		return -ENOMEM;
 	r->v[r->nr++] = s;
 	return 0;
 }

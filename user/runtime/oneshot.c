@@ -5,7 +5,6 @@
 
 #include "kernel/snapshot.h"
 #include "kernel/system.h"
-#include "lib/exitcodes.h"
 #include "lib/timefmt.h"
 #include "runtime/oneshot.h"
 
@@ -30,7 +29,7 @@ static int take(const struct cli_opts *o, struct snapshot *s, uint64_t *at)
 	snapshot_loader__close(l);
 	if (rc) {
 		fprintf(stderr, "sockscope: snapshot: %s\n", err);
-		return SS_EXIT_RUNTIME;
+		return rc;
 	}
 	if (s->netns_failed && o->verbose)
 		fprintf(stderr,
@@ -58,7 +57,7 @@ int oneshot_engine(const struct cli_opts *o, struct engine **out)
 			strerror(-rc));
 		engine__free(*out);
 		*out = NULL;
-		return SS_EXIT_RUNTIME;
+		return rc;
 	}
 	return 0;
 }

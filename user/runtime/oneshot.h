@@ -12,8 +12,8 @@
 
 /*
  * Checks privileges and BTF, takes a snapshot (of o->netns only, if set)
- * and seeds a new engine with it. 0, or an SS_EXIT_* code with a one-line
- * message printed on stderr. Free *out with engine__free().
+ * and seeds a new engine with it. 0, or -errno (see ss_exit_code()) with
+ * a one-line message printed on stderr. Free *out with engine__free().
  */
 int oneshot_engine(const struct cli_opts *o, struct engine **out);
 

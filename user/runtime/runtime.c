@@ -12,7 +12,6 @@
 #include "kernel/decode.h"
 #include "kernel/snapshot.h"
 #include "lib/err.h"
-#include "lib/exitcodes.h"
 #include "lib/signals.h"
 #include "model/explain_source.h"
 #include "runtime/conn.h"
@@ -261,12 +260,12 @@ static int open_loop_fds(struct runtime *rt, char *err, size_t errlen)
 
 	rt->sig_fd = signals_open();
 	if (rt->sig_fd < 0)
-		return errf(err, errlen, SS_EXIT_RUNTIME, "signalfd: %s",
+		return errf(err, errlen, rt->sig_fd, "signalfd: %s",
 			    strerror(-rt->sig_fd));
 	rt->timer_fd =
 		timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (rt->timer_fd < 0)
-		return errf(err, errlen, SS_EXIT_RUNTIME, "timerfd: %s",
+		return errf(err, errlen, neg_errno(errno), "timerfd: %s",
 			    strerror(errno));
 	its.it_interval.tv_sec = (time_t)(rt->o.tick_ms / 1000);
 	its.it_interval.tv_nsec = (long)(rt->o.tick_ms % 1000) * 1000000L;
@@ -274,7 +273,7 @@ static int open_loop_fds(struct runtime *rt, char *err, size_t errlen)
 	if (timerfd_settime(rt->timer_fd, 0, &its, NULL) ||
 	    (rc = ep_add(rt, rt->sig_fd, &rt->sig_ep, sig_ready)) ||
 	    (rc = ep_add(rt, rt->timer_fd, &rt->timer_ep, timer_ready)))
-		return errf(err, errlen, SS_EXIT_RUNTIME, "event loop: %s",
+		return errf(err, errlen, neg_errno(errno), "event loop: %s",
 			    strerror(errno));
 	return 0;
 }
@@ -296,7 +295,7 @@ static int open_ctl(struct runtime *rt, char *err, size_t errlen)
 		return 0;
 	if (rt->o.ctl == RT_CTL_ENGINE)
 		return 0; /* who asks us for history: nice to have */
-	return errf(err, errlen, SS_EXIT_OUTPUT, "%s", why);
+	return errf(err, errlen, -EIO, "%s", why);
 }
 
 int runtime__start(struct runtime *rt, char *err, size_t errlen)
@@ -323,8 +322,7 @@ int runtime__start(struct runtime *rt, char *err, size_t errlen)
 		return rc;
 	rc = ep_add(rt, tracer__fd(rt->tracer), &rt->ring_ep, ring_ready);
 	if (rc)
-		return errf(err, errlen, SS_EXIT_RUNTIME, "event loop: %s",
-			    strerror(-rc));
+		return errf(err, errlen, rc, "event loop: %s", strerror(-rc));
 	/* Explanations and holders need the snapshot iterators; tracing
 	 * works without them. */
 	rc = snapshot_loader__open(&rt->snap, rt->o.verbose, why, sizeof(why));
@@ -335,10 +333,10 @@ int runtime__start(struct runtime *rt, char *err, size_t errlen)
 			"sockscope: failures will not be explained: %s\n", why);
 	} else {
 		rt->xsrc.snap = rt->snap;
-		if (rt->en &&
-		    engine_reseed(rt->en, rt->snap, why, sizeof(why)) &&
-		    rt->o.need_snapshot)
-			return errf(err, errlen, SS_EXIT_RUNTIME, "%s", why);
+		rc = rt->en ? engine_reseed(rt->en, rt->snap, why, sizeof(why))
+			    : 0;
+		if (rc && rt->o.need_snapshot)
+			return errf(err, errlen, rc, "%s", why);
 		tracer__seed(rt->tracer, why, sizeof(why));
 	}
 	rt->lost_since_ns = real_now_ns();
@@ -379,7 +377,7 @@ int runtime__run(struct runtime *rt, char *err, size_t errlen)
 		}
 		n = epoll_wait(rt->epfd, evs, 32, timeout);
 		if (n < 0 && errno != EINTR) {
-			rc = errf(err, errlen, -errno, "epoll: %s",
+			rc = errf(err, errlen, neg_errno(errno), "epoll: %s",
 				  strerror(errno));
 			break;
 		}

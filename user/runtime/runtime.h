@@ -85,8 +85,9 @@ int runtime__new(struct runtime **out, const struct rt_opts *o, char *err,
 int runtime__add_consumer(struct runtime *rt, const struct rt_consumer *c);
 /*
  * Signals, control socket, loader, first snapshot (the engine seeded from
- * it), then tracer__seed(). 0, or an SS_EXIT_* code from the loader with a
- * reason in err; nothing stays attached then.
+ * it), then tracer__seed(). 0 or -errno (lib/exitcodes.h ss_exit_code()
+ * says what each means to a command) with a reason in err; nothing stays
+ * attached then.
  */
 int runtime__start(struct runtime *rt, char *err, size_t errlen);
 /*
