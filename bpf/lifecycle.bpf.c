@@ -192,8 +192,8 @@ int ss_sock_release(struct bpf_sock *ctx)
 
 	init_event(&e, SS_EV_CLOSE);
 	e.ts_ns = now;
-	fill_current(&e);
 	sk = fill_ctx_sock(&e, ctx, family, protocol, cookie);
+	fill_current(&e);
 	e.u.close.state = state;
 	if (sk && protocol == SS_PROTO_TCP) {
 		struct tcp_sock *tp = (struct tcp_sock *)sk;
