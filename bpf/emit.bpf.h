@@ -19,15 +19,25 @@ static __always_inline void init_event(struct ss_event *e, __u16 type)
 	e->ts_ns = bpf_ktime_get_ns();
 }
 
+/*
+ * The current task's identity into a record or an owner (struct owner,
+ * sockscope.bpf.h): anything with pid, tid, uid, cgroup_id and comm. A macro
+ * so both keep their own field layout and no copy is made between them.
+ */
+#define fill_task_identity(x)                                       \
+	({                                                          \
+		__u64 __pid_tgid = bpf_get_current_pid_tgid();      \
+                                                                    \
+		(x)->pid = __pid_tgid >> 32;                        \
+		(x)->tid = (__u32)__pid_tgid;                       \
+		(x)->uid = (__u32)bpf_get_current_uid_gid();        \
+		(x)->cgroup_id = bpf_get_current_cgroup_id();       \
+		bpf_get_current_comm((x)->comm, sizeof((x)->comm)); \
+	})
+
 static __always_inline void fill_current(struct ss_event *e)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-
-	e->pid = pid_tgid >> 32;
-	e->tid = (__u32)pid_tgid;
-	e->uid = (__u32)bpf_get_current_uid_gid();
-	e->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	fill_task_identity(e);
 }
 
 /* The process a socket's asynchronous event is attributed to, if known. */

@@ -27,13 +27,7 @@
 
 static __always_inline void owner_from_current(struct owner *o)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-
-	o->pid = pid_tgid >> 32;
-	o->tid = (__u32)pid_tgid;
-	o->uid = (__u32)bpf_get_current_uid_gid();
-	o->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	fill_task_identity(o);
 }
 
 /* Record the current task as the socket's owner; keeps creation time. */
@@ -84,6 +78,69 @@ static __always_inline void copy_sockaddr(struct call_args *a,
 	}
 }
 
+/*
+ * sys_enter half of a hand-over: the socket behind fd if we trace it, with
+ * the call's start and fd noted in *a; the caller adds its arguments and
+ * saves *a with call_save().
+ */
+static __always_inline struct sock *call_begin(struct call_args *a, int fd)
+{
+	struct sock *sk = fd_to_sock(fd);
+
+	if (!sk_is_traced(sk))
+		return NULL;
+	a->ts = bpf_ktime_get_ns();
+	a->fd = fd;
+	return sk;
+}
+
+static __always_inline void call_save(const struct call_args *a)
+{
+	__u32 tid = current_tid();
+
+	bpf_map_update_elem(&inflight, &tid, a, BPF_ANY);
+}
+
+/* sys_exit half: the arguments saved at sys_enter and the socket they name. */
+static __always_inline struct sock *call_end(struct call_args *a)
+{
+	__u32 tid = current_tid();
+
+	if (!bpf_map_take(&inflight, &tid, a))
+		return NULL;
+	return fd_to_sock(a->fd);
+}
+
+/* A record about sk raised by the current task in a syscall. */
+static __always_inline void init_sock_event(struct ss_event *e, __u16 type,
+					    struct sock *sk)
+{
+	init_event(e, type);
+	fill_current(e);
+	fill_sock(e, sk);
+}
+
+/*
+ * A cgroup hook's record: from the struct sock when ctx_sock() can read it
+ * (returned), else the little the hook's context tells.
+ */
+static __always_inline struct sock *fill_ctx_sock(struct ss_event *e,
+						  struct bpf_sock *ctx,
+						  __u32 family, __u32 protocol,
+						  __u64 cookie)
+{
+	struct sock *sk = ctx_sock(ctx, cookie);
+
+	if (sk) {
+		fill_sock(e, sk);
+	} else {
+		e->family = family;
+		e->proto = protocol;
+		e->cookie = cookie;
+	}
+	return sk;
+}
+
 /* ---- socket / close: cgroup hooks ---------------------------------------- */
 
 SEC("cgroup/sock_create")
@@ -95,7 +152,6 @@ int ss_sock_create(struct bpf_sock *ctx)
 	__u32 family = ctx->family, type = ctx->type, protocol = ctx->protocol;
 	struct owner o = {};
 	struct ss_event e;
-	struct sock *sk;
 	__u64 cookie;
 
 	if (!sock_is_traced(family, type, protocol))
@@ -111,14 +167,7 @@ int ss_sock_create(struct bpf_sock *ctx)
 	init_event(&e, SS_EV_SOCKET);
 	e.ts_ns = o.created_ns;
 	fill_current(&e);
-	sk = ctx_sock(ctx, cookie);
-	if (sk) {
-		fill_sock(&e, sk);
-	} else {
-		e.family = family;
-		e.proto = protocol;
-		e.cookie = cookie;
-	}
+	fill_ctx_sock(&e, ctx, family, protocol, cookie);
 	e.u.socket.type = type;
 	e.u.socket.protocol = protocol;
 	emit(&e);
@@ -140,18 +189,11 @@ int ss_sock_release(struct bpf_sock *ctx)
 	cookie = bpf_get_socket_cookie(ctx);
 	now = bpf_ktime_get_ns();
 	state = ctx->state;
-	sk = ctx_sock(ctx, cookie);
 
 	init_event(&e, SS_EV_CLOSE);
 	e.ts_ns = now;
+	sk = fill_ctx_sock(&e, ctx, family, protocol, cookie);
 	fill_current(&e);
-	if (sk) {
-		fill_sock(&e, sk);
-	} else {
-		e.family = family;
-		e.proto = protocol;
-		e.cookie = cookie;
-	}
 	e.u.close.state = state;
 	if (sk && protocol == SS_PROTO_TCP) {
 		struct tcp_sock *tp = (struct tcp_sock *)sk;
@@ -202,15 +244,11 @@ SEC("tracepoint/syscalls/sys_enter_bind")
 int ss_enter_bind(struct trace_event_raw_sys_enter *ctx)
 {
 	struct call_args a = {};
-	__u32 tid = current_tid();
-	int fd = (int)ctx->args[0];
 
-	if (!sk_is_traced(fd_to_sock(fd)))
+	if (!call_begin(&a, (int)ctx->args[0]))
 		return 0;
-	a.ts = bpf_ktime_get_ns();
-	a.fd = fd;
 	copy_sockaddr(&a, (const void *)ctx->args[1], (int)ctx->args[2]);
-	bpf_map_update_elem(&inflight, &tid, &a, BPF_ANY);
+	call_save(&a);
 	return 0;
 }
 
@@ -226,23 +264,29 @@ static __always_inline void use_requested_local(struct ss_event *e,
 	e->hdr.flags |= SS_F_LOCAL;
 }
 
+/* The same for the remote address (connect's destination). */
+static __always_inline void use_requested_remote(struct ss_event *e,
+						 const struct call_args *a)
+{
+	if (!a->sa_family)
+		return;
+	e->raddr_family = a->sa_family;
+	__builtin_memcpy(e->raddr, a->addr, SS_ADDR_LEN);
+	e->rport = a->port;
+	e->hdr.flags |= SS_F_REMOTE;
+}
+
 SEC("tracepoint/syscalls/sys_exit_bind")
 int ss_exit_bind(struct trace_event_raw_sys_exit *ctx)
 {
-	__u32 tid = current_tid();
 	struct call_args a;
 	struct ss_event e;
 	struct sock *sk;
 
-	if (!bpf_map_take(&inflight, &tid, &a))
-		return 0;
-	sk = fd_to_sock(a.fd);
+	sk = call_end(&a);
 	if (!sk)
 		return 0;
-
-	init_event(&e, SS_EV_BIND);
-	fill_current(&e);
-	fill_sock(&e, sk);
+	init_sock_event(&e, SS_EV_BIND, sk);
 	if (ctx->ret < 0) {
 		/* The socket holds nothing useful: report what was asked for.
 		 */
@@ -263,35 +307,25 @@ SEC("tracepoint/syscalls/sys_enter_listen")
 int ss_enter_listen(struct trace_event_raw_sys_enter *ctx)
 {
 	struct call_args a = {};
-	__u32 tid = current_tid();
-	int fd = (int)ctx->args[0];
 
-	if (!sk_is_traced(fd_to_sock(fd)))
+	if (!call_begin(&a, (int)ctx->args[0]))
 		return 0;
-	a.ts = bpf_ktime_get_ns();
-	a.fd = fd;
 	a.backlog = (__u32)ctx->args[1];
-	bpf_map_update_elem(&inflight, &tid, &a, BPF_ANY);
+	call_save(&a);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_listen")
 int ss_exit_listen(struct trace_event_raw_sys_exit *ctx)
 {
-	__u32 tid = current_tid();
 	struct call_args a;
 	struct ss_event e;
 	struct sock *sk;
 
-	if (!bpf_map_take(&inflight, &tid, &a))
-		return 0;
-	sk = fd_to_sock(a.fd);
+	sk = call_end(&a);
 	if (!sk)
 		return 0;
-
-	init_event(&e, SS_EV_LISTEN);
-	fill_current(&e);
-	fill_sock(&e, sk);
+	init_sock_event(&e, SS_EV_LISTEN, sk);
 	e.u.listen.backlog = a.backlog;
 	if (ctx->ret < 0) {
 		e.err = -ctx->ret;
@@ -312,21 +346,17 @@ SEC("tracepoint/syscalls/sys_enter_connect")
 int ss_enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
 	struct call_args a = {};
-	__u32 tid = current_tid();
-	int fd = (int)ctx->args[0];
 	struct ss_event e;
 	struct owner *o;
 	struct sock *sk;
 	__u8 state;
 
-	sk = fd_to_sock(fd);
-	if (!sk_is_traced(sk))
+	sk = call_begin(&a, (int)ctx->args[0]);
+	if (!sk)
 		return 0;
-	a.ts = bpf_ktime_get_ns();
-	a.fd = fd;
 	a.cookie = sk_cookie(sk);
 	copy_sockaddr(&a, (const void *)ctx->args[1], (int)ctx->args[2]);
-	bpf_map_update_elem(&inflight, &tid, &a, BPF_ANY);
+	call_save(&a);
 
 	/*
 	 * Re-calling connect() on a TCP socket already connecting or connected
@@ -343,15 +373,10 @@ int ss_enter_connect(struct trace_event_raw_sys_enter *ctx)
 		o->connect_pending = 1;
 	}
 
-	init_event(&e, SS_EV_CONNECT);
+	init_sock_event(&e, SS_EV_CONNECT, sk);
 	e.ts_ns = a.ts;
-	fill_current(&e);
-	fill_sock(&e, sk);
 	if (a.sa_family) {
-		e.raddr_family = a.sa_family;
-		__builtin_memcpy(e.raddr, a.addr, SS_ADDR_LEN);
-		e.rport = a.port;
-		e.hdr.flags |= SS_F_REMOTE;
+		use_requested_remote(&e, &a);
 	} else {
 		e.hdr.flags &= ~SS_F_REMOTE;
 		e.rport = 0;
@@ -363,16 +388,13 @@ int ss_enter_connect(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_connect")
 int ss_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
-	__u32 tid = current_tid();
 	struct call_args a;
 	struct ss_event e;
 	struct owner *o;
 	struct sock *sk;
 	__u64 cookie, now;
 
-	if (!bpf_map_take(&inflight, &tid, &a))
-		return 0;
-	sk = fd_to_sock(a.fd);
+	sk = call_end(&a);
 	if (!sk)
 		return 0;
 	/* Still in SYN_SENT: the outcome comes from inet_sock_set_state. */
@@ -387,10 +409,8 @@ int ss_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	if (o && __sync_val_compare_and_swap(&o->connect_pending, 1, 0) != 1)
 		return 0;
 
-	init_event(&e, SS_EV_CONNECT_DONE);
+	init_sock_event(&e, SS_EV_CONNECT_DONE, sk);
 	e.ts_ns = now;
-	fill_current(&e);
-	fill_sock(&e, sk);
 	if (ctx->ret < 0) {
 		e.err = -ctx->ret;
 		if (e.err == EADDRNOTAVAIL) {
@@ -401,12 +421,7 @@ int ss_exit_connect(struct trace_event_raw_sys_exit *ctx)
 			e.u.connect.port_lo = range & 0xffff;
 			e.u.connect.port_hi = range >> 16;
 		}
-		if (a.sa_family) {
-			e.raddr_family = a.sa_family;
-			__builtin_memcpy(e.raddr, a.addr, SS_ADDR_LEN);
-			e.rport = a.port;
-			e.hdr.flags |= SS_F_REMOTE;
-		}
+		use_requested_remote(&e, &a);
 	}
 	e.u.connect.latency_ns = now - (o ? o->connect_ns : a.ts);
 	emit(&e);
@@ -425,9 +440,7 @@ static __always_inline int on_accept_exit(long ret)
 	sk = fd_to_sock((int)ret);
 	if (!sk_is_traced(sk))
 		return 0;
-	init_event(&e, SS_EV_ACCEPT);
-	fill_current(&e);
-	fill_sock(&e, sk);
+	init_sock_event(&e, SS_EV_ACCEPT, sk);
 	owner_touch(e.cookie);
 	emit(&e);
 	return 0;
@@ -446,6 +459,22 @@ int ss_exit_accept4(struct trace_event_raw_sys_exit *ctx)
 }
 
 /* ---- TCP state: async connect outcome and transitions -------------------- */
+
+/*
+ * A record raised in softirq: attributed to the socket's owner, if known.
+ * The caller sets the cookie (the one it generated: fill_sock() reads the
+ * stored one).
+ */
+static __always_inline void init_async_event(struct ss_event *e, __u16 type,
+					     __u64 now, const struct owner *o,
+					     struct sock *sk)
+{
+	init_event(e, type);
+	e->ts_ns = now;
+	fill_owner(e, o);
+	fill_sock(e, sk);
+	e->hdr.flags |= SS_F_ASYNC;
+}
 
 /*
  * tcp_v4_connect() sets SYN_SENT, then CLOSE again if it finds no port
@@ -498,11 +527,7 @@ int BPF_PROG(ss_state, struct sock *sk, int oldstate, int newstate)
 	if (oldstate == TCP_SYN_SENT && o &&
 	    !failing_inside_connect(sk, cookie, newstate) &&
 	    __sync_val_compare_and_swap(&o->connect_pending, 1, 0) == 1) {
-		init_event(&e, SS_EV_CONNECT_DONE);
-		e.ts_ns = now;
-		fill_owner(&e, o);
-		fill_sock(&e, sk);
-		e.hdr.flags |= SS_F_ASYNC;
+		init_async_event(&e, SS_EV_CONNECT_DONE, now, o, sk);
 		e.cookie = cookie;
 		if (newstate != TCP_ESTABLISHED) {
 			e.err = BPF_CORE_READ(sk, sk_err);
@@ -517,11 +542,7 @@ int BPF_PROG(ss_state, struct sock *sk, int oldstate, int newstate)
 	/* tcp_close() after shutdown(SHUT_WR) "moves" FIN_WAIT1 to FIN_WAIT1.
 	 */
 	if (event_wanted(SS_EV_STATE) && oldstate != newstate) {
-		init_event(&e, SS_EV_STATE);
-		e.ts_ns = now;
-		fill_owner(&e, o);
-		fill_sock(&e, sk);
-		e.hdr.flags |= SS_F_ASYNC;
+		init_async_event(&e, SS_EV_STATE, now, o, sk);
 		e.cookie = cookie;
 		e.hdr.flags &= ~SS_F_NO_COOKIE;
 		e.u.state.old_state = oldstate;

@@ -12,19 +12,15 @@ SEC("iter/task_file")
 int ss_seed(struct bpf_iter__task_file *ctx)
 {
 	struct task_struct *task = ctx->task;
-	struct file *file = ctx->file;
 	struct owner o = {};
-	struct socket *sock;
 	struct sock *sk;
 	__u64 cookie;
+	__u16 proto;
 
-	if (!task || !file)
+	if (!task)
 		return 0;
-	sock = bpf_sock_from_file(file);
-	if (!sock)
-		return 0;
-	sk = sock->sk;
-	if (!sk || !sk_is_traced(sk))
+	sk = iter_file_sock(ctx->file, &proto);
+	if (!sk)
 		return 0;
 	/*
 	 * Not bpf_get_socket_cookie(): see file_sock_cookie(). Sockets without
@@ -45,7 +41,7 @@ int ss_seed(struct bpf_iter__task_file *ctx)
 		__sync_fetch_and_add(&seeded_sockets, 1);
 
 	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN &&
-	    BPF_CORE_READ(sk, sk_protocol) == SS_PROTO_TCP) {
+	    proto == SS_PROTO_TCP) {
 		struct listen_key k = {
 			.netns = sk_netns(sk),
 			.port = BPF_CORE_READ(sk, __sk_common.skc_num)};

@@ -46,24 +46,14 @@ int ss_snap_files(struct bpf_iter__task_file *ctx)
 {
 	struct seq_file *seq = ctx->meta->seq;
 	struct task_struct *task = ctx->task;
-	struct file *file = ctx->file;
 	struct ss_sockinfo r = {};
-	struct socket *sock;
 	struct sock *sk;
-	__u16 family, type, proto;
+	__u16 proto;
 
-	if (!task || !file)
+	if (!task)
 		return 0;
-	sock = bpf_sock_from_file(file);
-	if (!sock)
-		return 0;
-	sk = sock->sk;
+	sk = iter_file_sock(ctx->file, &proto);
 	if (!sk)
-		return 0;
-	family = sk->__sk_common.skc_family;
-	type = sk->sk_type;
-	proto = sk->sk_protocol;
-	if (!sock_is_traced(family, type, proto))
 		return 0;
 
 	fill_common(&r, &sk->__sk_common);

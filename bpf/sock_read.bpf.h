@@ -119,6 +119,31 @@ static __always_inline void fill_sock(struct ss_event *e, struct sock *sk)
 		e->hdr.flags |= SS_F_REMOTE;
 }
 
+/*
+ * iter/task_file: the socket behind one of the task's files if it is one we
+ * trace, and its protocol. Fields are read straight from the BTF pointer
+ * (the verifier guards those loads), not with a helper call each.
+ */
+static __always_inline struct sock *iter_file_sock(struct file *file,
+						   __u16 *proto)
+{
+	struct socket *sock;
+	struct sock *sk;
+
+	if (!file)
+		return NULL;
+	sock = bpf_sock_from_file(file);
+	if (!sock)
+		return NULL;
+	sk = sock->sk;
+	if (!sk)
+		return NULL;
+	*proto = sk->sk_protocol;
+	if (!sock_is_traced(sk->__sk_common.skc_family, sk->sk_type, *proto))
+		return NULL;
+	return sk;
+}
+
 /* fd of the current task -> its socket's struct file, or NULL if not a socket.
  */
 static __always_inline struct file *fd_to_sock_file(int fd)

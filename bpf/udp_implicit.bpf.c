@@ -14,14 +14,19 @@ struct {
 	__type(value, __u8); /* 1: its port was reported */
 } port_reported SEC(".maps");
 
+/* A UDP socket's port_reported flag (created at 0), or NULL. */
+static __always_inline __u8 *port_reported_flag(struct bpf_sock *sk)
+{
+	if (sk->protocol != SS_PROTO_UDP)
+		return NULL;
+	return bpf_sk_storage_get(&port_reported, sk, 0,
+				  BPF_SK_STORAGE_GET_F_CREATE);
+}
+
 static __always_inline int mark_bound(struct bpf_sock *sk)
 {
-	__u8 *seen;
+	__u8 *seen = sk ? port_reported_flag(sk) : NULL;
 
-	if (!sk || sk->protocol != SS_PROTO_UDP)
-		return 1;
-	seen = bpf_sk_storage_get(&port_reported, sk, 0,
-				  BPF_SK_STORAGE_GET_F_CREATE);
 	if (seen)
 		*seen = 1;
 	return 1;
@@ -46,10 +51,9 @@ static __always_inline int on_udp_sendmsg(struct bpf_sock_addr *ctx)
 	struct ss_event e;
 	__u8 *seen;
 
-	if (!sk || sk->protocol != SS_PROTO_UDP || !sk->src_port)
+	if (!sk || !sk->src_port)
 		return 1;
-	seen = bpf_sk_storage_get(&port_reported, sk, 0,
-				  BPF_SK_STORAGE_GET_F_CREATE);
+	seen = port_reported_flag(sk);
 	if (!seen || *seen)
 		return 1;
 	*seen = 1;
