@@ -41,8 +41,7 @@ static __always_inline void fill_current(struct ss_event *e)
 }
 
 /* The process a socket's asynchronous event is attributed to, if known. */
-static __always_inline void fill_owner(struct ss_event *e,
-				       const struct owner *o)
+static __always_inline void fill_owner(struct ss_event *e, const struct owner *o)
 {
 	if (!o) {
 		e->hdr.flags |= SS_F_NO_OWNER;

@@ -16,8 +16,7 @@
 #include "maps.bpf.h"
 #include "sock_read.bpf.h"
 
-static __always_inline void emit_holder_change(__u16 type, __u32 pid,
-					       __u64 cookie, __u32 parent)
+static __always_inline void emit_holder_change(__u16 type, __u32 pid, __u64 cookie, __u32 parent)
 {
 	struct ss_event e;
 
@@ -45,8 +44,7 @@ int ss_enter_close(struct trace_event_raw_sys_enter *ctx)
 	sk = file_to_sock(file);
 	if (!sk_is_traced(sk))
 		return 0;
-	emit_holder_change(SS_EV_FDCLOSE, bpf_get_current_pid_tgid() >> 32,
-			   sk_cookie(sk), 0);
+	emit_holder_change(SS_EV_FDCLOSE, bpf_get_current_pid_tgid() >> 32, sk_cookie(sk), 0);
 	return 0;
 }
 
@@ -124,8 +122,7 @@ int ss_exit_recvmsg(struct trace_event_raw_sys_exit *ctx)
 	n = (c.cmsg_len - sizeof(c)) / sizeof(int);
 	if (n > MAX_PASSED_FDS)
 		n = MAX_PASSED_FDS;
-	if (!n ||
-	    bpf_probe_read_user(fds, sizeof(fds), m.msg_control + sizeof(c)))
+	if (!n || bpf_probe_read_user(fds, sizeof(fds), m.msg_control + sizeof(c)))
 		return 0;
 	for (int i = 0; i < MAX_PASSED_FDS; i++) {
 		struct sock *sk;

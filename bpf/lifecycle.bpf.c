@@ -48,8 +48,7 @@ static __always_inline struct owner *owner_touch(__u64 cookie)
 }
 
 /* Copy a user sockaddr (AF_INET / AF_INET6 only) into call args. */
-static __always_inline void copy_sockaddr(struct call_args *a,
-					  const void *uaddr, int len)
+static __always_inline void copy_sockaddr(struct call_args *a, const void *uaddr, int len)
 {
 	__u16 family = 0;
 
@@ -63,8 +62,7 @@ static __always_inline void copy_sockaddr(struct call_args *a,
 		a->sa_family = SS_AF_INET;
 		a->port = bpf_ntohs(sin.sin_port);
 		__builtin_memcpy(a->addr, &sin.sin_addr, 4);
-	} else if (family == SS_AF_INET6 &&
-		   len >= (int)sizeof(struct sockaddr_in6)) {
+	} else if (family == SS_AF_INET6 && len >= (int)sizeof(struct sockaddr_in6)) {
 		struct sockaddr_in6 sin6 = {};
 
 		if (bpf_probe_read_user(&sin6, sizeof(sin6), uaddr))
@@ -112,8 +110,7 @@ static __always_inline struct sock *call_end(struct call_args *a)
 }
 
 /* A record about sk raised by the current task in a syscall. */
-static __always_inline void init_sock_event(struct ss_event *e, __u16 type,
-					    struct sock *sk)
+static __always_inline void init_sock_event(struct ss_event *e, __u16 type, struct sock *sk)
 {
 	init_event(e, type);
 	fill_current(e);
@@ -124,10 +121,8 @@ static __always_inline void init_sock_event(struct ss_event *e, __u16 type,
  * A cgroup hook's record: from the struct sock when ctx_sock() can read it
  * (returned), else the little the hook's context tells.
  */
-static __always_inline struct sock *fill_ctx_sock(struct ss_event *e,
-						  struct bpf_sock *ctx,
-						  __u32 family, __u32 protocol,
-						  __u64 cookie)
+static __always_inline struct sock *fill_ctx_sock(struct ss_event *e, struct bpf_sock *ctx,
+						  __u32 family, __u32 protocol, __u64 cookie)
 {
 	struct sock *sk = ctx_sock(ctx, cookie);
 
@@ -206,8 +201,7 @@ int ss_sock_release(struct bpf_sock *ctx)
 		 * arrived (tcp_fin sets SOCK_DONE). bytes_sent counts data put
 		 * on the wire, retransmissions included.
 		 */
-		if (rcvd && (BPF_CORE_READ(sk, __sk_common.skc_flags) &
-			     (1UL << SOCK_DONE)))
+		if (rcvd && (BPF_CORE_READ(sk, __sk_common.skc_flags) & (1UL << SOCK_DONE)))
 			rcvd--;
 		e.u.close.bytes_sent = BPF_CORE_READ(tp, bytes_sent);
 		e.u.close.bytes_received = rcvd;
@@ -253,8 +247,7 @@ int ss_enter_bind(struct trace_event_raw_sys_enter *ctx)
 }
 
 /* Replace the local address with the one the caller asked for. */
-static __always_inline void use_requested_local(struct ss_event *e,
-						const struct call_args *a)
+static __always_inline void use_requested_local(struct ss_event *e, const struct call_args *a)
 {
 	if (!a->sa_family)
 		return;
@@ -265,8 +258,7 @@ static __always_inline void use_requested_local(struct ss_event *e,
 }
 
 /* The same for the remote address (connect's destination). */
-static __always_inline void use_requested_remote(struct ss_event *e,
-						 const struct call_args *a)
+static __always_inline void use_requested_remote(struct ss_event *e, const struct call_args *a)
 {
 	if (!a->sa_family)
 		return;
@@ -293,9 +285,8 @@ int ss_exit_bind(struct trace_event_raw_sys_exit *ctx)
 		e.err = -ctx->ret;
 		use_requested_local(&e, &a);
 		if (e.err == EACCES)
-			e.u.bind.prot_sock =
-				BPF_CORE_READ(sk, __sk_common.skc_net.net,
-					      ipv4.sysctl_ip_prot_sock);
+			e.u.bind.prot_sock = BPF_CORE_READ(sk, __sk_common.skc_net.net,
+							   ipv4.sysctl_ip_prot_sock);
 	}
 	emit(&e);
 	return 0;
@@ -363,8 +354,7 @@ int ss_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	 * (EALREADY/EISCONN polling loops) is not a new attempt.
 	 */
 	state = BPF_CORE_READ(sk, __sk_common.skc_state);
-	if (BPF_CORE_READ(sk, sk_protocol) == SS_PROTO_TCP &&
-	    state != TCP_CLOSE)
+	if (BPF_CORE_READ(sk, sk_protocol) == SS_PROTO_TCP && state != TCP_CLOSE)
 		return 0;
 
 	o = owner_touch(sk_cookie(sk));
@@ -465,9 +455,8 @@ int ss_exit_accept4(struct trace_event_raw_sys_exit *ctx)
  * The caller sets the cookie (the one it generated: fill_sock() reads the
  * stored one).
  */
-static __always_inline void init_async_event(struct ss_event *e, __u16 type,
-					     __u64 now, const struct owner *o,
-					     struct sock *sk)
+static __always_inline void init_async_event(struct ss_event *e, __u16 type, __u64 now,
+					     const struct owner *o, struct sock *sk)
 {
 	init_event(e, type);
 	e->ts_ns = now;
@@ -481,8 +470,7 @@ static __always_inline void init_async_event(struct ss_event *e, __u16 type,
  * (EADDRNOTAVAIL) or route, all inside the syscall and with no sk_err: the
  * errno is only known at sys_exit_connect, which reports it.
  */
-static __always_inline bool failing_inside_connect(struct sock *sk,
-						   __u64 cookie, int newstate)
+static __always_inline bool failing_inside_connect(struct sock *sk, __u64 cookie, int newstate)
 {
 	__u32 tid = current_tid();
 	struct call_args *a;
@@ -509,9 +497,8 @@ int BPF_PROG(ss_state, struct sock *sk, int oldstate, int newstate)
 	/* A child cloned from a listener belongs to the listener's owner
 	 * until some process accepts it. */
 	if (!o && newstate == TCP_SYN_RECV) {
-		struct listen_key k = {
-			.netns = sk_netns(sk),
-			.port = BPF_CORE_READ(sk, __sk_common.skc_num)};
+		struct listen_key k = {.netns = sk_netns(sk),
+				       .port = BPF_CORE_READ(sk, __sk_common.skc_num)};
 		struct owner *lo = bpf_map_lookup_elem(&listeners, &k);
 
 		if (lo) {
@@ -524,8 +511,7 @@ int BPF_PROG(ss_state, struct sock *sk, int oldstate, int newstate)
 		}
 	}
 
-	if (oldstate == TCP_SYN_SENT && o &&
-	    !failing_inside_connect(sk, cookie, newstate) &&
+	if (oldstate == TCP_SYN_SENT && o && !failing_inside_connect(sk, cookie, newstate) &&
 	    __sync_val_compare_and_swap(&o->connect_pending, 1, 0) == 1) {
 		init_async_event(&e, SS_EV_CONNECT_DONE, now, o, sk);
 		e.cookie = cookie;
@@ -548,8 +534,7 @@ int BPF_PROG(ss_state, struct sock *sk, int oldstate, int newstate)
 		e.u.state.old_state = oldstate;
 		e.u.state.new_state = newstate;
 		/* tells a TIME_WAIT hand-over from an orphan's FIN_WAIT2 one */
-		if (BPF_CORE_READ(sk, __sk_common.skc_flags) &
-		    (1UL << SOCK_DONE))
+		if (BPF_CORE_READ(sk, __sk_common.skc_flags) & (1UL << SOCK_DONE))
 			e.hdr.flags |= SS_F_FIN_RCVD;
 		/* a reset or timeout kills the connection: no timewait after it
 		 */

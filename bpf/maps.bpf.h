@@ -12,8 +12,7 @@
  * is not checked: when two CPUs race, the loser's EEXIST still finds the
  * winner's entry, and any other failure finds none.
  */
-static __always_inline void *bpf_map_try_init(void *map, const void *key,
-					      const void *init)
+static __always_inline void *bpf_map_try_init(void *map, const void *key, const void *init)
 {
 	bpf_map_update_elem(map, key, init, BPF_NOEXIST);
 	return bpf_map_lookup_elem(map, key);

@@ -40,11 +40,9 @@ int ss_seed(struct bpf_iter__task_file *ctx)
 	if (!bpf_map_update_elem(&owners, &cookie, &o, BPF_NOEXIST))
 		__sync_fetch_and_add(&seeded_sockets, 1);
 
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN &&
-	    proto == SS_PROTO_TCP) {
-		struct listen_key k = {
-			.netns = sk_netns(sk),
-			.port = BPF_CORE_READ(sk, __sk_common.skc_num)};
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN && proto == SS_PROTO_TCP) {
+		struct listen_key k = {.netns = sk_netns(sk),
+				       .port = BPF_CORE_READ(sk, __sk_common.skc_num)};
 
 		bpf_map_update_elem(&listeners, &k, &o, BPF_NOEXIST);
 	}

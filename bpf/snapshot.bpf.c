@@ -23,8 +23,7 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Fields of sock_common: valid for full, TIME_WAIT and request sockets. */
-static __always_inline void fill_common(struct ss_sockinfo *r,
-					struct sock_common *skc)
+static __always_inline void fill_common(struct ss_sockinfo *r, struct sock_common *skc)
 {
 	__u16 family = BPF_CORE_READ(skc, skc_family);
 

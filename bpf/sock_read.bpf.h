@@ -19,8 +19,7 @@
 #define SOCK_DGRAM 2
 
 /* TCP over SOCK_STREAM and UDP over SOCK_DGRAM, IPv4 or IPv6. */
-static __always_inline bool sock_is_traced(__u16 family, __u16 type,
-					   __u16 proto)
+static __always_inline bool sock_is_traced(__u16 family, __u16 type, __u16 proto)
 {
 	if (family != SS_AF_INET && family != SS_AF_INET6)
 		return false;
@@ -35,8 +34,7 @@ static __always_inline bool sk_is_traced(struct sock *sk)
 {
 	if (!sk)
 		return false;
-	return sock_is_traced(BPF_CORE_READ(sk, __sk_common.skc_family),
-			      BPF_CORE_READ(sk, sk_type),
+	return sock_is_traced(BPF_CORE_READ(sk, __sk_common.skc_family), BPF_CORE_READ(sk, sk_type),
 			      BPF_CORE_READ(sk, sk_protocol));
 }
 
@@ -56,8 +54,8 @@ static __always_inline __u32 sk_netns(struct sock *sk)
  * socket): IPv4 into the first 4 bytes, IPv6 as 16. Works on trusted BTF
  * pointers and on addresses read with bpf_probe_read alike.
  */
-static __always_inline void read_addrs(struct sock_common *skc, __u16 family,
-				       __u8 *laddr, __u8 *raddr)
+static __always_inline void read_addrs(struct sock_common *skc, __u16 family, __u8 *laddr,
+				       __u8 *raddr)
 {
 	if (family == SS_AF_INET) {
 		bpf_core_read(laddr, 4, &skc->skc_rcv_saddr);
@@ -124,8 +122,7 @@ static __always_inline void fill_sock(struct ss_event *e, struct sock *sk)
  * trace, and its protocol. Fields are read straight from the BTF pointer
  * (the verifier guards those loads), not with a helper call each.
  */
-static __always_inline struct sock *iter_file_sock(struct file *file,
-						   __u16 *proto)
+static __always_inline struct sock *iter_file_sock(struct file *file, __u16 *proto)
 {
 	struct socket *sock;
 	struct sock *sk;

@@ -19,8 +19,7 @@ static __always_inline __u8 *port_reported_flag(struct bpf_sock *sk)
 {
 	if (sk->protocol != SS_PROTO_UDP)
 		return NULL;
-	return bpf_sk_storage_get(&port_reported, sk, 0,
-				  BPF_SK_STORAGE_GET_F_CREATE);
+	return bpf_sk_storage_get(&port_reported, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 }
 
 static __always_inline int mark_bound(struct bpf_sock *sk)
@@ -72,8 +71,7 @@ static __always_inline int on_udp_sendmsg(struct bpf_sock_addr *ctx)
 
 		__builtin_memcpy(e.laddr, &a, 4);
 	} else {
-		__u32 a[4] = {sk->src_ip6[0], sk->src_ip6[1], sk->src_ip6[2],
-			      sk->src_ip6[3]};
+		__u32 a[4] = {sk->src_ip6[0], sk->src_ip6[1], sk->src_ip6[2], sk->src_ip6[3]};
 
 		__builtin_memcpy(e.laddr, a, 16);
 	}

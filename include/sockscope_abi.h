@@ -18,44 +18,43 @@
 #define SS_ADDR_LEN 16
 
 /* Record types (struct ss_hdr.type). Also the bit numbers of the event mask. */
-#define SS_EV_SOCKET 1 /* socket created */
-#define SS_EV_BIND 2 /* bind() returned (success or failure) */
-#define SS_EV_LISTEN 3 /* listen() returned */
-#define SS_EV_CONNECT 4 /* connect() called: the attempt */
+#define SS_EV_SOCKET 1	     /* socket created */
+#define SS_EV_BIND 2	     /* bind() returned (success or failure) */
+#define SS_EV_LISTEN 3	     /* listen() returned */
+#define SS_EV_CONNECT 4	     /* connect() called: the attempt */
 #define SS_EV_CONNECT_DONE 5 /* connect outcome (sync or async) */
-#define SS_EV_ACCEPT 6 /* accept()/accept4() returned a socket */
-#define SS_EV_CLOSE 7 /* socket released */
-#define SS_EV_STATE 8 /* TCP state transition */
-#define SS_EV_LOST 9 /* userspace only: records the kernel dropped */
+#define SS_EV_ACCEPT 6	     /* accept()/accept4() returned a socket */
+#define SS_EV_CLOSE 7	     /* socket released */
+#define SS_EV_STATE 8	     /* TCP state transition */
+#define SS_EV_LOST 9	     /* userspace only: records the kernel dropped */
 /* Holder changes, consumed by the engine, never printed by 'trace'. */
-#define SS_EV_FORK 10 /* a process was created: u.fork.parent -> pid */
-#define SS_EV_EXIT 11 /* the last thread of process pid exited */
+#define SS_EV_FORK 10	 /* a process was created: u.fork.parent -> pid */
+#define SS_EV_EXIT 11	 /* the last thread of process pid exited */
 #define SS_EV_FDCLOSE 12 /* pid closed an fd of socket cookie; others remain */
-#define SS_EV_FDRECV 13 /* pid received an fd of socket cookie (SCM_RIGHTS) */
+#define SS_EV_FDRECV 13	 /* pid received an fd of socket cookie (SCM_RIGHTS) */
 #define SS_EV_MAX 14
 
 /* Snapshot records, written by the BPF iterators (struct ss_sockinfo). */
 #define SS_REC_HOLDER 32 /* one fd of a process refers to a socket */
-#define SS_REC_SOCK 33 /* one TCP/UDP socket as the kernel's tables hold it */
+#define SS_REC_SOCK 33	 /* one TCP/UDP socket as the kernel's tables hold it */
 
 #define SS_EV_BIT(t) (1u << (t))
-#define SS_EV_ALL_KERNEL                                                       \
-	(SS_EV_BIT(SS_EV_SOCKET) | SS_EV_BIT(SS_EV_BIND) |                     \
-	 SS_EV_BIT(SS_EV_LISTEN) | SS_EV_BIT(SS_EV_CONNECT) |                  \
-	 SS_EV_BIT(SS_EV_CONNECT_DONE) | SS_EV_BIT(SS_EV_ACCEPT) |             \
+#define SS_EV_ALL_KERNEL                                                                      \
+	(SS_EV_BIT(SS_EV_SOCKET) | SS_EV_BIT(SS_EV_BIND) | SS_EV_BIT(SS_EV_LISTEN) |          \
+	 SS_EV_BIT(SS_EV_CONNECT) | SS_EV_BIT(SS_EV_CONNECT_DONE) | SS_EV_BIT(SS_EV_ACCEPT) | \
 	 SS_EV_BIT(SS_EV_CLOSE) | SS_EV_BIT(SS_EV_STATE))
 
 /* struct ss_event.flags */
-#define SS_F_NO_OWNER 0x01 /* pid/tid/uid/comm/cgroup unknown (softirq, no owner seen) */
-#define SS_F_LOCAL 0x02 /* laddr/lport are valid */
-#define SS_F_REMOTE 0x04 /* raddr/rport are valid */
+#define SS_F_NO_OWNER 0x01  /* pid/tid/uid/comm/cgroup unknown (softirq, no owner seen) */
+#define SS_F_LOCAL 0x02	    /* laddr/lport are valid */
+#define SS_F_REMOTE 0x04    /* raddr/rport are valid */
 #define SS_F_NO_COOKIE 0x08 /* socket cookie unknown */
-#define SS_F_TCP_INFO 0x10 /* close: bytes/state fields are valid */
-#define SS_F_ASYNC 0x20 /* raised outside the owner (softirq), attributed via owner map */
+#define SS_F_TCP_INFO 0x10  /* close: bytes/state fields are valid */
+#define SS_F_ASYNC 0x20	    /* raised outside the owner (softirq), attributed via owner map */
 #define SS_F_REUSEADDR 0x40 /* the event's socket has SO_REUSEADDR */
 #define SS_F_REUSEPORT 0x80 /* the event's socket has SO_REUSEPORT */
 #define SS_F_FIN_RCVD 0x100 /* state: the peer's FIN had arrived (SOCK_DONE) */
-#define SS_F_RESET 0x200 /* state: to CLOSE with an error (reset, timeout) */
+#define SS_F_RESET 0x200    /* state: to CLOSE with an error (reset, timeout) */
 #define SS_F_IMPLICIT 0x400 /* bind: the kernel chose the port (UDP sendto) */
 
 /* Address families and protocols, as the kernel numbers them. */
@@ -104,15 +103,15 @@ _Static_assert(SS_TCP_MAX_STATES == TCP_MAX_STATES, "TCP_MAX_STATES");
 #endif
 
 struct ss_hdr {
-	__u16 type; /* SS_EV_* */
-	__u16 size; /* size of the whole record, bytes */
+	__u16 type;    /* SS_EV_* */
+	__u16 size;    /* size of the whole record, bytes */
 	__u16 version; /* SS_ABI_VERSION */
-	__u16 flags; /* SS_F_* */
+	__u16 flags;   /* SS_F_* */
 };
 
 /* Per-event payloads; which member is valid depends on hdr.type. */
 struct ss_socket_info {
-	__u32 type; /* SOCK_STREAM, SOCK_DGRAM, ... */
+	__u32 type;	/* SOCK_STREAM, SOCK_DGRAM, ... */
 	__u32 protocol; /* as passed to socket(), resolved by the kernel */
 };
 
@@ -123,7 +122,7 @@ struct ss_listen_info {
 
 struct ss_connect_info {
 	__u64 latency_ns; /* CONNECT_DONE: from the connect() call to the outcome */
-	__u16 port_lo; /* on EADDRNOTAVAIL: net.ipv4.ip_local_port_range */
+	__u16 port_lo;	  /* on EADDRNOTAVAIL: net.ipv4.ip_local_port_range */
 	__u16 port_hi;
 	__u32 _pad;
 };
@@ -134,10 +133,10 @@ struct ss_bind_info {
 };
 
 struct ss_close_info {
-	__u64 duration_ns; /* lifetime: creation (or first sight) to release */
-	__u64 bytes_sent; /* TCP: data bytes sent (retransmissions included) */
+	__u64 duration_ns;    /* lifetime: creation (or first sight) to release */
+	__u64 bytes_sent;     /* TCP: data bytes sent (retransmissions included) */
 	__u64 bytes_received; /* TCP: data bytes received */
-	__u32 state; /* TCP state at release (SS_TCP_*) */
+	__u32 state;	      /* TCP state at release (SS_TCP_*) */
 	__u32 _pad;
 };
 
@@ -153,18 +152,18 @@ struct ss_fork_info {
 
 struct ss_event {
 	struct ss_hdr hdr;
-	__u64 ts_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 ts_ns;  /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 	__u64 cookie; /* socket cookie: ties one socket's events together */
 	__u64 cgroup_id;
 	__u32 pid; /* tgid */
 	__u32 tid;
 	__u32 uid;
-	__u32 netns; /* network namespace inode number */
-	__s32 err; /* 0, or the positive errno of a failure */
+	__u32 netns;  /* network namespace inode number */
+	__s32 err;    /* 0, or the positive errno of a failure */
 	__u16 family; /* SS_AF_INET / SS_AF_INET6 */
-	__u16 proto; /* SS_PROTO_TCP / SS_PROTO_UDP */
-	__u16 lport; /* host byte order */
-	__u16 rport; /* host byte order */
+	__u16 proto;  /* SS_PROTO_TCP / SS_PROTO_UDP */
+	__u16 lport;  /* host byte order */
+	__u16 rport;  /* host byte order */
 	__u32 _pad0;
 	/* IPv4 in the first 4 bytes (network order); IPv6 as 16 bytes. The
 	 * form of each address follows addr_family below, not the socket
@@ -230,12 +229,12 @@ _Static_assert(sizeof(struct ss_sockinfo) == 96, "ss_sockinfo size");
  * read-only data before load, so disabled filters cost a constant branch.
  */
 struct ss_filter {
-	__u32 events; /* mask of SS_EV_BIT(); 0 = all */
-	__u32 pid; /* 0 = any */
-	__u16 port; /* 0 = any; matches local or remote */
-	__u16 proto; /* 0 = any */
-	__u16 family; /* 0 = any */
-	__u16 failed_only; /* 1 = only records with err != 0 */
+	__u32 events;		/* mask of SS_EV_BIT(); 0 = all */
+	__u32 pid;		/* 0 = any */
+	__u16 port;		/* 0 = any; matches local or remote */
+	__u16 proto;		/* 0 = any */
+	__u16 family;		/* 0 = any */
+	__u16 failed_only;	/* 1 = only records with err != 0 */
 	char comm[SS_COMM_LEN]; /* "" = any; exact match on the owner's comm */
 	__u32 has_comm;
 	__u32 _pad;

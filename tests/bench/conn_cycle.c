@@ -23,8 +23,8 @@ static void *setup(const struct gen_opts *o)
 	static struct state st;
 
 	st.family = o->v6 ? AF_INET6 : AF_INET;
-	st.lfd = gen_bound(o->v6, SOCK_STREAM | SOCK_CLOEXEC, 1024, &st.addr,
-			   &st.len, "conn_cycle: listener");
+	st.lfd = gen_bound(o->v6, SOCK_STREAM | SOCK_CLOEXEC, 1024, &st.addr, &st.len,
+			   "conn_cycle: listener");
 	return st.lfd < 0 ? NULL : &st;
 }
 

@@ -76,8 +76,7 @@ static inline void gen_sleep_until(double t)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
-	       EINTR)
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
 }
 
@@ -93,8 +92,8 @@ static inline void gen_usage(const char *prog, const char *extra)
 		prog, extra ? extra : "");
 }
 
-static inline void gen_parse(int argc, char **argv, struct gen_opts *o,
-			     const char *base_name, int allow_sendto)
+static inline void gen_parse(int argc, char **argv, struct gen_opts *o, const char *base_name,
+			     int allow_sendto)
 {
 	static const struct option longopts[] = {
 		{"duration", required_argument, NULL, 'd'},
@@ -112,8 +111,7 @@ static inline void gen_parse(int argc, char **argv, struct gen_opts *o,
 	memset(o, 0, sizeof(*o));
 	o->duration = 2.0;
 	o->workers = 1;
-	while ((c = getopt_long(argc, argv, "d:n:r:j:46h", longopts, NULL)) !=
-	       -1) {
+	while ((c = getopt_long(argc, argv, "d:n:r:j:46h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			o->duration = strtod(optarg, &end);
@@ -155,8 +153,8 @@ static inline void gen_parse(int argc, char **argv, struct gen_opts *o,
 	}
 	if (optind != argc || (o->duration == 0 && o->count == 0))
 		goto bad;
-	snprintf(name, sizeof(name), "%s%s%s", base_name,
-		 o->sendto ? "-sendto" : "", o->v6 ? "6" : "4");
+	snprintf(name, sizeof(name), "%s%s%s", base_name, o->sendto ? "-sendto" : "",
+		 o->v6 ? "6" : "4");
 	o->name = name;
 	return;
 bad:
@@ -165,8 +163,7 @@ bad:
 }
 
 /* 127.0.0.1:port or [::1]:port (port in host order). */
-static inline socklen_t gen_loopback(struct sockaddr_storage *ss, int v6,
-				     unsigned int port)
+static inline socklen_t gen_loopback(struct sockaddr_storage *ss, int v6, unsigned int port)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (v6) {
@@ -190,9 +187,8 @@ static inline socklen_t gen_loopback(struct sockaddr_storage *ss, int v6,
  * kernel picks, listening with backlog if it is > 0; its address in *ss and
  * *len. Returns the fd, or -1 after perror("<what>").
  */
-static inline int gen_bound(int v6, int type, int backlog,
-			    struct sockaddr_storage *ss, socklen_t *len,
-			    const char *what)
+static inline int gen_bound(int v6, int type, int backlog, struct sockaddr_storage *ss,
+			    socklen_t *len, const char *what)
 {
 	int fd;
 
@@ -226,9 +222,8 @@ static inline rlim_t gen_raise_nofile(void)
 	return rl.rlim_cur;
 }
 
-static inline void gen_worker(const struct gen_opts *o, gen_setup_fn setup,
-			      gen_op_fn op, int ready_fd, int go_fd, int res_fd,
-			      int index)
+static inline void gen_worker(const struct gen_opts *o, gen_setup_fn setup, gen_op_fn op,
+			      int ready_fd, int go_fd, int res_fd, int index)
 {
 	struct gen_result r;
 	uint64_t my_count = 0;
@@ -286,8 +281,7 @@ static inline void gen_worker(const struct gen_opts *o, gen_setup_fn setup,
 }
 
 /* Runs the workers, prints the result line; returns the exit code. */
-static inline int gen_run(const struct gen_opts *o, gen_setup_fn setup,
-			  gen_op_fn op)
+static inline int gen_run(const struct gen_opts *o, gen_setup_fn setup, gen_op_fn op)
 {
 	int ready[2], go[2], res[2], status, rc = 0;
 	uint64_t ops = 0, errors = 0;
@@ -320,8 +314,7 @@ static inline int gen_run(const struct gen_opts *o, gen_setup_fn setup,
 	close(res[1]);
 	for (int i = 0; i < o->workers; i++) {
 		if (read(ready[0], &b, 1) != 1) {
-			fprintf(stderr, "%s: a worker failed to set up\n",
-				o->name);
+			fprintf(stderr, "%s: a worker failed to set up\n", o->name);
 			rc = 1;
 			break;
 		}
@@ -363,10 +356,8 @@ static inline int gen_run(const struct gen_opts *o, gen_setup_fn setup,
 	       first_errno ? strerror(first_errno) : "", o->rate, cpu);
 	fflush(stdout);
 	if (errors && errors * 100 > ops + errors) {
-		fprintf(stderr,
-			"%s: %llu of %llu operations failed (first: %s)\n",
-			o->name, (unsigned long long)errors,
-			(unsigned long long)(ops + errors),
+		fprintf(stderr, "%s: %llu of %llu operations failed (first: %s)\n", o->name,
+			(unsigned long long)errors, (unsigned long long)(ops + errors),
 			strerror(first_errno));
 		return 1;
 	}
@@ -375,8 +366,8 @@ static inline int gen_run(const struct gen_opts *o, gen_setup_fn setup,
 
 /* A generator's main(): the options (--sendto if allow_sendto), then the run.
  */
-static inline int gen_main(int argc, char **argv, const char *name,
-			   int allow_sendto, gen_setup_fn setup, gen_op_fn op)
+static inline int gen_main(int argc, char **argv, const char *name, int allow_sendto,
+			   gen_setup_fn setup, gen_op_fn op)
 {
 	struct gen_opts o;
 

@@ -52,14 +52,12 @@ static socklen_t proc_addr(struct sockaddr_storage *ss, int idx, int v6)
 		unsigned int n = (unsigned int)idx + 1;
 
 		((struct sockaddr_in *)ss)->sin_addr.s_addr =
-			htonl((127u << 24) | (64u << 16) |
-			      ((n >> 8) & 0xff) << 8 | (n & 0xff));
+			htonl((127u << 24) | (64u << 16) | ((n >> 8) & 0xff) << 8 | (n & 0xff));
 	}
 	return len;
 }
 
-static int bound_socket(int idx, int type, int v6, struct sockaddr_storage *out,
-			socklen_t *outlen)
+static int bound_socket(int idx, int type, int v6, struct sockaddr_storage *out, socklen_t *outlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = proc_addr(&ss, idx, v6);
@@ -95,8 +93,7 @@ static int hold(int idx, int k)
 	for (int i = 0; i < nl; i++) {
 		int v6 = i % 5 == 4;
 
-		lfd[i] =
-			bound_socket(idx, SOCK_STREAM, v6, &laddr[i], &llen[i]);
+		lfd[i] = bound_socket(idx, SOCK_STREAM, v6, &laddr[i], &llen[i]);
 		if (listen(lfd[i], 128))
 			die(idx, "listen");
 		made++;
@@ -136,8 +133,7 @@ static int hold(int idx, int k)
 		int v6 = i % 5 == 4 && ulen6;
 		int fd = bound_socket(idx, SOCK_DGRAM, v6, NULL, NULL);
 
-		if (connect(fd, (struct sockaddr *)(v6 ? &uaddr6 : &uaddr4),
-			    v6 ? ulen6 : ulen4))
+		if (connect(fd, (struct sockaddr *)(v6 ? &uaddr6 : &uaddr4), v6 ? ulen6 : ulen4))
 			die(idx, "connect udp");
 		made++;
 	}
@@ -170,14 +166,12 @@ int main(int argc, char **argv)
 			timeout = strtol(optarg, NULL, 10);
 			break;
 		default:
-			fprintf(stderr,
-				"usage: %s [-n SOCKETS] [-p PROCESSES] [-t TIMEOUT_SECS]\n",
+			fprintf(stderr, "usage: %s [-n SOCKETS] [-p PROCESSES] [-t TIMEOUT_SECS]\n",
 				argv[0]);
 			return c == 'h' ? 0 : 2;
 		}
 	}
-	if (nsock < 1 || nprocs < 1 || nprocs > MAX_PROCS || nsock < nprocs ||
-	    timeout < 1) {
+	if (nsock < 1 || nprocs < 1 || nprocs > MAX_PROCS || nsock < nprocs || timeout < 1) {
 		fprintf(stderr, "holder: bad -n/-p/-t\n");
 		return 2;
 	}
@@ -234,8 +228,8 @@ int main(int argc, char **argv)
 		total += made;
 	}
 	if (!failed) {
-		printf("{\"holder\":\"ready\",\"sockets\":%d,\"processes\":%d,\"pids\":[",
-		       total, nprocs);
+		printf("{\"holder\":\"ready\",\"sockets\":%d,\"processes\":%d,\"pids\":[", total,
+		       nprocs);
 		for (int i = 0; i < nprocs; i++)
 			printf("%s%d", i ? "," : "", (int)pids[i]);
 		printf("]}\n");
@@ -248,16 +242,14 @@ int main(int argc, char **argv)
 			int n = poll(&pfd, 1, 200);
 
 			if (n > 0) {
-				ssize_t r =
-					read(STDIN_FILENO, buf, sizeof(buf));
+				ssize_t r = read(STDIN_FILENO, buf, sizeof(buf));
 
 				if (r <= 0)
 					break; /* EOF: the harness went away */
 			}
 		}
 	} else {
-		fprintf(stderr,
-			"holder: a process failed to set up its sockets\n");
+		fprintf(stderr, "holder: a process failed to set up its sockets\n");
 	}
 	for (int i = 0; i < nprocs; i++)
 		kill(pids[i], SIGKILL);

@@ -46,9 +46,8 @@ struct who {
 	const char *comm;
 };
 
-static struct ss_event *next(struct builder *b, unsigned int type,
-			     const struct who *w, uint64_t cookie, int v6,
-			     unsigned int proto)
+static struct ss_event *next(struct builder *b, unsigned int type, const struct who *w,
+			     uint64_t cookie, int v6, unsigned int proto)
 {
 	struct ss_event *e;
 
@@ -87,8 +86,8 @@ static void set_addr(__u8 *dst, __u16 *fam, int v6)
 }
 
 /* One end of e (NULL: the buffer is full) at loopback:port. */
-static void set_end(struct ss_event *e, __u8 *addr, __u16 *fam, __u16 *port,
-		    int v6, unsigned int p, __u16 flag)
+static void set_end(struct ss_event *e, __u8 *addr, __u16 *fam, __u16 *port, int v6, unsigned int p,
+		    __u16 flag)
 {
 	set_addr(addr, fam, v6);
 	*port = (__u16)p;
@@ -98,15 +97,13 @@ static void set_end(struct ss_event *e, __u8 *addr, __u16 *fam, __u16 *port,
 static void local(struct ss_event *e, int v6, unsigned int port)
 {
 	if (e)
-		set_end(e, e->laddr, &e->laddr_family, &e->lport, v6, port,
-			SS_F_LOCAL);
+		set_end(e, e->laddr, &e->laddr_family, &e->lport, v6, port, SS_F_LOCAL);
 }
 
 static void remote(struct ss_event *e, int v6, unsigned int port)
 {
 	if (e)
-		set_end(e, e->raddr, &e->raddr_family, &e->rport, v6, port,
-			SS_F_REMOTE);
+		set_end(e, e->raddr, &e->raddr_family, &e->rport, v6, port, SS_F_REMOTE);
 }
 
 static void state(struct ss_event *e, unsigned int from, unsigned int to)
@@ -130,8 +127,8 @@ static void closed(struct ss_event *e, unsigned int tcp_state, int tcp)
 }
 
 /* The socket() record of a TCP or UDP socket. */
-static struct ss_event *socket_ev(struct builder *b, const struct who *w,
-				  uint64_t cookie, int v6, unsigned int proto)
+static struct ss_event *socket_ev(struct builder *b, const struct who *w, uint64_t cookie, int v6,
+				  unsigned int proto)
 {
 	struct ss_event *e = next(b, SS_EV_SOCKET, w, cookie, v6, proto);
 
@@ -143,9 +140,8 @@ static struct ss_event *socket_ev(struct builder *b, const struct who *w,
 }
 
 /* A TCP state change; lport 0: the record has no local end. */
-static void state_ev(struct builder *b, const struct who *w, uint64_t cookie,
-		     int v6, unsigned int lport, unsigned int rport,
-		     unsigned int from, unsigned int to)
+static void state_ev(struct builder *b, const struct who *w, uint64_t cookie, int v6,
+		     unsigned int lport, unsigned int rport, unsigned int from, unsigned int to)
 {
 	struct ss_event *e = next(b, SS_EV_STATE, w, cookie, v6, SS_PROTO_TCP);
 
@@ -162,8 +158,7 @@ static unsigned int eport(struct builder *b)
 }
 
 /* What sockscope records for one conn cycle (12 events, as observed). */
-static void conn_cycle(struct builder *b, const struct who *w, int v6,
-		       unsigned int lport)
+static void conn_cycle(struct builder *b, const struct who *w, int v6, unsigned int lport)
 {
 	uint64_t c = ++b->cookie, s = ++b->cookie;
 	unsigned int ep = eport(b);
@@ -259,11 +254,8 @@ static size_t build(struct ss_event *ev, size_t n)
 		{4104, "bind_cycle"}, {4105, "udp_cycle"}, {4106, "curl"},
 	};
 	static const struct who odd = {4107, "web \"srv\"\xc3\xa9\x01"};
-	struct builder b = {.ev = ev,
-			    .cap = n,
-			    .ts = 1000000000000ull,
-			    .cookie = 1000,
-			    .port = 40000};
+	struct builder b = {
+		.ev = ev, .cap = n, .ts = 1000000000000ull, .cookie = 1000, .port = 40000};
 
 	while (b.n < b.cap) {
 		unsigned int k = b.cycle++ % 16;
@@ -285,9 +277,8 @@ static size_t build(struct ss_event *ev, size_t n)
 	return b.n;
 }
 
-__attribute__((noinline)) int replay_run(const struct ss_event *ev, size_t n,
-					 bool json, bool use_engine,
-					 uint64_t *events_out)
+__attribute__((noinline)) int replay_run(const struct ss_event *ev, size_t n, bool json,
+					 bool use_engine, uint64_t *events_out)
 {
 	static struct trace_out t;
 	struct rt_opts ro = {.engine = use_engine}; /* every event type */
@@ -320,8 +311,7 @@ int main(int argc, char **argv)
 	char *end;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s N [--text] [--no-engine]\n",
-			argv[0]);
+		fprintf(stderr, "usage: %s N [--text] [--no-engine]\n", argv[0]);
 		return 2;
 	}
 	n = strtoull(argv[1], &end, 10);
@@ -335,8 +325,7 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--no-engine")) {
 			use_engine = false;
 		} else {
-			fprintf(stderr, "replay: unknown option '%s'\n",
-				argv[i]);
+			fprintf(stderr, "replay: unknown option '%s'\n", argv[i]);
 			return 2;
 		}
 	}

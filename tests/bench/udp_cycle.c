@@ -25,8 +25,8 @@ static void *setup(const struct gen_opts *o)
 	st.family = o->v6 ? AF_INET6 : AF_INET;
 	st.sendto = o->sendto;
 	st.llen = gen_loopback(&st.local, o->v6, 0);
-	st.sink_fd = gen_bound(o->v6, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			       0, &st.sink, &st.slen, "udp_cycle: sink");
+	st.sink_fd = gen_bound(o->v6, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, &st.sink,
+			       &st.slen, "udp_cycle: sink");
 	return st.sink_fd < 0 ? NULL : &st;
 }
 
@@ -50,8 +50,7 @@ static int op(void *p)
 	if (bind(fd, (struct sockaddr *)&st->local, st->llen))
 		err = -errno;
 	else if (st->sendto) {
-		if (sendto(fd, msg, sizeof(msg), 0,
-			   (struct sockaddr *)&st->sink, st->slen) < 0)
+		if (sendto(fd, msg, sizeof(msg), 0, (struct sockaddr *)&st->sink, st->slen) < 0)
 			err = -errno;
 	} else if (connect(fd, (struct sockaddr *)&st->sink, st->slen)) {
 		err = -errno;

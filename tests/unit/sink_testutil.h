@@ -127,8 +127,7 @@ static inline struct sink *open_sink(const char *spec)
 }
 
 /* open_sink() of a spec built from a format, e.g. a loopback port. */
-static inline struct sink *open_sinkf(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
+static inline struct sink *open_sinkf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static inline struct sink *open_sinkf(const char *fmt, ...)
 {
@@ -141,8 +140,7 @@ static inline struct sink *open_sinkf(const char *fmt, ...)
 	return open_sink(spec);
 }
 
-static inline void put(struct sink *s, const char *l, const char *msgid,
-		       int sev, uint32_t pid)
+static inline void put(struct sink *s, const char *l, const char *msgid, int sev, uint32_t pid)
 {
 	sink__write(s, l, strlen(l), msgid, sev, TS, pid);
 }
@@ -208,15 +206,13 @@ static inline int udp_socket(int family, int *port)
 		a->sin_port = htons((uint16_t)*port);
 	}
 	if (bind(fd, (struct sockaddr *)&ss,
-		 family == AF_INET6 ? sizeof(struct sockaddr_in6)
-				    : sizeof(struct sockaddr_in))) {
+		 family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in))) {
 		close(fd);
 		return -1;
 	}
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
-	*port = ntohs(family == AF_INET6
-			      ? ((struct sockaddr_in6 *)&ss)->sin6_port
-			      : ((struct sockaddr_in *)&ss)->sin_port);
+	*port = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+					 : ((struct sockaddr_in *)&ss)->sin_port);
 	return fd;
 }
 
@@ -263,16 +259,16 @@ static inline void assert_stream(int fd, const char *want, size_t len)
 }
 
 /* The message a syslog sink opened by open_sink() sends for an event. */
-static inline size_t rfc5424(char *buf, size_t cap, int fac, int sev,
-			     const char *msgid, uint32_t pid, const char *l)
+static inline size_t rfc5424(char *buf, size_t cap, int fac, int sev, const char *msgid,
+			     uint32_t pid, const char *l)
 {
-	return syslog5424_format(buf, cap, fac, sev, TS, "host1", "sockscope",
-				 pid, msgid, l, strlen(l));
+	return syslog5424_format(buf, cap, fac, sev, TS, "host1", "sockscope", pid, msgid, l,
+				 strlen(l));
 }
 
 /* ...and its TCP frame. */
-static inline size_t frame(char *buf, size_t cap, int sev, const char *msgid,
-			   uint32_t pid, const char *l)
+static inline size_t frame(char *buf, size_t cap, int sev, const char *msgid, uint32_t pid,
+			   const char *l)
 {
 	char msg[1024];
 	size_t len = rfc5424(msg, sizeof(msg), 3, sev, msgid, pid, l);

@@ -65,9 +65,8 @@ static int ask(const struct answers_more *more, ...)
 
 #define ASK(...) ask(NULL, __VA_ARGS__, NULL)
 
-static struct ss_sockinfo sock(uint64_t cookie, const char *laddr,
-			       unsigned int lport, const char *raddr,
-			       unsigned int rport, unsigned int state)
+static struct ss_sockinfo sock(uint64_t cookie, const char *laddr, unsigned int lport,
+			       const char *raddr, unsigned int rport, unsigned int state)
 {
 	struct ss_sockinfo s = {0};
 
@@ -87,8 +86,7 @@ static struct ss_sockinfo sock(uint64_t cookie, const char *laddr,
 	return s;
 }
 
-static struct ss_sockinfo holder(uint64_t cookie, uint32_t pid, uint32_t fd,
-				 const char *comm)
+static struct ss_sockinfo holder(uint64_t cookie, uint32_t pid, uint32_t fd, const char *comm)
 {
 	struct ss_sockinfo h = {0};
 
@@ -102,8 +100,7 @@ static struct ss_sockinfo holder(uint64_t cookie, uint32_t pid, uint32_t fd,
 	return h;
 }
 
-static struct ss_event ev(unsigned int type, uint64_t cookie, uint32_t pid,
-			  const char *comm)
+static struct ss_event ev(unsigned int type, uint64_t cookie, uint32_t pid, const char *comm)
 {
 	struct ss_event e = tu_record(type);
 
@@ -160,8 +157,7 @@ static int setup(void **state)
 	};
 	(void)state;
 	timefmt_init(&tf);
-	tf.mono_to_real_ns =
-		(int64_t)(T0 - MONO0); /* MONO0 + n s: 14:02:11 + n s */
+	tf.mono_to_real_ns = (int64_t)(T0 - MONO0); /* MONO0 + n s: 14:02:11 + n s */
 	clock_ns = MONO0;
 	en = engine__new(16);
 	if (!en || engine__seed(en, &s, clock_ns))
@@ -219,8 +215,7 @@ static void fill_store(void)
 				.action = "listen"};
 	char err[256];
 
-	s.holders[0] =
-		(struct store_holder){.pid = 30, .uid = 0, .comm = "nginx"};
+	s.holders[0] = (struct store_holder){.pid = 30, .uid = 0, .comm = "nginx"};
 	assert_int_equal(store__open(&st, &so, err, sizeof(err)), 0);
 	store__add_socket(st, &s);
 	store__add_failure(st, &f);
@@ -253,14 +248,12 @@ static void ports_listening_and_all(void **state)
 	assert_int_equal(ASK("ports", "--all", "--port", "8080"), SS_EXIT_OK);
 	assert_string_equal(out, HEADER ROW_LISTEN ROW_ESTAB);
 	assert_int_equal(ASK("ports", "--comm", "other", "--json"), SS_EXIT_OK);
-	assert_string_equal(
-		out,
-		"{\"proto\":\"tcp\",\"family\":\"inet\",\"state\":\"LISTEN\","
-		"\"laddr\":\"127.0.0.1\",\"lport\":9090,\"netns\":4026531840,"
-		"\"cookie\":3,\"uid\":1000,\"reuseaddr\":false,\"reuseport\":"
-		"false,"
-		"\"holders\":[{\"pid\":12,\"comm\":\"other\",\"uid\":1000,"
-		"\"fd\":5}]}\n");
+	assert_string_equal(out, "{\"proto\":\"tcp\",\"family\":\"inet\",\"state\":\"LISTEN\","
+				 "\"laddr\":\"127.0.0.1\",\"lport\":9090,\"netns\":4026531840,"
+				 "\"cookie\":3,\"uid\":1000,\"reuseaddr\":false,\"reuseport\":"
+				 "false,"
+				 "\"holders\":[{\"pid\":12,\"comm\":\"other\",\"uid\":1000,"
+				 "\"fd\":5}]}\n");
 	assert_string_equal(errs, "");
 }
 
@@ -270,28 +263,24 @@ static void who_now_and_before_from_the_engine(void **state)
 	(void)state;
 	closed_listener(7, 20, "old");
 	assert_int_equal(ASK("who", "8080"), SS_EXIT_OK);
-	assert_string_equal(
-		out, HEADER ROW_LISTEN ROW_ESTAB
-		"held before:\n"
-		"2026-11-20T14:02:16.000000000Z  closed  tcp LISTEN "
-		"0.0.0.0:8080 -> *"
-		"  opened 2026-11-20T14:02:12.000000000Z  by old(pid=20)\n");
+	assert_string_equal(out, HEADER ROW_LISTEN ROW_ESTAB
+			    "held before:\n"
+			    "2026-11-20T14:02:16.000000000Z  closed  tcp LISTEN "
+			    "0.0.0.0:8080 -> *"
+			    "  opened 2026-11-20T14:02:12.000000000Z  by old(pid=20)\n");
 	assert_int_equal(ASK("who", "9090", "--json"), SS_EXIT_OK);
 	assert_null(strstr(out, "held before")); /* titles are for people */
 	assert_null(strstr(out, "\"kind\""));
 	/* the same rows as history --port 8080 asked of that engine */
-	assert_int_equal(ASK("history", "--port", "8080", "--json"),
-			 SS_EXIT_OK);
-	assert_string_equal(
-		out,
-		"{\"kind\":\"socket\",\"cookie\":7,\"netns\":4026531840,"
-		"\"proto\":\"tcp\",\"family\":\"inet\",\"laddr\":\"0.0.0.0\","
-		"\"lport\":8080,\"state\":\"LISTEN\","
-		"\"opened\":\"2026-11-20T14:02:12.000000000Z\","
-		"\"closed\":\"2026-11-20T14:02:16.000000000Z\","
-		"\"duration_ns\":4000000000,\"bytes_sent\":0,"
-		"\"bytes_received\":0,"
-		"\"holders\":[{\"pid\":20,\"comm\":\"old\",\"uid\":0}]}\n");
+	assert_int_equal(ASK("history", "--port", "8080", "--json"), SS_EXIT_OK);
+	assert_string_equal(out, "{\"kind\":\"socket\",\"cookie\":7,\"netns\":4026531840,"
+				 "\"proto\":\"tcp\",\"family\":\"inet\",\"laddr\":\"0.0.0.0\","
+				 "\"lport\":8080,\"state\":\"LISTEN\","
+				 "\"opened\":\"2026-11-20T14:02:12.000000000Z\","
+				 "\"closed\":\"2026-11-20T14:02:16.000000000Z\","
+				 "\"duration_ns\":4000000000,\"bytes_sent\":0,"
+				 "\"bytes_received\":0,"
+				 "\"holders\":[{\"pid\":20,\"comm\":\"old\",\"uid\":0}]}\n");
 }
 
 static void who_nothing_held(void **state)
@@ -301,37 +290,29 @@ static void who_nothing_held(void **state)
 	assert_string_equal(out, "");
 	assert_string_equal(errs, "sockscope: nothing holds port 7777 in any "
 				  "network namespace\n");
-	assert_int_equal(ASK("who", "7777", "--proto", "udp", "--netns", "1"),
-			 SS_EXIT_NOT_HELD);
-	assert_string_equal(
-		errs, "sockscope: nothing holds port 7777/udp in that network "
-		      "namespace\n");
+	assert_int_equal(ASK("who", "7777", "--proto", "udp", "--netns", "1"), SS_EXIT_NOT_HELD);
+	assert_string_equal(errs, "sockscope: nothing holds port 7777/udp in that network "
+				  "namespace\n");
 }
 
 /* The daemon: live rows from its engine, the past from its database only. */
 static void who_with_the_store(void **state)
 {
 	(void)state;
-	closed_listener(7, 20,
-			"old"); /* in the store too, in a daemon: not twice */
+	closed_listener(7, 20, "old"); /* in the store too, in a daemon: not twice */
 	fill_store();
 	assert_int_equal(ASK("who", "8080"), SS_EXIT_OK);
-	assert_string_equal(
-		out, HEADER ROW_LISTEN ROW_ESTAB
-		"held before:\n"
-		"2026-11-20T14:01:51.000000000Z  failed  bind tcp 0.0.0.0:8080 "
-		"EADDRINUSE  by dup(pid=13)\n"
-		"2026-11-20T14:01:41.000000000Z  closed  tcp LISTEN "
-		"0.0.0.0:8080 -> *"
-		"  opened 2026-11-20T14:01:11.000000000Z  by nginx(pid=30)\n");
+	assert_string_equal(out, HEADER ROW_LISTEN ROW_ESTAB
+			    "held before:\n"
+			    "2026-11-20T14:01:51.000000000Z  failed  bind tcp 0.0.0.0:8080 "
+			    "EADDRINUSE  by dup(pid=13)\n"
+			    "2026-11-20T14:01:41.000000000Z  closed  tcp LISTEN "
+			    "0.0.0.0:8080 -> *"
+			    "  opened 2026-11-20T14:01:11.000000000Z  by nginx(pid=30)\n");
 	assert_int_equal(ASK("who", "8080", "--json"), SS_EXIT_OK);
-	assert_non_null(strstr(
-		out,
-		"\"holders\":[{\"pid\":11,\"comm\":\"worker\",\"uid\":1000,"
-		"\"fd\":4}]}\n{\"kind\":\"failure\""));
-	assert_non_null(strstr(
-		out,
-		"\"holders\":[{\"pid\":30,\"comm\":\"nginx\",\"uid\":0}]}\n"));
+	assert_non_null(strstr(out, "\"holders\":[{\"pid\":11,\"comm\":\"worker\",\"uid\":1000,"
+				    "\"fd\":4}]}\n{\"kind\":\"failure\""));
+	assert_non_null(strstr(out, "\"holders\":[{\"pid\":30,\"comm\":\"nginx\",\"uid\":0}]}\n"));
 }
 
 static void history_filters(void **state)
@@ -339,32 +320,26 @@ static void history_filters(void **state)
 	(void)state;
 	fill_store();
 	assert_int_equal(ASK("history"), SS_EXIT_OK);
-	assert_string_equal(
-		out,
-		"2026-11-20T14:02:01.000000000Z  owner   listen tcp "
-		"0.0.0.0:9090   by other(pid=12)\n"
-		"2026-11-20T14:01:51.000000000Z  failed  bind tcp 0.0.0.0:8080 "
-		"EADDRINUSE  by dup(pid=13)\n"
-		"2026-11-20T14:01:41.000000000Z  closed  tcp LISTEN "
-		"0.0.0.0:8080 -> *"
-		"  opened 2026-11-20T14:01:11.000000000Z  by nginx(pid=30)\n");
+	assert_string_equal(out, "2026-11-20T14:02:01.000000000Z  owner   listen tcp "
+				 "0.0.0.0:9090   by other(pid=12)\n"
+				 "2026-11-20T14:01:51.000000000Z  failed  bind tcp 0.0.0.0:8080 "
+				 "EADDRINUSE  by dup(pid=13)\n"
+				 "2026-11-20T14:01:41.000000000Z  closed  tcp LISTEN "
+				 "0.0.0.0:8080 -> *"
+				 "  opened 2026-11-20T14:01:11.000000000Z  by nginx(pid=30)\n");
 	assert_int_equal(ASK("history", "--failed", "--json"), SS_EXIT_OK);
-	assert_string_equal(
-		out,
-		"{\"kind\":\"failure\",\"ts\":\"2026-11-20T14:01:51."
-		"000000000Z\","
-		"\"event\":\"bind\",\"pid\":13,\"uid\":1000,\"comm\":\"dup\","
-		"\"netns\":4026531840,\"proto\":\"tcp\",\"laddr\":\"0.0.0.0\","
-		"\"lport\":8080,\"error\":\"EADDRINUSE\",\"errno\":98}\n");
-	assert_int_equal(ASK("history", "--pid", "30", "--limit", "1"),
-			 SS_EXIT_OK);
+	assert_string_equal(out, "{\"kind\":\"failure\",\"ts\":\"2026-11-20T14:01:51."
+				 "000000000Z\","
+				 "\"event\":\"bind\",\"pid\":13,\"uid\":1000,\"comm\":\"dup\","
+				 "\"netns\":4026531840,\"proto\":\"tcp\",\"laddr\":\"0.0.0.0\","
+				 "\"lport\":8080,\"error\":\"EADDRINUSE\",\"errno\":98}\n");
+	assert_int_equal(ASK("history", "--pid", "30", "--limit", "1"), SS_EXIT_OK);
 	assert_non_null(strstr(out, "nginx(pid=30)\n"));
 	assert_null(strchr(out, '\n')[1] ? "more" : NULL);
 	assert_int_equal(ASK("history", "--port", "1"), SS_EXIT_OK);
 	assert_string_equal(out, "");
 	assert_string_equal(errs, "sockscope: no history matches\n");
-	assert_int_equal(ASK("history", "--since", "yesterday-ish"),
-			 SS_EXIT_USAGE);
+	assert_int_equal(ASK("history", "--since", "yesterday-ish"), SS_EXIT_USAGE);
 	assert_non_null(strstr(errs, "bad --since 'yesterday-ish'"));
 }
 
@@ -383,8 +358,7 @@ static void history_of_an_engine(void **state)
 	assert_null(strstr(out, "old"));
 	assert_int_equal(ASK("history", "--failed"), SS_EXIT_OK);
 	assert_string_equal(out, "");
-	assert_int_equal(ASK("history", "--until", "2026-11-20T14:02:16Z"),
-			 SS_EXIT_OK);
+	assert_int_equal(ASK("history", "--until", "2026-11-20T14:02:16Z"), SS_EXIT_OK);
 	assert_null(strstr(out, "newer"));
 }
 
@@ -410,31 +384,25 @@ static void who_with_more_sources(void **state)
 	fill_store();
 	assert_int_equal(ask(&more, "who", "9090", NULL), SS_EXIT_OK);
 	assert_string_equal(joined, "history --port 9090 --limit 20 ");
-	assert_string_equal(
-		out, HEADER ROW_9090
-		"held before:\n"
-		"2026-11-20T14:02:01.000000000Z  owner   listen tcp "
-		"0.0.0.0:9090   by other(pid=12)\n"
-		"row one\nrow two\n");
+	assert_string_equal(out,
+			    HEADER ROW_9090 "held before:\n"
+					    "2026-11-20T14:02:01.000000000Z  owner   listen tcp "
+					    "0.0.0.0:9090   by other(pid=12)\n"
+					    "row one\nrow two\n");
 	joined[0] = '\0';
-	assert_int_equal(ask(&more, "history", "--pid", "7", "--since", "1h",
-			     "--failed", "--json", NULL),
-			 SS_EXIT_OK);
-	assert_string_equal(
-		joined,
-		"history --pid 7 --since 1h --failed --limit 1000 --json ");
+	assert_int_equal(
+		ask(&more, "history", "--pid", "7", "--since", "1h", "--failed", "--json", NULL),
+		SS_EXIT_OK);
+	assert_string_equal(joined, "history --pid 7 --since 1h --failed --limit 1000 --json ");
 	assert_string_equal(errs, "");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		tu_test(ports_listening_and_all),
-		tu_test(who_now_and_before_from_the_engine),
-		tu_test(who_nothing_held),
-		tu_test(who_with_the_store),
-		tu_test(history_filters),
-		tu_test(history_of_an_engine),
+		tu_test(ports_listening_and_all), tu_test(who_now_and_before_from_the_engine),
+		tu_test(who_nothing_held),	  tu_test(who_with_the_store),
+		tu_test(history_filters),	  tu_test(history_of_an_engine),
 		tu_test(who_with_more_sources),
 	};
 

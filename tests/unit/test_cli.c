@@ -14,11 +14,11 @@
 static struct cli_opts o;
 static char err[512];
 
-#define PARSE(...)                                                            \
-	({                                                                    \
-		char *argv_[] = {"sockscope", __VA_ARGS__, NULL};             \
-		cli_parse((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_, \
-			  &o, err, sizeof(err));                              \
+#define PARSE(...)                                                                     \
+	({                                                                             \
+		char *argv_[] = {"sockscope", __VA_ARGS__, NULL};                      \
+		cli_parse((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_, &o, err, \
+			  sizeof(err));                                                \
 	})
 
 static int parse0(void)
@@ -46,10 +46,9 @@ static void defaults(void **state)
 static void trace_word_and_all_options(void **state)
 {
 	(void)state;
-	assert_int_equal(PARSE("trace", "--json", "-o", "/tmp/x", "-p", "42",
-			       "-c", "nginx", "-P", "8080", "--proto", "udp",
-			       "--family", "6", "--failed", "-d", "1.5", "-n",
-			       "10", "--ring-size", "64K", "-vv"),
+	assert_int_equal(PARSE("trace", "--json", "-o", "/tmp/x", "-p", "42", "-c", "nginx", "-P",
+			       "8080", "--proto", "udp", "--family", "6", "--failed", "-d", "1.5",
+			       "-n", "10", "--ring-size", "64K", "-vv"),
 			 0);
 	assert_true(o.json);
 	assert_string_equal(o.output, "/tmp/x");
@@ -72,11 +71,9 @@ static void events_list(void **state)
 {
 	(void)state;
 	assert_int_equal(PARSE("--events", "bind,close"), 0);
-	assert_int_equal(o.filter.events,
-			 SS_EV_BIT(SS_EV_BIND) | SS_EV_BIT(SS_EV_CLOSE));
+	assert_int_equal(o.filter.events, SS_EV_BIT(SS_EV_BIND) | SS_EV_BIT(SS_EV_CLOSE));
 	assert_int_equal(PARSE("-e", "connect_done", "--states"), 0);
-	assert_int_equal(o.filter.events, SS_EV_BIT(SS_EV_CONNECT_DONE) |
-						  SS_EV_BIT(SS_EV_STATE));
+	assert_int_equal(o.filter.events, SS_EV_BIT(SS_EV_CONNECT_DONE) | SS_EV_BIT(SS_EV_STATE));
 	assert_int_equal(PARSE("--states"), 0);
 	assert_true(o.filter.events & SS_EV_BIT(SS_EV_STATE));
 }
@@ -105,12 +102,9 @@ static void bad_input(void **state)
 	expect_usage(PARSE("--bogus"), "unknown option '--bogus'");
 	expect_usage(PARSE("-x"), "unknown option '-x'");
 	expect_usage(PARSE("portz"), "unknown command 'portz'");
-	expect_usage(PARSE("ports", "--states"),
-		     "option '--states' does not apply to 'ports'");
-	expect_usage(PARSE("trace", "--all"),
-		     "option '--all' does not apply to 'trace'");
-	expect_usage(PARSE("who", "8080", "-P", "80"),
-		     "option '--port' does not apply to 'who'");
+	expect_usage(PARSE("ports", "--states"), "option '--states' does not apply to 'ports'");
+	expect_usage(PARSE("trace", "--all"), "option '--all' does not apply to 'trace'");
+	expect_usage(PARSE("who", "8080", "-P", "80"), "option '--port' does not apply to 'who'");
 	expect_usage(PARSE("ports", "--interval", "0"), "bad --interval");
 	expect_usage(PARSE("ports", "--netns", "x"), "bad --netns");
 	expect_usage(PARSE("trace", "extra"), "unexpected argument 'extra'");
@@ -146,9 +140,8 @@ static void ports_and_who(void **state)
 	assert_int_equal(o.command, SS_CMD_PORTS);
 	assert_false(o.all);
 	assert_int_equal(o.interval_ms, 1000);
-	assert_int_equal(PARSE("ports", "--all", "--json", "--watch",
-			       "--interval", "0.5", "--netns", "4026531840",
-			       "-c", "nginx", "--proto", "tcp"),
+	assert_int_equal(PARSE("ports", "--all", "--json", "--watch", "--interval", "0.5",
+			       "--netns", "4026531840", "-c", "nginx", "--proto", "tcp"),
 			 0);
 	assert_true(o.all && o.json && o.watch);
 	assert_int_equal(o.interval_ms, 500);
@@ -186,10 +179,8 @@ static void value_given_to_an_option_without_one(void **state)
 {
 	(void)state;
 	expect_usage(PARSE("--json=yes"), "option '--json' takes no value");
-	expect_usage(PARSE("ports", "--states=1"),
-		     "option '--states' takes no value");
-	expect_usage(PARSE("ports", "--all=1"),
-		     "option '--all' takes no value");
+	expect_usage(PARSE("ports", "--states=1"), "option '--states' takes no value");
+	expect_usage(PARSE("ports", "--all=1"), "option '--all' takes no value");
 	expect_usage(PARSE("--help=me"), "option '--help' takes no value");
 	/* an abbreviation is named in full */
 	expect_usage(PARSE("--jso=1"), "option '--json' takes no value");
@@ -198,15 +189,11 @@ static void value_given_to_an_option_without_one(void **state)
 static void option_of_another_command(void **state)
 {
 	(void)state;
-	expect_usage(
-		PARSE("--watch"),
-		"option '--watch' does not apply to 'trace' (it applies to ports;");
-	expect_usage(PARSE("trace", "--netns", "1"),
-		     "it applies to ports and who;");
-	expect_usage(PARSE("daemon", "--json"),
-		     "it applies to trace, ports, who and history;");
-	expect_usage(PARSE("history", "--sink", "stdout"),
-		     "try 'sockscope history --help'");
+	expect_usage(PARSE("--watch"),
+		     "option '--watch' does not apply to 'trace' (it applies to ports;");
+	expect_usage(PARSE("trace", "--netns", "1"), "it applies to ports and who;");
+	expect_usage(PARSE("daemon", "--json"), "it applies to trace, ports, who and history;");
+	expect_usage(PARSE("history", "--sink", "stdout"), "try 'sockscope history --help'");
 	/* after --help nothing is checked: the help is what was asked for */
 	assert_int_equal(PARSE("ports", "--help", "--states"), 0);
 	assert_int_equal(o.help_for, SS_CMD_PORTS);
@@ -215,34 +202,27 @@ static void option_of_another_command(void **state)
 static void bad_value_of_each_kind(void **state)
 {
 	(void)state;
-	expect_usage(PARSE("history", "--limit", "0"),
-		     "bad --limit '0': expected 1-10000000");
+	expect_usage(PARSE("history", "--limit", "0"), "bad --limit '0': expected 1-10000000");
 	expect_usage(PARSE("history", "--limit", "+5"), "bad --limit");
 	expect_usage(PARSE("--ring-size", "3K"), "bad --ring-size '3K'");
 	expect_usage(PARSE("--ring-size", "1T"), "bad --ring-size");
-	expect_usage(PARSE("ports", "--interval", "0.01"),
-		     "bad --interval '0.01'");
+	expect_usage(PARSE("ports", "--interval", "0.01"), "bad --interval '0.01'");
 	expect_usage(PARSE("ports", "--interval", "3601"), "bad --interval");
-	expect_usage(PARSE("--duration", "-1"),
-		     "bad --duration '-1': expected seconds > 0");
+	expect_usage(PARSE("--duration", "-1"), "bad --duration '-1': expected seconds > 0");
 	expect_usage(PARSE("--duration", "inf"), "bad --duration");
 	expect_usage(PARSE("--output", ""), "--output needs a file name");
-	expect_usage(PARSE("--proto", "TCP"),
-		     "bad --proto 'TCP': expected tcp or udp");
-	expect_usage(PARSE("--events", ""),
-		     "--events needs at least one event name");
+	expect_usage(PARSE("--proto", "TCP"), "bad --proto 'TCP': expected tcp or udp");
+	expect_usage(PARSE("--events", ""), "--events needs at least one event name");
 	expect_usage(PARSE("--events", "bind,resync"),
 		     "unknown event 'resync' in --events (known:");
-	expect_usage(PARSE("--comm", ""),
-		     "bad --comm '': a command name is 1-15 bytes");
+	expect_usage(PARSE("--comm", ""), "bad --comm '': a command name is 1-15 bytes");
 	expect_usage(PARSE("who", "abc"), "bad port 'abc'");
 	expect_usage(PARSE("who", "1.2.3.4"), "bad address '1.2.3.4'");
-	expect_usage(PARSE("daemon", "--sink", "a", "--sink", "b", "--sink",
-			   "c", "--sink", "d", "--sink", "e", "--sink", "f",
-			   "--sink", "g", "--sink", "h", "--sink", "i"),
+	expect_usage(PARSE("daemon", "--sink", "a", "--sink", "b", "--sink", "c", "--sink", "d",
+			   "--sink", "e", "--sink", "f", "--sink", "g", "--sink", "h", "--sink",
+			   "i"),
 		     "too many --sink options (at most 8)");
-	expect_usage(PARSE("history", "--until"),
-		     "option '--until' needs a value");
+	expect_usage(PARSE("history", "--until"), "option '--until' needs a value");
 	expect_usage(PARSE("-P"), "option '-P' needs a value");
 }
 
@@ -259,11 +239,10 @@ static void values_of_each_kind(void **state)
 	assert_string_equal(o.filter.comm, "sshd");
 	assert_int_equal(PARSE("-e", "bind", "-e", "close"), 0);
 	assert_int_equal(o.filter.events, SS_EV_BIT(SS_EV_CLOSE));
-	assert_int_equal(PARSE("daemon", "--sink", "stdout", "--sink", "syslog",
-			       "--check-config", "--retain", "30d",
-			       "--retain-size", "1G", "--metrics",
-			       "127.0.0.1:9463", "--db", "/tmp/x.db",
-			       "--config", "/dev/null", "--ring-size", "8M"),
+	assert_int_equal(PARSE("daemon", "--sink", "stdout", "--sink", "syslog", "--check-config",
+			       "--retain", "30d", "--retain-size", "1G", "--metrics",
+			       "127.0.0.1:9463", "--db", "/tmp/x.db", "--config", "/dev/null",
+			       "--ring-size", "8M"),
 			 0);
 	assert_int_equal(o.command, SS_CMD_DAEMON);
 	assert_int_equal(o.nr_sinks, 2);
@@ -275,16 +254,14 @@ static void values_of_each_kind(void **state)
 	assert_string_equal(o.db, "/tmp/x.db");
 	assert_string_equal(o.config, "/dev/null");
 	assert_int_equal(o.ring_size, 8u << 20);
-	assert_int_equal(PARSE("history", "--since", "1h", "--until", "now",
-			       "--limit", "5", "--failed", "-P", "80",
-			       "--json"),
+	assert_int_equal(PARSE("history", "--since", "1h", "--until", "now", "--limit", "5",
+			       "--failed", "-P", "80", "--json"),
 			 0);
 	assert_string_equal(o.since, "1h");
 	assert_string_equal(o.until, "now");
 	assert_int_equal(o.limit, 5);
 	assert_int_equal(o.filter.failed_only, 1);
-	assert_int_equal(
-		PARSE("who", "8080", "--at", "1h", "--db", "/tmp/x.db"), 0);
+	assert_int_equal(PARSE("who", "8080", "--at", "1h", "--db", "/tmp/x.db"), 0);
 	assert_string_equal(o.at, "1h");
 }
 
@@ -301,8 +278,7 @@ static void help_command(void **state)
 	assert_int_equal(PARSE("who", "-h"), 0);
 	assert_int_equal(o.help_for, SS_CMD_WHO);
 	expect_usage(PARSE("help", "bogus"), "unknown command 'bogus'");
-	expect_usage(PARSE("help", "who", "more"),
-		     "unexpected argument 'more'");
+	expect_usage(PARSE("help", "who", "more"), "unexpected argument 'more'");
 	expect_usage(PARSE("version"), "unknown command 'version'");
 }
 
@@ -329,18 +305,15 @@ static int mentioned(const struct cli_option *opt, const char *help, void *arg)
 	char line[128];
 
 	if (opt->letter)
-		snprintf(line, sizeof(line), "  -%c, --%s%s%s", opt->letter,
-			 opt->name, opt->metavar ? " " : "",
-			 opt->metavar ? opt->metavar : "");
+		snprintf(line, sizeof(line), "  -%c, --%s%s%s", opt->letter, opt->name,
+			 opt->metavar ? " " : "", opt->metavar ? opt->metavar : "");
 	else
-		snprintf(line, sizeof(line), "      --%s%s%s", opt->name,
-			 opt->metavar ? " " : "",
+		snprintf(line, sizeof(line), "      --%s%s%s", opt->name, opt->metavar ? " " : "",
 			 opt->metavar ? opt->metavar : "");
 	if (!strstr(c->text, line))
 		fail_msg("'%s --help' lacks '%s'", c->command, line);
 	if (!strstr(c->text, strchr(help, '\n') ? "" : help))
-		fail_msg("'%s --help' lacks the help of --%s", c->command,
-			 opt->name);
+		fail_msg("'%s --help' lacks the help of --%s", c->command, opt->name);
 	return 0;
 }
 
@@ -356,10 +329,8 @@ static void help_is_generated_from_the_tables(void **state)
 		if (c->id != SS_CMD_HELP && !c->hidden) {
 			char usage[128];
 
-			snprintf(usage, sizeof(usage),
-				 "Usage: sockscope %s%s%s",
-				 c->is_default ? "[" : "", c->name,
-				 c->is_default ? "]" : "");
+			snprintf(usage, sizeof(usage), "Usage: sockscope %s%s%s",
+				 c->is_default ? "[" : "", c->name, c->is_default ? "]" : "");
 			assert_non_null(strstr(text, usage));
 			assert_non_null(strstr(text, c->about));
 			opt_table__walk(c->options, mentioned, &chk);
@@ -370,11 +341,9 @@ static void help_is_generated_from_the_tables(void **state)
 			assert_non_null(nl);
 			/* option lines fit a terminal (examples are commands to
 			 * copy) */
-			if (nl - ln > 80 && (!strncmp(ln, "  -", 3) ||
-					     !strncmp(ln, "      --", 8)))
-				fail_msg(
-					"'%s --help' has an option line over 80 columns: %.*s",
-					c->name, (int)(nl - ln), ln);
+			if (nl - ln > 80 && (!strncmp(ln, "  -", 3) || !strncmp(ln, "      --", 8)))
+				fail_msg("'%s --help' has an option line over 80 columns: %.*s",
+					 c->name, (int)(nl - ln), ln);
 		}
 		free(text);
 	}
@@ -385,15 +354,13 @@ static void help_is_generated_from_the_tables(void **state)
 		for (const struct command *c = commands; c->name; c++) {
 			char line[160];
 
-			snprintf(line, sizeof(line), "  %-8s %s\n", c->name,
-				 c->summary);
+			snprintf(line, sizeof(line), "  %-8s %s\n", c->name, c->summary);
 			if (c->hidden)
 				assert_null(strstr(text, line));
 			else
 				assert_non_null(strstr(text, line));
 		}
-		assert_non_null(
-			strstr(text, "Usage: sockscope [trace] [OPTIONS]"));
+		assert_non_null(strstr(text, "Usage: sockscope [trace] [OPTIONS]"));
 		free(text);
 	}
 }

@@ -62,25 +62,23 @@ static void every_key(void **state)
 	struct daemon_config c;
 
 	(void)state;
-	assert_int_equal(
-		load(&c, "# comment\n"
-			 "db = /tmp/x.db\n"
-			 "  retain = 12h   # trailing comment\n"
-			 "retain_size = 500M\n"
-			 "sink = stdout\n"
-			 "sink = file:/var/log/s.json?max_bytes=1000&keep=3\n"
-			 "sink = syslog+tcp://127.0.0.1:5514\n"
-			 "metrics = 127.0.0.1:9463\n"
-			 "ring_size = 64K\n"
-			 "history = 500\n"
-			 "\n"),
-		0);
+	assert_int_equal(load(&c, "# comment\n"
+				  "db = /tmp/x.db\n"
+				  "  retain = 12h   # trailing comment\n"
+				  "retain_size = 500M\n"
+				  "sink = stdout\n"
+				  "sink = file:/var/log/s.json?max_bytes=1000&keep=3\n"
+				  "sink = syslog+tcp://127.0.0.1:5514\n"
+				  "metrics = 127.0.0.1:9463\n"
+				  "ring_size = 64K\n"
+				  "history = 500\n"
+				  "\n"),
+			 0);
 	assert_string_equal(c.db, "/tmp/x.db");
 	assert_int_equal(c.retain_secs, 12 * 3600);
 	assert_int_equal(c.retain_bytes, 500ull << 20);
 	assert_int_equal(c.nr_sinks, 3);
-	assert_string_equal(c.sinks[1],
-			    "file:/var/log/s.json?max_bytes=1000&keep=3");
+	assert_string_equal(c.sinks[1], "file:/var/log/s.json?max_bytes=1000&keep=3");
 	assert_string_equal(c.metrics, "127.0.0.1:9463");
 	assert_int_equal(c.ring_size, 65536);
 	assert_int_equal(c.history, 500);
@@ -126,31 +124,19 @@ static void overrides_and_values(void **state)
 
 	(void)state;
 	config_defaults(&c);
-	assert_int_equal(config_set(&c, "retain", "forever", err, sizeof(err)),
-			 0);
+	assert_int_equal(config_set(&c, "retain", "forever", err, sizeof(err)), 0);
 	assert_int_equal(c.retain_secs, 0);
 	assert_int_equal(config_set(&c, "retain", "2w", err, sizeof(err)), 0);
 	assert_int_equal(c.retain_secs, 14 * 86400);
-	assert_int_equal(
-		config_set(&c, "metrics", "[::1]:9463", err, sizeof(err)), 0);
-	assert_int_equal(
-		config_set(&c, "metrics", "[::2]:9463", err, sizeof(err)),
-		-EINVAL);
-	assert_int_equal(
-		config_set(&c, "metrics", "127.0.0.1:0", err, sizeof(err)),
-		-EINVAL);
+	assert_int_equal(config_set(&c, "metrics", "[::1]:9463", err, sizeof(err)), 0);
+	assert_int_equal(config_set(&c, "metrics", "[::2]:9463", err, sizeof(err)), -EINVAL);
+	assert_int_equal(config_set(&c, "metrics", "127.0.0.1:0", err, sizeof(err)), -EINVAL);
 	assert_int_equal(config_set(&c, "metrics", "off", err, sizeof(err)), 0);
 	assert_string_equal(c.metrics, "");
-	assert_int_equal(config_set(&c, "retain_size", "1x", err, sizeof(err)),
-			 -EINVAL);
-	assert_int_equal(config_set(&c, "sink", "file:", err, sizeof(err)),
-			 -EINVAL);
-	assert_int_equal(
-		config_set(&c, "sink", "syslog+udp://", err, sizeof(err)),
-		-EINVAL);
-	assert_int_equal(
-		config_load(&c, "/nonexistent/sockscope.conf", NULL, NULL),
-		-ENOENT);
+	assert_int_equal(config_set(&c, "retain_size", "1x", err, sizeof(err)), -EINVAL);
+	assert_int_equal(config_set(&c, "sink", "file:", err, sizeof(err)), -EINVAL);
+	assert_int_equal(config_set(&c, "sink", "syslog+udp://", err, sizeof(err)), -EINVAL);
+	assert_int_equal(config_load(&c, "/nonexistent/sockscope.conf", NULL, NULL), -ENOENT);
 }
 
 int main(void)

@@ -53,8 +53,7 @@ static void pump(struct fixture *f, int timeout_ms)
 	}
 }
 
-static void open_fixture(struct fixture *f, unsigned int max_conns,
-			 uint64_t request_ns)
+static void open_fixture(struct fixture *f, unsigned int max_conns, uint64_t request_ns)
 {
 	struct conn_opts o = {
 		.ops = &ops,
@@ -77,9 +76,7 @@ static void open_fixture(struct fixture *f, unsigned int max_conns,
 	assert_int_equal(bind(fd, (struct sockaddr *)&f->sa, sizeof(f->sa)), 0);
 	assert_int_equal(listen(fd, 64), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&f->sa, &len), 0);
-	assert_int_equal(
-		conn_server__open(&f->srv, f->epfd, fd, &o, err, sizeof(err)),
-		0);
+	assert_int_equal(conn_server__open(&f->srv, f->epfd, fd, &o, err, sizeof(err)), 0);
 }
 
 static void close_fixture(struct fixture *f)
@@ -92,8 +89,7 @@ static int client(struct fixture *f)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	assert_int_equal(connect(fd, (struct sockaddr *)&f->sa, sizeof(f->sa)),
-			 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&f->sa, sizeof(f->sa)), 0);
 	return fd;
 }
 
@@ -233,8 +229,7 @@ static void test_ctl_request_framing(void **state)
 	assert_string_equal(argv[2], "8080");
 	assert_string_equal(argv[3], "--json");
 	/* a ping */
-	assert_true(
-		ctl_request_parse(req + sizeof(req) - 1, 1, argv, 8, &argc));
+	assert_true(ctl_request_parse(req + sizeof(req) - 1, 1, argv, 8, &argc));
 	assert_int_equal(argc, 1);
 }
 

@@ -67,8 +67,7 @@ static void *serve(void *arg)
 		frame(fd, 'O', "", 0);
 		frame(fd, 'X', &code, sizeof(code));
 	} else if (m == GARBAGE) {
-		assert_int_equal(write(fd, "{\"error\":\"bad request\"}\n", 24),
-				 24);
+		assert_int_equal(write(fd, "{\"error\":\"bad request\"}\n", 24), 24);
 	} else {
 		frame(fd, 'O', "half", 4);
 		usleep(400 * 1000); /* says no more, keeps the connection */
@@ -82,13 +81,11 @@ static int setup(void **state)
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 	(void)state;
-	snprintf(sock_path, sizeof(sock_path), "/tmp/ss-ctl-test-%d.sock",
-		 (int)getpid());
+	snprintf(sock_path, sizeof(sock_path), "/tmp/ss-ctl-test-%d.sock", (int)getpid());
 	unlink(sock_path);
 	strcpy(sa.sun_path, sock_path);
 	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    listen(lfd, 4))
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 4))
 		return -1;
 	nout = nerr = 0;
 	return 0;
@@ -111,13 +108,11 @@ static int ask_with(enum mode m, int timeout_ms, int *rc)
 	pthread_t t;
 	int err;
 
-	assert_int_equal(pthread_create(&t, NULL, serve, (void *)(intptr_t)m),
-			 0);
+	assert_int_equal(pthread_create(&t, NULL, serve, (void *)(intptr_t)m), 0);
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	err = ctl_client__ask(sock_path, argv, &w, timeout_ms, rc);
 	clock_gettime(CLOCK_MONOTONIC, &b);
-	elapsed_ms = (b.tv_sec - a.tv_sec) * 1000 +
-		     (b.tv_nsec - a.tv_nsec) / 1000000;
+	elapsed_ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
 	pthread_join(t, NULL);
 	return err;
 }
@@ -170,11 +165,9 @@ static void no_server(void **state)
 	(void)state;
 	close(lfd);
 	lfd = -1;
-	assert_int_equal(ctl_client__ask(sock_path, argv, &w, 1000, NULL),
-			 -ECONNREFUSED);
+	assert_int_equal(ctl_client__ask(sock_path, argv, &w, 1000, NULL), -ECONNREFUSED);
 	unlink(sock_path);
-	assert_int_equal(ctl_client__ask(sock_path, argv, &w, 1000, NULL),
-			 -ENOENT);
+	assert_int_equal(ctl_client__ask(sock_path, argv, &w, 1000, NULL), -ENOENT);
 }
 
 int main(void)

@@ -14,9 +14,8 @@
 static struct timefmt tf;
 
 /* One holder of a failure row, the fields every holder has. */
-static void assert_holder(const struct store_failure_holder *h,
-			  uint32_t has_process, uint32_t pid, uint64_t cookie,
-			  const char *state, const char *laddr, uint16_t lport,
+static void assert_holder(const struct store_failure_holder *h, uint32_t has_process, uint32_t pid,
+			  uint64_t cookie, const char *state, const char *laddr, uint16_t lport,
 			  const char *raddr, uint16_t rport, uint8_t reuseaddr)
 {
 	assert_int_equal(h->has_process, has_process);
@@ -102,13 +101,11 @@ static void test_failure_with_explanation(void **state)
 	assert_string_equal(r.error, "EADDRINUSE");
 	assert_string_equal(r.reason, "port 80/tcp is held by nginx(pid=77)");
 	assert_int_equal(r.nr_holders, 2);
-	assert_holder(&r.holders[0], 1, 77, 99, "LISTEN", "0.0.0.0", 80, "", 0,
-		      1);
+	assert_holder(&r.holders[0], 1, 77, 99, "LISTEN", "0.0.0.0", 80, "", 0, 1);
 	assert_int_equal(r.holders[0].uid, 0);
 	assert_string_equal(r.holders[0].comm, "ng\"inx");
 	assert_int_equal(r.holders[0].reuseport, 0);
-	assert_holder(&r.holders[1], 0, 0, 100, "TIME_WAIT", "127.0.0.1", 80,
-		      "127.0.0.2", 5555, 0);
+	assert_holder(&r.holders[1], 0, 0, 100, "TIME_WAIT", "127.0.0.1", 80, "127.0.0.2", 5555, 0);
 
 	/* no explanation: no reason, no holders */
 	daemon_row_failure(&r, &e, NULL, &tf);

@@ -44,22 +44,19 @@ static void apply(struct ss_event e)
 	engine__apply(en, &e);
 }
 
-static struct ss_event with_local(struct ss_event e, const char *ip,
-				  unsigned int port)
+static struct ss_event with_local(struct ss_event e, const char *ip, unsigned int port)
 {
 	tu_set_local(&e, AF_INET, ip, port);
 	return e;
 }
 
-static struct ss_event with_remote(struct ss_event e, const char *ip,
-				   unsigned int port)
+static struct ss_event with_remote(struct ss_event e, const char *ip, unsigned int port)
 {
 	tu_set_remote(&e, AF_INET, ip, port);
 	return e;
 }
 
-static struct ss_event state(uint64_t cookie, unsigned int old,
-			     unsigned int new)
+static struct ss_event state(uint64_t cookie, unsigned int old, unsigned int new)
 {
 	struct ss_event e = ev(SS_EV_STATE, cookie, 0);
 
@@ -114,13 +111,11 @@ static void listener_lifecycle(void **state_)
 	{
 		const struct eng_sock *out[4];
 
-		assert_int_equal(engine__port_sockets(en, NS, SS_PROTO_TCP,
-						      8080, 0, NULL, out, 4),
+		assert_int_equal(engine__port_sockets(en, NS, SS_PROTO_TCP, 8080, 0, NULL, out, 4),
 				 1);
 		assert_ptr_equal(out[0], s);
-		assert_int_equal(engine__port_sockets(en, NS + 1, SS_PROTO_TCP,
-						      8080, 0, NULL, out, 4),
-				 0);
+		assert_int_equal(
+			engine__port_sockets(en, NS + 1, SS_PROTO_TCP, 8080, 0, NULL, out, 4), 0);
 	}
 	apply(ev(SS_EV_CLOSE, 1, 100));
 	assert_null(engine__find(en, 1));
@@ -157,8 +152,7 @@ static void exit_drops_many_sockets(void **state_)
 	(void)state_;
 	for (uint64_t c = 10; c < 60; c++) {
 		apply(ev(SS_EV_SOCKET, c, 300));
-		apply(with_local(ev(SS_EV_BIND, c, 300), "0.0.0.0",
-				 (unsigned int)(2000 + c)));
+		apply(with_local(ev(SS_EV_BIND, c, 300), "0.0.0.0", (unsigned int)(2000 + c)));
 	}
 	{
 		struct ss_event e = ev(SS_EV_FORK, 0, 301);
@@ -184,11 +178,9 @@ static void active_close_leaves_time_wait_then_expires(void **state_)
 	apply(ev(SS_EV_SOCKET, 3, 400));
 	apply(with_remote(ev(SS_EV_CONNECT, 3, 400), "127.0.0.1", 80));
 	apply(state(3, 7, 2));
-	apply(with_remote(with_local(state(3, 2, 1), "127.0.0.1", 40000),
+	apply(with_remote(with_local(state(3, 2, 1), "127.0.0.1", 40000), "127.0.0.1", 80));
+	apply(with_remote(with_local(ev(SS_EV_CONNECT_DONE, 3, 400), "127.0.0.1", 40000),
 			  "127.0.0.1", 80));
-	apply(with_remote(
-		with_local(ev(SS_EV_CONNECT_DONE, 3, 400), "127.0.0.1", 40000),
-		"127.0.0.1", 80));
 	s = engine__find(en, 3);
 	assert_int_equal(s->info.state, 1);
 	assert_int_equal(s->info.lport, 40000);
@@ -198,8 +190,7 @@ static void active_close_leaves_time_wait_then_expires(void **state_)
 	apply(state(3, 1, 4));
 	apply(state(3, 4, 5));
 	{
-		struct ss_event e =
-			state(3, 5, 7); /* peer's FIN came: TIME_WAIT */
+		struct ss_event e = state(3, 5, 7); /* peer's FIN came: TIME_WAIT */
 
 		e.hdr.flags |= SS_F_FIN_RCVD;
 		apply(e);
@@ -222,9 +213,7 @@ static void orphan_fin_wait2_handed_to_timewait(void **state_)
 	apply(ev(SS_EV_CLOSE, 9, 400));
 	apply(state(9, 1, 4));
 	apply(state(9, 4, 5));
-	apply(state(
-		9, 5,
-		7)); /* no FIN from the peer: still FIN_WAIT2, as ss shows */
+	apply(state(9, 5, 7)); /* no FIN from the peer: still FIN_WAIT2, as ss shows */
 	assert_int_equal(engine__find(en, 9)->info.state, 5);
 	assert_int_equal(nr_visible(), 1);
 	engine__expire(en, clock_ns + 61 * SEC);
@@ -236,16 +225,12 @@ static void orphan_fin_wait2_handed_to_timewait(void **state_)
 static void local_pair(uint64_t c, unsigned int cport)
 {
 	apply(ev(SS_EV_SOCKET, c, 800));
-	apply(with_remote(with_local(state(c, 7, 2), "127.0.0.1", cport),
-			  "127.0.0.1", 80));
-	apply(with_remote(with_local(state(c, 2, 1), "127.0.0.1", cport),
-			  "127.0.0.1", 80));
-	apply(with_remote(with_local(state(c + 1, 10, 3), "127.0.0.1", 80),
-			  "127.0.0.1", cport));
+	apply(with_remote(with_local(state(c, 7, 2), "127.0.0.1", cport), "127.0.0.1", 80));
+	apply(with_remote(with_local(state(c, 2, 1), "127.0.0.1", cport), "127.0.0.1", 80));
+	apply(with_remote(with_local(state(c + 1, 10, 3), "127.0.0.1", 80), "127.0.0.1", cport));
 	apply(state(c + 1, 3, 1));
-	apply(with_remote(
-		with_local(ev(SS_EV_ACCEPT, c + 1, 801), "127.0.0.1", 80),
-		"127.0.0.1", cport));
+	apply(with_remote(with_local(ev(SS_EV_ACCEPT, c + 1, 801), "127.0.0.1", 80), "127.0.0.1",
+			  cport));
 }
 
 /* A local pair (c, c + 1) whose client closes first: the client's orphan
@@ -298,11 +283,10 @@ static void local_peer_moves_and_kills_timewait_rows(void **state_)
 static void passive_close_and_reset_end_without_time_wait(void **state_)
 {
 	(void)state_;
-	apply(with_local(state(4, 10, 3), "127.0.0.1",
-			 80)); /* child SYN_RECV */
+	apply(with_local(state(4, 10, 3), "127.0.0.1", 80)); /* child SYN_RECV */
 	apply(state(4, 3, 1));
-	apply(with_remote(with_local(ev(SS_EV_ACCEPT, 4, 500), "127.0.0.1", 80),
-			  "127.0.0.1", 5555));
+	apply(with_remote(with_local(ev(SS_EV_ACCEPT, 4, 500), "127.0.0.1", 80), "127.0.0.1",
+			  5555));
 	assert_true(holds(4, 500));
 	apply(state(4, 1, 8)); /* peer closed */
 	apply(ev(SS_EV_CLOSE, 4, 500));
@@ -344,8 +328,7 @@ static void history_is_bounded_oldest_evicted(void **state_)
 
 		e.proto = SS_PROTO_UDP;
 		apply(e);
-		e = with_local(ev(SS_EV_BIND, c, 600), "0.0.0.0",
-			       (unsigned int)c);
+		e = with_local(ev(SS_EV_BIND, c, 600), "0.0.0.0", (unsigned int)c);
 		e.proto = SS_PROTO_UDP;
 		apply(e);
 		apply(ev(SS_EV_CLOSE, c, 600));
@@ -359,10 +342,7 @@ static void history_is_bounded_oldest_evicted(void **state_)
 static void seed_then_events_and_resync_keeps_creation(void **state_)
 {
 	struct ss_sockinfo socks[2], holders[2];
-	struct snapshot snap = {.socks = socks,
-				.nr_socks = 1,
-				.holders = holders,
-				.nr_holders = 2};
+	struct snapshot snap = {.socks = socks, .nr_socks = 1, .holders = holders, .nr_holders = 2};
 	struct holder all[8];
 	struct eng_sock *s;
 

@@ -34,8 +34,7 @@ static void assert_in_step(uint64_t first, uint64_t last)
 		struct eng_sock *s = sock_table__find(&socks, c);
 
 		for (uint32_t i = 0; s && i < s->nr_holders; i++) {
-			struct eng_proc *p =
-				proc_table__find(&procs, s->holders[i].pid);
+			struct eng_proc *p = proc_table__find(&procs, s->holders[i].pid);
 
 			assert_non_null(p);
 			assert_true(s->holders[i].slot < p->nr);
@@ -62,19 +61,14 @@ static void one_process_many_sockets(void **state)
 	assert_in_step(1, 20);
 	/* from the middle, the front, the back: the moved entries follow */
 	for (uint64_t c = 5; c <= 20; c += 5)
-		assert_true(holders__remove(&procs, &socks,
-					    sock_table__find(&socks, c), 100));
-	assert_true(holders__remove(&procs, &socks, sock_table__find(&socks, 1),
-				    100));
-	assert_false(holders__remove(&procs, &socks,
-				     sock_table__find(&socks, 1), 100));
+		assert_true(holders__remove(&procs, &socks, sock_table__find(&socks, c), 100));
+	assert_true(holders__remove(&procs, &socks, sock_table__find(&socks, 1), 100));
+	assert_false(holders__remove(&procs, &socks, sock_table__find(&socks, 1), 100));
 	assert_int_equal(p->nr, 15);
 	assert_in_step(1, 20);
 	for (uint64_t c = 1; c <= 20; c++)
-		holders__remove(&procs, &socks, sock_table__find(&socks, c),
-				100);
-	assert_null(
-		proc_table__find(&procs, 100)); /* nothing held: forgotten */
+		holders__remove(&procs, &socks, sock_table__find(&socks, c), 100);
+	assert_null(proc_table__find(&procs, 100)); /* nothing held: forgotten */
 }
 
 static void many_processes_one_socket(void **state)
@@ -86,8 +80,7 @@ static void many_processes_one_socket(void **state)
 	for (uint32_t pid = 1; pid <= 6; pid++)
 		assert_int_equal(holders__add(&procs, s, pid, pid, w), 0);
 	assert_int_equal(s->nr_holders, 6);
-	assert_true(s->holders !=
-		    s->inline_holders); /* grew past the inline ones */
+	assert_true(s->holders != s->inline_holders); /* grew past the inline ones */
 	assert_in_step(9, 9);
 	for (uint32_t pid = 1; pid <= 6; pid++)
 		assert_true(holders__remove(&procs, &socks, s, pid));
@@ -97,8 +90,7 @@ static void many_processes_one_socket(void **state)
 	assert_int_equal(s->past[0].pid, 1);
 	/* a past holder comes back: current first, then past, each pid once */
 	assert_int_equal(holders__add(&procs, s, 2, 2, w), 0);
-	assert_int_equal(eng_sock__all_holders(s, all, 16),
-			 ENGINE_PAST_HOLDERS);
+	assert_int_equal(eng_sock__all_holders(s, all, 16), ENGINE_PAST_HOLDERS);
 	assert_int_equal(all[0].pid, 2);
 	assert_int_equal(all[1].pid, 1);
 	assert_int_equal(eng_sock__all_holders(s, all, 2), 2);
@@ -117,8 +109,7 @@ static void a_process_keeps_its_latest_name(void **state)
 	holders__add(&procs, b, 7, 0, empty);
 	assert_string_equal(b->holders[0].comm, "sh");
 	/* after exec the process is renamed; the older holder keeps its name */
-	assert_ptr_equal(proc_table__get(&procs, 7, 0, nginx),
-			 proc_table__find(&procs, 7));
+	assert_ptr_equal(proc_table__get(&procs, 7, 0, nginx), proc_table__find(&procs, 7));
 	assert_string_equal(proc_table__find(&procs, 7)->comm, "nginx");
 	assert_string_equal(a->holders[0].comm, "sh");
 }

@@ -12,9 +12,8 @@
 
 static struct tw_index ix; /* zeroed: empty */
 
-static struct ss_sockinfo tuple(unsigned int family, const char *l,
-				unsigned int lport, const char *r,
-				unsigned int rport)
+static struct ss_sockinfo tuple(unsigned int family, const char *l, unsigned int lport,
+				const char *r, unsigned int rport)
 {
 	struct ss_sockinfo i;
 
@@ -43,8 +42,7 @@ static void peer_finds_our_row(void **state)
 	peer = tuple(SS_AF_INET, "127.0.0.2", 80, "127.0.0.1", 41000);
 	assert_ptr_equal(tw_index__peer_of(&ix, &peer), &ours);
 	/* an inet6 peer talking IPv4 holds the v4-mapped form */
-	peer = tuple(SS_AF_INET6, "::ffff:127.0.0.2", 80, "::ffff:127.0.0.1",
-		     41000);
+	peer = tuple(SS_AF_INET6, "::ffff:127.0.0.2", 80, "::ffff:127.0.0.1", 41000);
 	assert_ptr_equal(tw_index__peer_of(&ix, &peer), &ours);
 	/* not our peer: other port, other namespace, our own side */
 	peer = tuple(SS_AF_INET, "127.0.0.2", 81, "127.0.0.1", 41000);
@@ -74,8 +72,7 @@ static void rows_sharing_a_bucket_stay_apart(void **state)
 	tw_index__del(&ix, &rows[1]);
 	for (unsigned int i = 0; i < 3; i++) {
 		peer = tuple(SS_AF_INET6, "::1", 80, "::1", 42000 + i);
-		assert_ptr_equal(tw_index__peer_of(&ix, &peer),
-				 i == 1 ? NULL : &rows[i]);
+		assert_ptr_equal(tw_index__peer_of(&ix, &peer), i == 1 ? NULL : &rows[i]);
 	}
 	/* no port: no peer */
 	peer = tuple(SS_AF_INET6, "::1", 80, "::1", 0);

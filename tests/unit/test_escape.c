@@ -43,8 +43,7 @@ static void json_control_bytes(void **state)
 {
 	(void)state;
 	assert_string_equal(json("a\nb\tc\rd", 16), "\"a\\nb\\tc\\rd\"");
-	assert_string_equal(json("\x01\x1f\x7f", 16),
-			    "\"\\u0001\\u001f\\u007f\"");
+	assert_string_equal(json("\x01\x1f\x7f", 16), "\"\\u0001\\u001f\\u007f\"");
 }
 
 static void json_valid_utf8_kept(void **state)
@@ -66,8 +65,7 @@ static void json_invalid_utf8_replaced(void **state)
 	assert_string_equal(json("\xe2\x82", 16), "\"\\ufffd\\ufffd\"");
 	assert_string_equal(json("\x80", 16), "\"\\ufffd\"");
 	assert_string_equal(json("\xc0\xaf", 16), "\"\\ufffd\\ufffd\"");
-	assert_string_equal(json("\xed\xa0\x80", 16),
-			    "\"\\ufffd\\ufffd\\ufffd\"");
+	assert_string_equal(json("\xed\xa0\x80", 16), "\"\\ufffd\\ufffd\\ufffd\"");
 }
 
 static void json_respects_maxlen_without_nul(void **state)

@@ -23,9 +23,8 @@ static void reset(void)
 	snap.holders = holders;
 }
 
-static struct ss_sockinfo *add_sock(int af, const char *l, unsigned int lport,
-				    const char *r, unsigned int rport,
-				    unsigned int state, uint64_t cookie)
+static struct ss_sockinfo *add_sock(int af, const char *l, unsigned int lport, const char *r,
+				    unsigned int rport, unsigned int state, uint64_t cookie)
 {
 	struct ss_sockinfo *s = &socks[snap.nr_socks++];
 
@@ -55,8 +54,7 @@ static void add_holder(uint64_t cookie, unsigned int pid, const char *comm)
 	strncpy(h->comm, comm, sizeof(h->comm));
 }
 
-static struct ss_event failed_bind(int af, const char *addr, unsigned int port,
-				   int err)
+static struct ss_event failed_bind(int af, const char *addr, unsigned int port, int err)
 {
 	struct ss_event e;
 
@@ -88,9 +86,8 @@ static void listener_named(void **state)
 	add_holder(77, 813, "nginx");
 	snapshot__sort(&snap);
 	assert_true(explain_event(&e, &snap, &x));
-	assert_string_equal(
-		x.reason,
-		"port 8080 is held by pid 812 (nginx), listening on 0.0.0.0:8080");
+	assert_string_equal(x.reason,
+			    "port 8080 is held by pid 812 (nginx), listening on 0.0.0.0:8080");
 	assert_int_equal(x.nr_holders, 2);
 	assert_int_equal(x.holders[0].proc.pid, 812);
 	assert_int_equal(x.holders[1].proc.pid, 813);
@@ -146,8 +143,7 @@ static void no_conflict_other_address_or_netns(void **state)
 
 	(void)state;
 	reset();
-	add_sock(AF_INET, "127.0.0.2", 8080, NULL, 0, 10,
-		 60); /* other address */
+	add_sock(AF_INET, "127.0.0.2", 8080, NULL, 0, 10, 60); /* other address */
 	s = add_sock(AF_INET, "127.0.0.1", 8080, NULL, 0, 10, 61);
 	s->netns = 1; /* other namespace */
 	snapshot__sort(&snap);
@@ -179,8 +175,7 @@ static void dual_stack_wildcards(void **state)
 	add_holder(70, 5, "srv");
 	snapshot__sort(&snap);
 	{
-		struct ss_event e =
-			failed_bind(AF_INET6, "::", 443, EADDRINUSE);
+		struct ss_event e = failed_bind(AF_INET6, "::", 443, EADDRINUSE);
 
 		assert_true(explain_event(&e, &snap, &x));
 		assert_non_null(strstr(x.reason, "held by pid 5 (srv)"));
@@ -215,8 +210,7 @@ static void eaddrnotavail(void **state)
 	/* connect: ephemeral ports exhausted */
 	reset();
 	for (int i = 0; i < 4; i++)
-		add_sock(AF_INET, "127.0.0.1", 40000 + i, "127.0.0.1", 80, 1,
-			 90 + i);
+		add_sock(AF_INET, "127.0.0.1", 40000 + i, "127.0.0.1", 80, 1, 90 + i);
 	snapshot__sort(&snap);
 	memset(&e, 0, sizeof(e));
 	e.hdr.type = SS_EV_CONNECT_DONE;

@@ -73,9 +73,7 @@ static void json_unknown_fields_are_omitted(void **state)
 	assert_null(strstr(line, "\"cookie\""));
 	assert_null(strstr(line, "\"laddr\""));
 	assert_null(strstr(line, "\"raddr\""));
-	assert_non_null(strstr(
-		line,
-		"\"old_state\":\"SYN_SENT\",\"new_state\":\"ESTABLISHED\"}"));
+	assert_non_null(strstr(line, "\"old_state\":\"SYN_SENT\",\"new_state\":\"ESTABLISHED\"}"));
 	assert_non_null(strstr(line, "\"async\":true"));
 }
 
@@ -92,10 +90,8 @@ static void json_v4mapped_prints_ipv4(void **state)
 	e.hdr.flags |= SS_F_LOCAL;
 	tu_set_remote(&e, AF_INET6, "::ffff:10.1.2.3", 5555);
 	render(&e);
-	assert_non_null(strstr(
-		line,
-		"\"family\":\"inet6\",\"laddr\":\"127.0.0.1\",\"lport\":80,"
-		"\"raddr\":\"10.1.2.3\",\"rport\":5555"));
+	assert_non_null(strstr(line, "\"family\":\"inet6\",\"laddr\":\"127.0.0.1\",\"lport\":80,"
+				     "\"raddr\":\"10.1.2.3\",\"rport\":5555"));
 }
 
 static void json_ipv6_rfc5952(void **state)
@@ -107,8 +103,7 @@ static void json_ipv6_rfc5952(void **state)
 	e.family = SS_AF_INET6;
 	tu_set_remote(&e, AF_INET6, "2001:db8:0:0:0:0:0:1", 443);
 	render(&e);
-	assert_non_null(
-		strstr(line, "\"raddr\":\"2001:db8::1\",\"rport\":443}"));
+	assert_non_null(strstr(line, "\"raddr\":\"2001:db8::1\",\"rport\":443}"));
 }
 
 static void json_per_event_fields(void **state)
@@ -121,9 +116,8 @@ static void json_per_event_fields(void **state)
 	e = tu_nginx_record(SS_EV_SOCKET);
 	e.u.socket.type = 2;
 	e.proto = SS_PROTO_UDP;
-	assert_non_null(strstr(
-		render(&e),
-		"\"proto\":\"udp\",\"family\":\"inet\",\"type\":\"dgram\"}"));
+	assert_non_null(
+		strstr(render(&e), "\"proto\":\"udp\",\"family\":\"inet\",\"type\":\"dgram\"}"));
 
 	e = tu_nginx_record(SS_EV_LISTEN);
 	e.u.listen.backlog = 511;
@@ -132,9 +126,8 @@ static void json_per_event_fields(void **state)
 	e = tu_nginx_record(SS_EV_CONNECT_DONE);
 	e.u.connect.latency_ns = 1500;
 	e.err = 111;
-	assert_non_null(strstr(
-		render(&e),
-		"\"error\":\"ECONNREFUSED\",\"errno\":111,\"latency_ns\":1500}"));
+	assert_non_null(strstr(render(&e),
+			       "\"error\":\"ECONNREFUSED\",\"errno\":111,\"latency_ns\":1500}"));
 
 	e = tu_nginx_record(SS_EV_CLOSE);
 	e.hdr.flags |= SS_F_TCP_INFO;
@@ -142,10 +135,8 @@ static void json_per_event_fields(void **state)
 	e.u.close.bytes_sent = 1000;
 	e.u.close.bytes_received = 2000;
 	e.u.close.state = 8;
-	assert_non_null(
-		strstr(render(&e),
-		       "\"duration_ns\":99,\"bytes_sent\":1000,"
-		       "\"bytes_received\":2000,\"state\":\"CLOSE_WAIT\"}"));
+	assert_non_null(strstr(render(&e), "\"duration_ns\":99,\"bytes_sent\":1000,"
+					   "\"bytes_received\":2000,\"state\":\"CLOSE_WAIT\"}"));
 
 	/* UDP close: no TCP fields */
 	e = tu_nginx_record(SS_EV_CLOSE);
@@ -164,8 +155,7 @@ static void json_hostile_comm_stays_one_valid_line(void **state)
 	setup_fmt(true);
 	memcpy(e.comm, "a\"b\\c\nd\xff\x01zzzzzz", 16); /* full, no NUL */
 	render(&e);
-	assert_non_null(strstr(
-		line, "\"comm\":\"a\\\"b\\\\c\\nd\\ufffd\\u0001zzzzzz\""));
+	assert_non_null(strstr(line, "\"comm\":\"a\\\"b\\\\c\\nd\\ufffd\\u0001zzzzzz\""));
 	assert_ptr_equal(strchr(line, '\n'), line + strlen(line) - 1);
 }
 
@@ -190,9 +180,8 @@ static void json_lost(void **state)
 	sbuf_init(&sb, line, sizeof(line));
 	format_lost(&fmt, &sb, 17, REAL_BASE_NS, REAL_BASE_NS + 2000000000LL);
 	assert_string_equal(
-		line,
-		"{\"ts\":\"2026-11-21T14:02:13.000000000Z\",\"event\":\"lost\",\"lost\":17,"
-		"\"since\":\"2026-11-21T14:02:11.000000000Z\"}\n");
+		line, "{\"ts\":\"2026-11-21T14:02:13.000000000Z\",\"event\":\"lost\",\"lost\":17,"
+		      "\"since\":\"2026-11-21T14:02:11.000000000Z\"}\n");
 }
 
 /* Columns: every value is one token, so 'awk' and the eye can rely on them. */
@@ -231,8 +220,7 @@ static void text_line_layout(void **state)
 	sbuf_init(&sb, header, sizeof(header));
 	format_header(&fmt, &sb);
 	/* the LOCAL column starts where the header says it does */
-	assert_int_equal(strstr(line, "0.0.0.0:8080") - line,
-			 strstr(header, "LOCAL") - header);
+	assert_int_equal(strstr(line, "0.0.0.0:8080") - line, strstr(header, "LOCAL") - header);
 }
 
 static void text_hostile_comm_is_one_token(void **state)

@@ -45,8 +45,8 @@ static void *read_slowly(void *arg)
 	struct reader *r = arg;
 
 	for (;;) {
-		ssize_t n = read(r->fd, r->buf + r->len,
-				 r->len + 3000 <= BIG ? 3000 : BIG - r->len);
+		ssize_t n =
+			read(r->fd, r->buf + r->len, r->len + 3000 <= BIG ? 3000 : BIG - r->len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -189,8 +189,7 @@ static void nothing_to_write_and_bad_fds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(
-			pipe_short_writes_and_signals_still_write_everything),
+		cmocka_unit_test(pipe_short_writes_and_signals_still_write_everything),
 		cmocka_unit_test(nonblocking_full_pipe_says_how_much_went),
 		cmocka_unit_test(gone_socket_peer_is_epipe_not_sigpipe),
 		cmocka_unit_test(nothing_to_write_and_bad_fds),

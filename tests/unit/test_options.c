@@ -32,9 +32,8 @@ static int collect(const struct cli_option *opt, const char *help, void *arg)
 				 "tables)",
 				 opt->name, s->where[i], s->command);
 		if (opt->letter && s->opt[i]->letter == opt->letter)
-			fail_msg("-%c means --%s (%s) and --%s (%s)",
-				 opt->letter, s->opt[i]->name, s->where[i],
-				 opt->name, s->command);
+			fail_msg("-%c means --%s (%s) and --%s (%s)", opt->letter, s->opt[i]->name,
+				 s->where[i], opt->name, s->command);
 	}
 	assert_true(s->nr < MAX_SEEN);
 	s->where[s->nr] = s->command;
@@ -56,8 +55,7 @@ static void no_option_is_defined_twice(void **state)
 	assert_true(s.nr <= OPT_PARSER_MAX);
 }
 
-static int well_formed(const struct cli_option *opt, const char *help,
-		       void *arg)
+static int well_formed(const struct cli_option *opt, const char *help, void *arg)
 {
 	bool value = opt->kind != OPTK_FLAG && opt->kind != OPTK_COUNT;
 	uint64_t field_max;
@@ -67,8 +65,7 @@ static int well_formed(const struct cli_option *opt, const char *help,
 	assert_non_null(help);
 	assert_true(help[0]);
 	if (opt->kind != OPTK_CUSTOM && (value != (opt->metavar != NULL)))
-		fail_msg("--%s: a metavar if and only if it takes a value",
-			 opt->name);
+		fail_msg("--%s: a metavar if and only if it takes a value", opt->name);
 	switch (opt->kind) {
 	case OPTK_U64:
 	case OPTK_SIZE:
@@ -76,18 +73,13 @@ static int well_formed(const struct cli_option *opt, const char *help,
 	case OPTK_CHOICE:
 	case OPTK_LIST:
 		if (!opt->expect)
-			fail_msg("--%s: says nothing of a good value",
-				 opt->name);
-		assert_true(opt->size == 1 || opt->size == 2 ||
-			    opt->size == 4 || opt->size == 8);
-		field_max = opt->size == 8 ? UINT64_MAX
-					   : (1ull << (8 * opt->size)) - 1;
+			fail_msg("--%s: says nothing of a good value", opt->name);
+		assert_true(opt->size == 1 || opt->size == 2 || opt->size == 4 || opt->size == 8);
+		field_max = opt->size == 8 ? UINT64_MAX : (1ull << (8 * opt->size)) - 1;
 		if (opt->kind != OPTK_SECONDS && opt->max > field_max)
-			fail_msg("--%s: max %llu does not fit %zu bytes",
-				 opt->name, (unsigned long long)opt->max,
-				 opt->size);
-		for (const struct opt_choice *ch = opt->choices; ch && ch->name;
-		     ch++)
+			fail_msg("--%s: max %llu does not fit %zu bytes", opt->name,
+				 (unsigned long long)opt->max, opt->size);
+		for (const struct opt_choice *ch = opt->choices; ch && ch->name; ch++)
 			assert_true(ch->value <= field_max);
 		assert_true(opt->min <= opt->max || opt->kind == OPTK_CHOICE ||
 			    opt->kind == OPTK_LIST);
@@ -118,20 +110,17 @@ static int count_same(const struct cli_option *opt, const char *help, void *arg)
 	return opt == *want;
 }
 
-static int listed_once(const struct cli_option *opt, const char *help,
-		       void *arg)
+static int listed_once(const struct cli_option *opt, const char *help, void *arg)
 {
 	const struct command *c = arg;
 	unsigned int n = 0;
 
 	(void)help;
 	/* walk again, counting this option */
-	for (const struct opt_entry *e = c->options;
-	     e->opt || e->section || e->group; e++) {
+	for (const struct opt_entry *e = c->options; e->opt || e->section || e->group; e++) {
 		if (e->opt == opt)
 			n++;
-		else if (e->group &&
-			 opt_table__walk(e->group, count_same, &opt))
+		else if (e->group && opt_table__walk(e->group, count_same, &opt))
 			n++;
 	}
 	if (n != 1)
@@ -188,8 +177,8 @@ static uint64_t color_bit(const char *s, size_t len)
 	return 0;
 }
 
-static int parse_even(const struct cli_option *opt, const char *arg, void *cfg,
-		      char *err, size_t errlen)
+static int parse_even(const struct cli_option *opt, const char *arg, void *cfg, char *err,
+		      size_t errlen)
 {
 	(void)opt;
 	(void)err;
@@ -200,10 +189,8 @@ static int parse_even(const struct cli_option *opt, const char *arg, void *cfg,
 	return 0;
 }
 
-static const struct cli_option t_flag = {.name = "flag",
-					 .kind = OPTK_FLAG,
-					 OPT_FIELD(struct cfg, flag),
-					 .help = "h"};
+static const struct cli_option t_flag = {
+	.name = "flag", .kind = OPTK_FLAG, OPT_FIELD(struct cfg, flag), .help = "h"};
 static const struct cli_option t_count = {.name = "count",
 					  .letter = 'c',
 					  .kind = OPTK_COUNT,
@@ -331,9 +318,7 @@ static void each_kind_parses_and_refuses(void **state)
 	assert_int_equal(apply(&t_list, "red,blue", &c), 0);
 	assert_int_equal(c.mask, 5);
 	assert_int_equal(apply(&t_list, "red,pink", &c), -EINVAL);
-	assert_string_equal(
-		err,
-		"unknown color 'pink' in --colors (known: red, green, blue)");
+	assert_string_equal(err, "unknown color 'pink' in --colors (known: red, green, blue)");
 	assert_int_equal(apply(&t_list, "", &c), -EINVAL);
 	assert_string_equal(err, "--colors needs at least one color name");
 
@@ -343,16 +328,15 @@ static void each_kind_parses_and_refuses(void **state)
 	assert_string_equal(err, "bad --even 'abc': an even length");
 }
 
-static int next(struct opt_parser *p, int argc, char **argv,
-		const struct cli_option **opt, const char **arg)
+static int next(struct opt_parser *p, int argc, char **argv, const struct cli_option **opt,
+		const char **arg)
 {
 	return opt_parser__next(p, argc, argv, opt, arg, err, sizeof(err));
 }
 
 static void parser_reports_each_mistake(void **state)
 {
-	char *argv[] = {"prog", "--flag",  "-cc",      "--port",
-			"80",	"operand", "--pick=a", NULL};
+	char *argv[] = {"prog", "--flag", "-cc", "--port", "80", "operand", "--pick=a", NULL};
 	char *bad1[] = {"prog", "--flag=1", NULL};
 	char *bad2[] = {"prog", "--nope", NULL};
 	char *bad3[] = {"prog", "-x", NULL};
@@ -401,10 +385,7 @@ static void parser_reports_each_mistake(void **state)
 static void a_name_taken_twice_is_refused(void **state)
 {
 	static const struct cli_option other_port = {
-		.name = "port",
-		.kind = OPTK_FLAG,
-		OPT_FIELD(struct cfg, flag),
-		.help = "h"};
+		.name = "port", .kind = OPTK_FLAG, OPT_FIELD(struct cfg, flag), .help = "h"};
 	static const struct cli_option other_c = {.name = "cc",
 						  .letter = 'c',
 						  .kind = OPTK_FLAG,

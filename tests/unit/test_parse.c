@@ -37,11 +37,9 @@ static void u64_digits_within_bounds(void **state)
 	(void)state;
 	assert_int_equal(parse_u64("0", 0, 10, &v), 0);
 	assert_true(v == 0);
-	assert_int_equal(parse_u64("18446744073709551615", 0, UINT64_MAX, &v),
-			 0);
+	assert_int_equal(parse_u64("18446744073709551615", 0, UINT64_MAX, &v), 0);
 	assert_true(v == UINT64_MAX);
-	assert_int_equal(parse_u64("18446744073709551616", 0, UINT64_MAX, &v),
-			 -ERANGE);
+	assert_int_equal(parse_u64("18446744073709551616", 0, UINT64_MAX, &v), -ERANGE);
 	assert_int_equal(parse_u64("11", 0, 10, &v), -ERANGE);
 	assert_int_equal(parse_u64("0", 1, 10, &v), -ERANGE);
 	assert_int_equal(parse_u64("", 0, 10, &v), -EINVAL);
@@ -109,8 +107,8 @@ static void ap_bad(const char *s, unsigned int flags, const char *want)
 	if (parse_addrport(s, flags, &ap, &why) != -EINVAL)
 		fail_msg("parse_addrport(\"%s\") accepted", s);
 	if (!why || !strstr(why, want))
-		fail_msg("parse_addrport(\"%s\"): \"%s\" lacks \"%s\"", s,
-			 why ? why : "(null)", want);
+		fail_msg("parse_addrport(\"%s\"): \"%s\" lacks \"%s\"", s, why ? why : "(null)",
+			 want);
 	/* why may be NULL */
 	assert_int_equal(parse_addrport(s, flags, &ap, NULL), -EINVAL);
 }

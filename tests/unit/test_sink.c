@@ -70,8 +70,7 @@ static void queue_wraps_and_keeps_order(void **state)
 	/* Sizes that do not divide the ring: records wrap at every offset. */
 	for (int round = 0; round < 200; round++) {
 		for (int k = 0; k < 1 + round % 4; k++, seq++) {
-			snprintf(l, sizeof(l), "{\"n\":%d,\"p\":\"%.*s\"}", seq,
-				 (seq * 37) % 120,
+			snprintf(l, sizeof(l), "{\"n\":%d,\"p\":\"%.*s\"}", seq, (seq * 37) % 120,
 				 "............................................."
 				 "............................................."
 				 "..............................");
@@ -79,14 +78,12 @@ static void queue_wraps_and_keeps_order(void **state)
 		}
 		pump(s, T0);
 		while (next < seq) {
-			snprintf(l, sizeof(l), "{\"n\":%d,\"p\":\"%.*s\"}",
-				 next, (next * 37) % 120,
+			snprintf(l, sizeof(l), "{\"n\":%d,\"p\":\"%.*s\"}", next, (next * 37) % 120,
 				 "............................................."
 				 "............................................."
 				 "..............................");
 			rfc5424(want, sizeof(want), 3, 6, "bind", 1, l);
-			assert_int_equal(recv_dgram(fd, got, sizeof(got)),
-					 strlen(want));
+			assert_int_equal(recv_dgram(fd, got, sizeof(got)), strlen(want));
 			assert_string_equal(got, want);
 			next++;
 		}
@@ -160,17 +157,14 @@ static void specs_parse_or_say_why_not(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		s = (struct sink *)1;
 		err[0] = '\0';
-		if (sink__open(&s, bad[i], "h", "a", err, sizeof(err)) !=
-		    -EINVAL)
+		if (sink__open(&s, bad[i], "h", "a", err, sizeof(err)) != -EINVAL)
 			fail_msg("'%s' was accepted", bad[i]);
 		assert_null(s);
 		if (!err[0] || strchr(err, '\n'))
 			fail_msg("'%s': reason \"%s\"", bad[i], err);
-		assert_int_equal(sink__check(bad[i], err, sizeof(err)),
-				 -EINVAL);
+		assert_int_equal(sink__check(bad[i], err, sizeof(err)), -EINVAL);
 	}
-	assert_int_equal(sink__open(&s, "syslog+udp://localhost:514", "h", "a",
-				    err, sizeof(err)),
+	assert_int_equal(sink__open(&s, "syslog+udp://localhost:514", "h", "a", err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "not a numeric IP address"));
 	sink__close(NULL, 0);

@@ -189,8 +189,7 @@ static void stdout_to_a_full_pipe_never_blocks(void **state)
 	assert_non_null(want);
 	assert_non_null(got);
 	for (int i = 0; i < N; i++) {
-		snprintf(l, sizeof(l), "{\"n\":%04d,\"pad\":\"%0*d\"}\n", i,
-			 LEN - 20, 0);
+		snprintf(l, sizeof(l), "{\"n\":%04d,\"pad\":\"%0*d\"}\n", i, LEN - 20, 0);
 		assert_int_equal(strlen(l), LEN);
 		memcpy(want + (size_t)i * LEN, l, LEN);
 		put(s, l, "bind", 6, 1);

@@ -24,8 +24,7 @@ static void tcp_refused_backs_off_then_delivers_to_new_listener(void **state)
 	lfd = tcp_socket(&port);
 	s = open_sinkf("syslog+tcp://127.0.0.1:%d", port);
 	put(s, "{\"event\":\"bind\"}\n", "bind", 6, 10);
-	put(s, "{\"event\":\"connect\",\"error\":\"ECONNREFUSED\"}\n",
-	    "connect", 4, 11);
+	put(s, "{\"event\":\"connect\",\"error\":\"ECONNREFUSED\"}\n", "connect", 4, 11);
 	put(s, "{\"event\":\"lost\",\"lost\":3}\n", "lost", 4, 0);
 	for (size_t i = 0; i < sizeof(retry_ms) / sizeof(retry_ms[0]); i++) {
 		if (i) {
@@ -50,8 +49,7 @@ static void tcp_refused_backs_off_then_delivers_to_new_listener(void **state)
 	assert_int_equal(stats(s).written, 3);
 	cfd = accept(lfd, NULL, NULL);
 	assert_true(cfd >= 0);
-	wlen += frame(want + wlen, sizeof(want) - wlen, 6, "bind", 10,
-		      "{\"event\":\"bind\"}");
+	wlen += frame(want + wlen, sizeof(want) - wlen, 6, "bind", 10, "{\"event\":\"bind\"}");
 	wlen += frame(want + wlen, sizeof(want) - wlen, 4, "connect", 11,
 		      "{\"event\":\"connect\",\"error\":\"ECONNREFUSED\"}");
 	wlen += frame(want + wlen, sizeof(want) - wlen, 4, "lost", 0,
@@ -104,13 +102,11 @@ static void tcp_partial_writes_resume_in_order(void **state)
 	assert_non_null(want);
 	assert_non_null(got);
 	for (int i = 0; i < N; i++) {
-		snprintf(l, sizeof(l),
-			 "{\"event\":\"close\",\"n\":%d,\"pad\":\"%0*d\"}\n", i,
+		snprintf(l, sizeof(l), "{\"event\":\"close\",\"n\":%d,\"pad\":\"%0*d\"}\n", i,
 			 100 + i % 50, 0);
 		put(s, l, "close", 6, (uint32_t)i + 1);
 		l[strlen(l) - 1] = '\0';
-		wlen += frame(want + wlen, (size_t)N * 512 - wlen, 6, "close",
-			      (uint32_t)i + 1, l);
+		wlen += frame(want + wlen, (size_t)N * 512 - wlen, 6, "close", (uint32_t)i + 1, l);
 	}
 	pump(s, T0);
 	assert_true(stats(s).queued_bytes > 0); /* the socket is full */
@@ -184,8 +180,7 @@ static void close_flushes_what_is_queued(void **state)
 
 		put(s, line(i), "bind", 6, 1);
 		snprintf(l, sizeof(l), "%.24s", line(i));
-		wlen += frame(want + wlen, sizeof(want) - wlen, 6, "bind", 1,
-			      l);
+		wlen += frame(want + wlen, sizeof(want) - wlen, 6, "bind", 1, l);
 	}
 	sink__close(s, 2000); /* never pumped: close connects and sends */
 	cfd = accept(lfd, NULL, NULL);
@@ -201,9 +196,7 @@ static void close_flushes_what_is_queued(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	assert_int_equal(sink__flush(s, 300), -ECONNREFUSED);
 	clock_gettime(CLOCK_MONOTONIC, &b);
-	assert_true((b.tv_sec - a.tv_sec) * 1000 +
-			    (b.tv_nsec - a.tv_nsec) / 1000000 <
-		    1000);
+	assert_true((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < 1000);
 	assert_true(stats(s).errors >= 1);
 	sink__close(s, 100);
 	close(lfd);
@@ -226,30 +219,23 @@ static void udp_sends_one_datagram_per_event(void **state)
 			continue;
 		}
 		assert_true(fd >= 0);
-		s = open_sinkf(families[f] == AF_INET6
-				       ? "syslog+udp://[::1]:%d"
-				       : "syslog+udp://127.0.0.1:%d",
+		s = open_sinkf(families[f] == AF_INET6 ? "syslog+udp://[::1]:%d"
+						       : "syslog+udp://127.0.0.1:%d",
 			       port);
 		put(s, "{\"event\":\"bind\"}\n", "bind", 6, 10);
-		put(s, "{\"event\":\"listen\",\"error\":\"EADDRINUSE\"}\n",
-		    "listen", 4, 11);
+		put(s, "{\"event\":\"listen\",\"error\":\"EADDRINUSE\"}\n", "listen", 4, 11);
 		put(s, "{\"event\":\"close\"}\n", "close", 6, 12);
 		pump(s, T0);
 		assert_string_equal(status, "");
-		rfc5424(want, sizeof(want), 3, 6, "bind", 10,
-			"{\"event\":\"bind\"}");
-		assert_int_equal(recv_dgram(fd, got, sizeof(got)),
-				 strlen(want));
+		rfc5424(want, sizeof(want), 3, 6, "bind", 10, "{\"event\":\"bind\"}");
+		assert_int_equal(recv_dgram(fd, got, sizeof(got)), strlen(want));
 		assert_string_equal(got, want);
 		rfc5424(want, sizeof(want), 3, 4, "listen", 11,
 			"{\"event\":\"listen\",\"error\":\"EADDRINUSE\"}");
-		assert_int_equal(recv_dgram(fd, got, sizeof(got)),
-				 strlen(want));
+		assert_int_equal(recv_dgram(fd, got, sizeof(got)), strlen(want));
 		assert_string_equal(got, want);
-		rfc5424(want, sizeof(want), 3, 6, "close", 12,
-			"{\"event\":\"close\"}");
-		assert_int_equal(recv_dgram(fd, got, sizeof(got)),
-				 strlen(want));
+		rfc5424(want, sizeof(want), 3, 6, "close", 12, "{\"event\":\"close\"}");
+		assert_int_equal(recv_dgram(fd, got, sizeof(got)), strlen(want));
 		assert_string_equal(got, want);
 		assert_true(nothing_more(fd));
 		assert_int_equal(stats(s).written, 3);
@@ -338,8 +324,8 @@ static void unix_socket_local_and_rfc5424_formats(void **state)
 	s = open_sinkf("syslog+unix:%s", sock);
 	put(s, "{\"event\":\"bind\"}\n", "bind", 4, 42);
 	pump(s, T0);
-	syslog_local_format(want, sizeof(want), 3, 4, TS, "sockscope", 42,
-			    "{\"event\":\"bind\"}", 16);
+	syslog_local_format(want, sizeof(want), 3, 4, TS, "sockscope", 42, "{\"event\":\"bind\"}",
+			    16);
 	assert_int_equal(recv_dgram(fd, got, sizeof(got)), strlen(want));
 	assert_string_equal(got, want);
 
@@ -353,8 +339,8 @@ static void unix_socket_local_and_rfc5424_formats(void **state)
 	sink__reopen(s);
 	pump(s, T0 + 2 * MS);
 	assert_status_has("delivering again");
-	syslog_local_format(want, sizeof(want), 3, 6, TS, "sockscope", 42,
-			    "{\"event\":\"close\"}", 17);
+	syslog_local_format(want, sizeof(want), 3, 6, TS, "sockscope", 42, "{\"event\":\"close\"}",
+			    17);
 	assert_int_equal(recv_dgram(fd, got, sizeof(got)), strlen(want));
 	assert_string_equal(got, want);
 	sink__close(s, 0);

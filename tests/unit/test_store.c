@@ -34,8 +34,7 @@ static void survives_close_and_reopen(void **state)
 	}
 	flush_ok(st);
 	for (int i = 300; i < 310; i++) {
-		struct store_owner o = owner(T0 + i * SEC, 8080, (uint64_t)i,
-					     10, "srv", "listen");
+		struct store_owner o = owner(T0 + i * SEC, 8080, (uint64_t)i, 10, "srv", "listen");
 
 		store__add_owner(st, &o);
 	}
@@ -47,8 +46,7 @@ static void survives_close_and_reopen(void **state)
 		sqlite3 *db;
 
 		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-		assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode",
-						    -1, &ps, NULL),
+		assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &ps, NULL),
 				 SQLITE_OK);
 		assert_int_equal(sqlite3_step(ps), SQLITE_ROW);
 		assert_string_equal(sqlite3_column_text(ps, 0), "wal");
@@ -95,8 +93,7 @@ static void acknowledged_rows_survive_kill9(void **state)
 			for (int i = 0; i < 1000; i++) {
 				int n = round * 1000 + i;
 				struct store_socket s =
-					sock((uint64_t)n, 8080, 0, T0,
-					     T0 + n * SEC, 10, "srv");
+					sock((uint64_t)n, 8080, 0, T0, T0 + n * SEC, 10, "srv");
 
 				store__add_socket(st, &s);
 			}
@@ -105,8 +102,7 @@ static void acknowledged_rows_survive_kill9(void **state)
 		}
 		/* queued, never acknowledged: may be lost */
 		for (int i = 0; i < 500; i++) {
-			struct store_socket s =
-				sock(9000, 1, 0, T0, T0, 1, "x");
+			struct store_socket s = sock(9000, 1, 0, T0, T0, 1, "x");
 
 			store__add_socket(st, &s);
 		}
@@ -140,19 +136,16 @@ static void retention_by_age(void **state)
 	/* one row of each kind per minute for two hours; now = T0 + 2h */
 	for (int i = 0; i < 120; i++) {
 		int64_t t = T0 + i * 60 * SEC;
-		struct store_socket s =
-			sock((uint64_t)i, 80, 0, t - SEC, t, 1, "a");
+		struct store_socket s = sock((uint64_t)i, 80, 0, t - SEC, t, 1, "a");
 		struct store_failure f = failure(t, 80, 1, "a");
-		struct store_owner o =
-			owner(t, 80, (uint64_t)i, 1, "a", "bind");
+		struct store_owner o = owner(t, 80, (uint64_t)i, 1, "a", "bind");
 
 		store__add_socket(st, &s);
 		store__add_failure(st, &f);
 		store__add_owner(st, &o);
 	}
 	flush_ok(st);
-	assert_int_equal(store__retain(st, T0 + 7200 * SEC, err, sizeof(err)),
-			 0);
+	assert_int_equal(store__retain(st, T0 + 7200 * SEC, err, sizeof(err)), 0);
 	/* older than T0 + 1h goes, T0 + 1h itself stays */
 	ss = stats(st);
 	assert_int_equal(ss.rows_socket, 60);
@@ -169,8 +162,7 @@ static void retention_by_age(void **state)
 	/* the counts agree with the file after a reopen */
 	st = open_store(3600, 0, 0);
 	assert_int_equal(stats(st).rows_socket, 60);
-	assert_int_equal(store__retain(st, T0 + 7200 * SEC, err, sizeof(err)),
-			 0);
+	assert_int_equal(store__retain(st, T0 + 7200 * SEC, err, sizeof(err)), 0);
 	assert_int_equal(stats(st).rows_socket, 60);
 	store__close(st);
 	rows_clear(&l);
@@ -202,14 +194,12 @@ static void retention_by_size(void **state)
 	rows_init(&l);
 	for (int i = 0; i < 20000; i++) {
 		int64_t t = T0 + i * SEC;
-		struct store_socket s =
-			sock((uint64_t)i, (uint16_t)(i % 500), 443, t - SEC, t,
-			     (uint32_t)i, "client");
+		struct store_socket s = sock((uint64_t)i, (uint16_t)(i % 500), 443, t - SEC, t,
+					     (uint32_t)i, "client");
 
 		store__add_socket(st, &s);
 		if (i % 4 == 0) {
-			struct store_owner o =
-				owner(t, 80, (uint64_t)i, 1, "srv", "bind");
+			struct store_owner o = owner(t, 80, (uint64_t)i, 1, "srv", "bind");
 
 			store__add_owner(st, &o);
 		}
@@ -298,8 +288,7 @@ static void *adder(void *arg)
 	struct store *st = arg;
 
 	for (int i = 0; i < ADDED; i++) {
-		struct store_owner o =
-			owner(T0 + i, 80, (uint64_t)i, 1, "a", "bind");
+		struct store_owner o = owner(T0 + i, 80, (uint64_t)i, 1, "a", "bind");
 
 		store__add_owner(st, &o);
 	}
@@ -330,8 +319,7 @@ static void adds_while_flushing(void **state)
 static void add_sockets(struct store *st, int from, int n)
 {
 	for (int i = from; i < from + n; i++) {
-		struct store_socket s =
-			sock((uint64_t)i, 80, 0, T0, T0 + i * SEC, 1, "a");
+		struct store_socket s = sock((uint64_t)i, 80, 0, T0, T0 + i * SEC, 1, "a");
 
 		strcpy(s.state, "a long enough state");
 		store__add_socket(st, &s);
@@ -417,14 +405,12 @@ static void locked_database_keeps_rows(void **state)
 
 	(void)state;
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
-			 SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
 	add_sockets(st, 0, 10);
 	assert_int_equal(store__flush(st, err, sizeof(err)), -EBUSY);
 	assert_non_null(strstr(err, "locked"));
 	assert_int_equal(stats(st).queued, 10);
-	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL),
-			 SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	flush_ok(st);
 	assert_int_equal(stats(st).rows_socket, 10);
@@ -434,14 +420,10 @@ static void locked_database_keeps_rows(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		tu_test(survives_close_and_reopen),
-		tu_test(acknowledged_rows_survive_kill9),
-		tu_test(retention_by_age),
-		tu_test(retention_by_size),
-		tu_test(bounded_queue_counts_drops),
-		tu_test(adds_while_flushing),
-		tu_test(failed_flush_keeps_rows),
-		tu_test(full_disk_keeps_rows),
+		tu_test(survives_close_and_reopen),  tu_test(acknowledged_rows_survive_kill9),
+		tu_test(retention_by_age),	     tu_test(retention_by_size),
+		tu_test(bounded_queue_counts_drops), tu_test(adds_while_flushing),
+		tu_test(failed_flush_keeps_rows),    tu_test(full_disk_keeps_rows),
 		tu_test(locked_database_keeps_rows),
 	};
 

@@ -42,8 +42,7 @@ static int collect(const struct store_row *r, void *arg)
 {
 	struct rows *l = arg;
 
-	assert_true(r->kind == STORE_KIND_SOCKET ||
-		    r->kind == STORE_KIND_FAILURE ||
+	assert_true(r->kind == STORE_KIND_SOCKET || r->kind == STORE_KIND_FAILURE ||
 		    r->kind == STORE_KIND_OWNER);
 	if (l->counting_only) { /* timing the store, not this copy */
 		l->n++;
@@ -70,8 +69,7 @@ static void rows_clear(struct rows *l)
 	l->n = l->cap = 0;
 }
 
-static TS_UNUSED int history(struct store *st, const struct history_query *q,
-			     struct rows *l)
+static TS_UNUSED int history(struct store *st, const struct history_query *q, struct rows *l)
 {
 	int n;
 
@@ -82,8 +80,8 @@ static TS_UNUSED int history(struct store *st, const struct history_query *q,
 	return n;
 }
 
-static TS_UNUSED int who_at(struct store *st, uint16_t port, const char *proto,
-			    uint32_t netns, int64_t at, struct rows *l)
+static TS_UNUSED int who_at(struct store *st, uint16_t port, const char *proto, uint32_t netns,
+			    int64_t at, struct rows *l)
 {
 	int n;
 
@@ -99,8 +97,7 @@ static TS_UNUSED int64_t row_time(const struct store_row *r)
 {
 	if (r->kind == STORE_KIND_SOCKET)
 		return r->socket.closed_ns;
-	return r->kind == STORE_KIND_FAILURE ? r->failure.ts_ns
-					     : r->owner.ts_ns;
+	return r->kind == STORE_KIND_FAILURE ? r->failure.ts_ns : r->owner.ts_ns;
 }
 
 /* A socket's or an owner row's cookie; failures have none (-1). */
@@ -120,9 +117,7 @@ static TS_UNUSED bool row_has_comm(const struct store_row *r, const char *comm)
 				return true;
 		return false;
 	}
-	return !strncmp(r->kind == STORE_KIND_FAILURE ? r->failure.comm
-						      : r->owner.comm,
-			comm, 16);
+	return !strncmp(r->kind == STORE_KIND_FAILURE ? r->failure.comm : r->owner.comm, comm, 16);
 }
 
 /* Is port the row's local or remote port? */
@@ -144,9 +139,8 @@ static TS_UNUSED void assert_all_comm(const struct rows *l, const char *comm)
 
 /* ---- rows ---- */
 
-static TS_UNUSED struct store_socket sock(uint64_t cookie, uint16_t lport,
-					  uint16_t rport, int64_t opened,
-					  int64_t closed, uint32_t pid,
+static TS_UNUSED struct store_socket sock(uint64_t cookie, uint16_t lport, uint16_t rport,
+					  int64_t opened, int64_t closed, uint32_t pid,
 					  const char *comm)
 {
 	struct store_socket r;
@@ -172,8 +166,8 @@ static TS_UNUSED struct store_socket sock(uint64_t cookie, uint16_t lport,
 	return r;
 }
 
-static TS_UNUSED struct store_failure failure(int64_t ts, uint16_t lport,
-					      uint32_t pid, const char *comm)
+static TS_UNUSED struct store_failure failure(int64_t ts, uint16_t lport, uint32_t pid,
+					      const char *comm)
 {
 	struct store_failure r;
 
@@ -192,8 +186,7 @@ static TS_UNUSED struct store_failure failure(int64_t ts, uint16_t lport,
 	return r;
 }
 
-static TS_UNUSED struct store_owner owner(int64_t ts, uint16_t lport,
-					  uint64_t cookie, uint32_t pid,
+static TS_UNUSED struct store_owner owner(int64_t ts, uint16_t lport, uint64_t cookie, uint32_t pid,
 					  const char *comm, const char *action)
 {
 	struct store_owner r;
@@ -212,8 +205,8 @@ static TS_UNUSED struct store_owner owner(int64_t ts, uint16_t lport,
 	return r;
 }
 
-static TS_UNUSED struct store *
-open_store(uint64_t retain_secs, uint64_t retain_bytes, uint32_t queue_rows)
+static TS_UNUSED struct store *open_store(uint64_t retain_secs, uint64_t retain_bytes,
+					  uint32_t queue_rows)
 {
 	struct store_opts o = {
 		.path = path,

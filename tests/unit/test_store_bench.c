@@ -88,25 +88,21 @@ static void million_rows(void **state)
 
 			life += rnd(1000000);
 			if (rnd(2))
-				s = sock((uint64_t)i,
-					 (uint16_t)(32768 + rnd(28000)), svc,
+				s = sock((uint64_t)i, (uint16_t)(32768 + rnd(28000)), svc,
 					 ts - life, ts, pid, comm);
 			else
-				s = sock((uint64_t)i, svc,
-					 (uint16_t)(32768 + rnd(28000)),
+				s = sock((uint64_t)i, svc, (uint16_t)(32768 + rnd(28000)),
 					 ts - life, ts, pid, comm);
 			if (rnd(1000) == 0) /* a listener, from before us */
 				s = sock((uint64_t)i, svc, 0, 0, ts, pid, comm);
 			store__add_socket(st, &s);
 		} else if (kind < 7) {
-			struct store_failure f =
-				failure(ts, services[rnd(6)], pid, comm);
+			struct store_failure f = failure(ts, services[rnd(6)], pid, comm);
 
 			store__add_failure(st, &f);
 		} else {
-			struct store_owner o = owner(
-				ts, (uint16_t)(1024 + rnd(4000)), (uint64_t)i,
-				pid, comm, rnd(2) ? "listen" : "release");
+			struct store_owner o = owner(ts, (uint16_t)(1024 + rnd(4000)), (uint64_t)i,
+						     pid, comm, rnd(2) ? "listen" : "release");
 
 			if (!sparse_port)
 				sparse_port = o.lport;
@@ -153,17 +149,15 @@ static void million_rows(void **state)
 		      "%u: %d rows %.1f ms, port 443 limit 1000: %.1f ms, "
 		      "port 443: %d rows %.1f ms; who_at 5432: %d rows %.1f "
 		      "ms, 443: %d rows %.1f ms\n",
-		      total, t_insert, total / t_insert, sparse_port, n_hist,
-		      t_hist * 1e3, t_hist_busy * 1e3, n_hist_all,
-		      t_hist_all * 1e3, n_who, t_who * 1e3, n_who_busy,
-		      t_who_busy * 1e3);
+		      total, t_insert, total / t_insert, sparse_port, n_hist, t_hist * 1e3,
+		      t_hist_busy * 1e3, n_hist_all, t_hist_all * 1e3, n_who, t_who * 1e3,
+		      n_who_busy, t_who_busy * 1e3);
 	/* machine-readable for the benchmark */
-	print_message(
-		"store-bench rows=%d insert_s=%.3f history_sparse_ms=%.1f "
-		"history_443_limit1000_ms=%.1f who_at_5432_ms=%.1f "
-		"who_at_443_ms=%.1f\n",
-		total, t_insert, t_hist * 1e3, t_hist_busy * 1e3, t_who * 1e3,
-		t_who_busy * 1e3);
+	print_message("store-bench rows=%d insert_s=%.3f history_sparse_ms=%.1f "
+		      "history_443_limit1000_ms=%.1f who_at_5432_ms=%.1f "
+		      "who_at_443_ms=%.1f\n",
+		      total, t_insert, t_hist * 1e3, t_hist_busy * 1e3, t_who * 1e3,
+		      t_who_busy * 1e3);
 	store__close(st);
 	rows_clear(&l);
 }

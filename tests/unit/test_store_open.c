@@ -54,9 +54,8 @@ static void fill(int n)
 	struct store *st = open_store(0, 0, 0);
 
 	for (int i = 0; i < n; i++) {
-		struct store_socket s = sock((uint64_t)i, (uint16_t)(i % 500),
-					     443, T0 + i * SEC - SEC,
-					     T0 + i * SEC, (uint32_t)i, "c");
+		struct store_socket s = sock((uint64_t)i, (uint16_t)(i % 500), 443,
+					     T0 + i * SEC - SEC, T0 + i * SEC, (uint32_t)i, "c");
 
 		store__add_socket(st, &s);
 	}
@@ -186,9 +185,8 @@ static void check_finds_corruption(void **state)
 	memset(junk, 0xa5, sizeof(junk));
 	fd = open(path, O_WRONLY);
 	assert_true(fd >= 0);
-	assert_int_equal(
-		pwrite(fd, junk, sizeof(junk), sb.st_size / 2 / 4096 * 4096),
-		sizeof(junk));
+	assert_int_equal(pwrite(fd, junk, sizeof(junk), sb.st_size / 2 / 4096 * 4096),
+			 sizeof(junk));
 	close(fd);
 	/* a reader's open reads only the schema; the check reads it all */
 	assert_int_equal(open_ro(&st, err, sizeof(err)), 0);

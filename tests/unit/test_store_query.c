@@ -8,8 +8,8 @@
 
 #include <sqlite3.h>
 
-static void assert_holder(const struct store_holder *h, uint32_t pid,
-			  uint32_t uid, const char *comm)
+static void assert_holder(const struct store_holder *h, uint32_t pid, uint32_t uid,
+			  const char *comm)
 {
 	assert_int_equal(h->pid, pid);
 	assert_int_equal(h->uid, uid);
@@ -45,12 +45,10 @@ static void rows_of_each_kind(void **state)
 {
 	struct store *st = open_store(0, 0, 0);
 	struct history_query q = {0};
-	struct store_socket s =
-		sock(77, 8080, 5555, T0, T0 + 3 * SEC / 2, 10, "srv");
+	struct store_socket s = sock(77, 8080, 5555, T0, T0 + 3 * SEC / 2, 10, "srv");
 	struct store_socket s2 = sock(78, 0, 443, 0, T0 + 4 * SEC, 12, "curl");
 	struct store_failure f = failure(T0 + 2 * SEC, 8080, 13, "dup");
-	struct store_owner o =
-		owner(T0 + 3 * SEC, 8080, 77, 10, "srv", "release");
+	struct store_owner o = owner(T0 + 3 * SEC, 8080, 77, 10, "srv", "release");
 	const struct store_socket *rs;
 	const struct store_failure *rf;
 	const struct store_owner *ro;
@@ -235,8 +233,7 @@ static void failure_holders_round_trip(void **state)
 	flush_ok(st);
 	store__close(st);
 	assert_int_equal(stored_fholders(&l), 8);
-	assert_memory_equal(l.v[0].failure.holders, f.holders,
-			    sizeof(f.holders));
+	assert_memory_equal(l.v[0].failure.holders, f.holders, sizeof(f.holders));
 
 	set_fholders("'[{\"pid\":10,\"comm\":\"srv\",\"uid\":1000}]'");
 	assert_int_equal(stored_fholders(&l), 0);
@@ -259,8 +256,7 @@ static void fn_stops_the_query(void **state)
 	(void)state;
 	rows_init(&l);
 	for (int i = 0; i < 10; i++) {
-		struct store_socket s = sock((uint64_t)i, 80, 0, T0,
-					     T0 + (i + 1) * SEC, 1, "a");
+		struct store_socket s = sock((uint64_t)i, 80, 0, T0, T0 + (i + 1) * SEC, 1, "a");
 
 		store__add_socket(st, &s);
 	}
@@ -391,11 +387,10 @@ static void history_across_buckets(void **state)
 	 * another port every 10 minutes in between */
 	for (int i = 0; i < 20; i++) {
 		int64_t t = T0 + i * 3 * hour;
-		struct store_socket s = sock((uint64_t)i, 9999, 0, t - SEC, t,
-					     (uint32_t)(100 + i % 2), "w");
+		struct store_socket s =
+			sock((uint64_t)i, 9999, 0, t - SEC, t, (uint32_t)(100 + i % 2), "w");
 		struct store_owner o =
-			owner(t + 1, 9999, (uint64_t)i, (uint32_t)(100 + i % 2),
-			      "w", "release");
+			owner(t + 1, 9999, (uint64_t)i, (uint32_t)(100 + i % 2), "w", "release");
 
 		store__add_socket(st, &s);
 		store__add_owner(st, &o);
@@ -478,8 +473,7 @@ static void who_held_the_port(void **state)
 	s = sock(3, 8080, 0, T0 + 250 * SEC, T0 + 3600 * SEC, 103, "third");
 	store__add_socket(st, &s);
 	/* an accepted connection on the third's port, a short one */
-	s = sock(4, 8080, 5000, T0 + 300 * SEC, T0 + 300 * SEC + 1000, 103,
-		 "third");
+	s = sock(4, 8080, 5000, T0 + 300 * SEC, T0 + 300 * SEC + 1000, 103, "third");
 	store__add_socket(st, &s);
 	/* same port, other protocol and namespace */
 	s = sock(5, 8080, 0, T0, T0 + 3600 * SEC, 104, "udpd");
@@ -502,8 +496,7 @@ static void who_held_the_port(void **state)
 	assert_int_equal(who_at(st, 8080, "tcp", 0, T0 + 225 * SEC, &l), 0);
 	assert_int_equal(who_at(st, 8080, "tcp", 0, T0 + 251 * SEC, &l), 1);
 	assert_all_comm(&l, "third");
-	assert_int_equal(who_at(st, 8080, "tcp", 0, T0 + 300 * SEC + 500, &l),
-			 2);
+	assert_int_equal(who_at(st, 8080, "tcp", 0, T0 + 300 * SEC + 500, &l), 2);
 	assert_int_equal(row_cookie(&l.v[0]), 4);
 	assert_int_equal(row_cookie(&l.v[1]), 3);
 	assert_int_equal(who_at(st, 8080, "tcp", 0, T0 + 3601 * SEC, &l), 0);
@@ -513,8 +506,7 @@ static void who_held_the_port(void **state)
 	assert_int_equal(who_at(st, 8080, "udp", NETNS, T0 + 50 * SEC, &l), 0);
 	assert_int_equal(who_at(st, 8081, NULL, 0, T0 + 50 * SEC, &l), 0);
 	/* long lives and unknown openings */
-	assert_int_equal(who_at(st, 8443, NULL, 0, T0 - 300 * 86400 * SEC, &l),
-			 2);
+	assert_int_equal(who_at(st, 8443, NULL, 0, T0 - 300 * 86400 * SEC, &l), 2);
 	assert_true(row_has_comm(&l.v[0], "old"));
 	assert_true(row_has_comm(&l.v[1], "older"));
 	assert_int_equal(who_at(st, 8443, NULL, 0, T0 + 15 * SEC, &l), 1);
@@ -529,8 +521,7 @@ static void who_held_the_port(void **state)
 		const int64_t edge = ((T0 >> 42) + 10) << 42;
 		const int64_t at = edge - 10 * SEC;
 
-		s = sock(10, 7000, 0, at - 60 * SEC, edge + 60 * SEC, 1,
-			 "crosses");
+		s = sock(10, 7000, 0, at - 60 * SEC, edge + 60 * SEC, 1, "crosses");
 		store__add_socket(st, &s);
 		/* the longest short life, closing at the end of the next
 		 * bucket; the shortest long one */
@@ -613,12 +604,9 @@ static void hostile_names_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		tu_test(rows_of_each_kind),
-		tu_test(failure_holders_round_trip),
-		tu_test(fn_stops_the_query),
-		tu_test(history_filters),
-		tu_test(history_across_buckets),
-		tu_test(who_held_the_port),
+		tu_test(rows_of_each_kind),	   tu_test(failure_holders_round_trip),
+		tu_test(fn_stops_the_query),	   tu_test(history_filters),
+		tu_test(history_across_buckets),   tu_test(who_held_the_port),
 		tu_test(hostile_names_round_trip),
 	};
 

@@ -15,12 +15,11 @@
 
 static char buf[2048];
 
-static size_t fmt(int fac, int sev, int64_t ts, const char *host,
-		  const char *app, uint32_t pid, const char *msgid,
-		  const char *msg)
+static size_t fmt(int fac, int sev, int64_t ts, const char *host, const char *app, uint32_t pid,
+		  const char *msgid, const char *msg)
 {
-	return syslog5424_format(buf, sizeof(buf), fac, sev, ts, host, app, pid,
-				 msgid, msg, msg ? strlen(msg) : 0);
+	return syslog5424_format(buf, sizeof(buf), fac, sev, ts, host, app, pid, msgid, msg,
+				 msg ? strlen(msg) : 0);
 }
 
 static void exact_message_for_known_input(void **state)
@@ -30,16 +29,16 @@ static void exact_message_for_known_input(void **state)
 
 	(void)state;
 	/* The event line's newline is not part of MSG. */
-	assert_int_equal(fmt(SYSLOG_FAC_DAEMON, SYSLOG_SEV_INFO, TS, "web-1",
-			     "sockscope", 4242, "bind", JSON "\n"),
+	assert_int_equal(fmt(SYSLOG_FAC_DAEMON, SYSLOG_SEV_INFO, TS, "web-1", "sockscope", 4242,
+			     "bind", JSON "\n"),
 			 strlen(want));
 	assert_string_equal(buf, want);
 	/* Same without the newline; the header alone is the prefix. */
 	fmt(3, 6, TS, "web-1", "sockscope", 4242, "bind", JSON);
 	assert_string_equal(buf, want);
-	assert_int_equal(syslog5424_header(buf, sizeof(buf), 3, 6, TS, "web-1",
-					   "sockscope", 4242, "bind"),
-			 strlen(want) - strlen(JSON) - 1);
+	assert_int_equal(
+		syslog5424_header(buf, sizeof(buf), 3, 6, TS, "web-1", "sockscope", 4242, "bind"),
+		strlen(want) - strlen(JSON) - 1);
 	assert_memory_equal(buf, want, strlen(want) - strlen(JSON) - 1);
 }
 
@@ -83,11 +82,9 @@ static void header_fields_are_printable_ascii(void **state)
 	(void)state;
 	/* Space, tab, DEL, a newline and UTF-8 bytes would split, end or
 	 * forge fields: each such byte becomes '_'. MSG is left alone. */
-	fmt(3, 6, TS, "we b\t1", "sock\x7fscope", 1, "bi\nnd\xc3\xa9",
-	    "{\"comm\":\"\xc3\xa9 x\"}");
-	assert_string_equal(buf,
-			    "<30>1 2026-11-21T14:02:11.123456Z we_b_1 "
-			    "sock_scope 1 bi_nd__ - {\"comm\":\"\xc3\xa9 x\"}");
+	fmt(3, 6, TS, "we b\t1", "sock\x7fscope", 1, "bi\nnd\xc3\xa9", "{\"comm\":\"\xc3\xa9 x\"}");
+	assert_string_equal(buf, "<30>1 2026-11-21T14:02:11.123456Z we_b_1 "
+				 "sock_scope 1 bi_nd__ - {\"comm\":\"\xc3\xa9 x\"}");
 	/* Printable punctuation stays. */
 	fmt(3, 6, TS, "[::1]", "a-b_c.d", 1, "connect_done", "m");
 	assert_string_equal(buf, "<30>1 2026-11-21T14:02:11.123456Z [::1] "
@@ -111,8 +108,7 @@ static void header_fields_are_cut_to_rfc_lengths(void **state)
 		 "%.32s - x",
 		 host, app, msgid);
 	assert_string_equal(buf, want);
-	assert_int_equal(syslog5424_header(NULL, 0, 3, 6, TS, host, app,
-					   4294967295u, msgid),
+	assert_int_equal(syslog5424_header(NULL, 0, 3, 6, TS, host, app, 4294967295u, msgid),
 			 strlen(want) - 2);
 	assert_true(strlen(want) - 2 < SYSLOG5424_HEADER_MAX);
 }
@@ -127,26 +123,23 @@ static void small_buffer_cuts_and_reports_full_length(void **state)
 	assert_int_equal(full, strlen(buf));
 	/* snprintf's contract: the whole length, the prefix that fits. */
 	memset(small, 'X', sizeof(small));
-	assert_int_equal(syslog5424_format(small, sizeof(small), 3, 6, TS, "h",
-					   "a", 1, "m", JSON, strlen(JSON)),
+	assert_int_equal(syslog5424_format(small, sizeof(small), 3, 6, TS, "h", "a", 1, "m", JSON,
+					   strlen(JSON)),
 			 full);
 	assert_memory_equal(small, buf, sizeof(small) - 1);
 	assert_int_equal(small[sizeof(small) - 1], '\0');
-	assert_int_equal(syslog5424_format(NULL, 0, 3, 6, TS, "h", "a", 1, "m",
-					   JSON, strlen(JSON)),
+	assert_int_equal(syslog5424_format(NULL, 0, 3, 6, TS, "h", "a", 1, "m", JSON, strlen(JSON)),
 			 full);
 	/* Exactly enough, and one byte short. */
 	{
 		char *exact = malloc(full + 1);
 
 		assert_non_null(exact);
-		assert_int_equal(syslog5424_format(exact, full + 1, 3, 6, TS,
-						   "h", "a", 1, "m", JSON,
-						   strlen(JSON)),
+		assert_int_equal(syslog5424_format(exact, full + 1, 3, 6, TS, "h", "a", 1, "m",
+						   JSON, strlen(JSON)),
 				 full);
 		assert_string_equal(exact, buf);
-		syslog5424_format(exact, full, 3, 6, TS, "h", "a", 1, "m", JSON,
-				  strlen(JSON));
+		syslog5424_format(exact, full, 3, 6, TS, "h", "a", 1, "m", JSON, strlen(JSON));
 		assert_int_equal(strlen(exact), full - 1);
 		assert_memory_equal(exact, buf, full - 1);
 		free(exact);
@@ -158,19 +151,15 @@ static void timestamp_is_utc_microseconds(void **state)
 	(void)state;
 	/* Cut, not rounded: never a time after the event. */
 	fmt(3, 6, 1795269731999999999LL, "h", "a", 1, "m", "x");
-	assert_string_equal(buf,
-			    "<30>1 2026-11-21T14:02:11.999999Z h a 1 m - x");
+	assert_string_equal(buf, "<30>1 2026-11-21T14:02:11.999999Z h a 1 m - x");
 	fmt(3, 6, 1, "h", "a", 1, "m", "x");
-	assert_string_equal(buf,
-			    "<30>1 1970-01-01T00:00:00.000000Z h a 1 m - x");
+	assert_string_equal(buf, "<30>1 1970-01-01T00:00:00.000000Z h a 1 m - x");
 	/* 2024-02-29T23:59:59.000001Z */
 	fmt(3, 6, 1709251199000001000LL, "h", "a", 1, "m", "x");
-	assert_string_equal(buf,
-			    "<30>1 2024-02-29T23:59:59.000001Z h a 1 m - x");
+	assert_string_equal(buf, "<30>1 2024-02-29T23:59:59.000001Z h a 1 m - x");
 	/* The last nanosecond an int64_t holds. */
 	fmt(3, 6, INT64_MAX, "h", "a", 1, "m", "x");
-	assert_string_equal(buf,
-			    "<30>1 2262-04-11T23:47:16.854775Z h a 1 m - x");
+	assert_string_equal(buf, "<30>1 2262-04-11T23:47:16.854775Z h a 1 m - x");
 }
 
 static void octet_counting_frame_counts_bytes(void **state)
@@ -202,14 +191,12 @@ static void local_format_is_what_syslog3_writes(void **state)
 
 	(void)state;
 	/* TZ is UTC in this program (main). */
-	assert_int_equal(syslog_local_format(buf, sizeof(buf), 3, 4, TS,
-					     "sockscope", 4242, JSON "\n",
-					     strlen(JSON) + 1),
+	assert_int_equal(syslog_local_format(buf, sizeof(buf), 3, 4, TS, "sockscope", 4242,
+					     JSON "\n", strlen(JSON) + 1),
 			 strlen("<28>Nov 21 14:02:11 sockscope[4242]: " JSON));
 	assert_string_equal(buf, "<28>Nov 21 14:02:11 sockscope[4242]: " JSON);
 	/* Day of month space-padded; no pid, no brackets. */
-	syslog_local_format(buf, sizeof(buf), 3, 6, 1793577600000000000LL,
-			    "sockscope", 0, "x", 1);
+	syslog_local_format(buf, sizeof(buf), 3, 6, 1793577600000000000LL, "sockscope", 0, "x", 1);
 	assert_string_equal(buf, "<30>Nov  2 00:00:00 sockscope: x");
 	/* The tag's delimiters and blanks cannot appear in it; cut at 32. */
 	syslog_local_format(buf, sizeof(buf), 3, 6, TS, "a:b[c] d", 1, "x", 1);

@@ -57,8 +57,7 @@ static void rfc3339_fraction(void **state)
 	assert_true(parse("2026-11-20T14:02:11.000000001Z") == T0 + 1);
 	assert_true(parse("2026-11-20T14:02:11.123456789Z") == T0 + 123456789);
 	/* beyond the nanosecond: dropped, not rounded */
-	assert_true(parse("2026-11-20T14:02:11.1234567899999Z") ==
-		    T0 + 123456789);
+	assert_true(parse("2026-11-20T14:02:11.1234567899999Z") == T0 + 123456789);
 }
 
 static void rfc3339_offsets(void **state)
@@ -79,14 +78,12 @@ static void local_forms(void **state)
 	assert_true(parse("2026-11-20 14:02") == T0 - 11 * SEC);
 	assert_true(parse("2026-11-20T14:02") == T0 - 11 * SEC);
 	assert_true(parse("2026-11-20 14:02:11.5") == T0 + SEC / 2);
-	assert_true(parse("2026-11-20") ==
-		    T0 - (14 * 3600 + 2 * 60 + 11) * SEC);
+	assert_true(parse("2026-11-20") == T0 - (14 * 3600 + 2 * 60 + 11) * SEC);
 
 	/* Central Europe, rules inline so no tzdata is needed */
 	set_tz("CET-1CEST,M3.5.0,M10.5.0/3");
 	assert_true(parse("2026-11-20 15:02:11") == T0); /* winter: +01 */
-	assert_true(parse("2026-11-20") ==
-		    T0 - (15 * 3600 + 2 * 60 + 11) * SEC);
+	assert_true(parse("2026-11-20") == T0 - (15 * 3600 + 2 * 60 + 11) * SEC);
 	/* summer: +02 */
 	assert_true(parse("2026-07-01 12:00") == parse("2026-07-01T10:00:00Z"));
 	/* an explicit zone ignores TZ */
@@ -173,8 +170,7 @@ static void overflow(void **state)
 	assert_int_equal(timeparse("9223372036s", 0, &v), 0);
 	assert_true(v == -9223372036LL * SEC);
 	/* that long before a very early "now" does not fit */
-	assert_int_equal(timeparse("106000d", -106000LL * 86400 * SEC, &v),
-			 -EINVAL);
+	assert_int_equal(timeparse("106000d", -106000LL * 86400 * SEC, &v), -EINVAL);
 	/* years 1678..2261 fit in int64 ns */
 	bad("2262-04-12T00:00:00Z");
 	bad("1677-09-21T00:00:00Z");
@@ -187,12 +183,9 @@ static void overflow(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(rfc3339_utc),
-		cmocka_unit_test(rfc3339_fraction),
-		cmocka_unit_test(rfc3339_offsets),
-		cmocka_unit_test(local_forms),
-		cmocka_unit_test(relative),
-		cmocka_unit_test(errors),
+		cmocka_unit_test(rfc3339_utc),	   cmocka_unit_test(rfc3339_fraction),
+		cmocka_unit_test(rfc3339_offsets), cmocka_unit_test(local_forms),
+		cmocka_unit_test(relative),	   cmocka_unit_test(errors),
 		cmocka_unit_test(overflow),
 	};
 

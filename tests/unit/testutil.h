@@ -27,13 +27,11 @@ static inline int tu_mkdtemp(char *buf, size_t len, const char *what)
 {
 	const char *tmp = getenv("TMPDIR");
 
-	snprintf(buf, len, "%s/sockscope-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp",
-		 what);
+	snprintf(buf, len, "%s/sockscope-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", what);
 	return mkdtemp(buf) ? 0 : -1;
 }
 
-static inline int tu_rm_one(const char *p, const struct stat *sb, int type,
-			    struct FTW *ftw)
+static inline int tu_rm_one(const char *p, const struct stat *sb, int type, struct FTW *ftw)
 {
 	(void)sb;
 	(void)type;
@@ -85,16 +83,14 @@ static inline __u16 tu_addr(__u8 *addr, int af, const char *ip)
 	return af == AF_INET ? SS_AF_INET : SS_AF_INET6;
 }
 
-static inline void tu_set_local(struct ss_event *e, int af, const char *ip,
-				unsigned int port)
+static inline void tu_set_local(struct ss_event *e, int af, const char *ip, unsigned int port)
 {
 	e->laddr_family = tu_addr(e->laddr, af, ip);
 	e->lport = (__u16)port;
 	e->hdr.flags |= SS_F_LOCAL;
 }
 
-static inline void tu_set_remote(struct ss_event *e, int af, const char *ip,
-				 unsigned int port)
+static inline void tu_set_remote(struct ss_event *e, int af, const char *ip, unsigned int port)
 {
 	e->raddr_family = tu_addr(e->raddr, af, ip);
 	e->rport = (__u16)port;

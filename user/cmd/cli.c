@@ -31,8 +31,8 @@ const struct cli_option opt_pid = {
 };
 
 /* The kernel keeps 15 bytes of a command name: a longer one never matches. */
-static int set_comm(const struct cli_option *opt, const char *arg, void *cfg,
-		    char *err, size_t errlen)
+static int set_comm(const struct cli_option *opt, const char *arg, void *cfg, char *err,
+		    size_t errlen)
 {
 	struct cli_opts *o = cfg;
 	size_t n = strlen(arg);
@@ -77,9 +77,7 @@ const struct cli_option opt_proto = {
 	.metavar = "tcp|udp",
 	.help = "only this protocol",
 	.expect = "expected tcp or udp",
-	.choices = (const struct opt_choice[]){{"tcp", SS_PROTO_TCP},
-					       {"udp", SS_PROTO_UDP},
-					       {}},
+	.choices = (const struct opt_choice[]){{"tcp", SS_PROTO_TCP}, {"udp", SS_PROTO_UDP}, {}},
 };
 
 const struct cli_option opt_family = {
@@ -150,8 +148,8 @@ const struct cli_option opt_verbose = {
 	.help = "more diagnostics on stderr (-vv: libbpf's too)",
 };
 
-static int set_help(const struct cli_option *opt, const char *arg, void *cfg,
-		    char *err, size_t errlen)
+static int set_help(const struct cli_option *opt, const char *arg, void *cfg, char *err,
+		    size_t errlen)
 {
 	struct cli_opts *o = cfg;
 
@@ -173,8 +171,8 @@ const struct cli_option opt_help = {
 	.help = "this help",
 };
 
-static int set_version(const struct cli_option *opt, const char *arg, void *cfg,
-		       char *err, size_t errlen)
+static int set_version(const struct cli_option *opt, const char *arg, void *cfg, char *err,
+		       size_t errlen)
 {
 	(void)opt;
 	(void)arg;
@@ -236,13 +234,12 @@ static void commands_taking(const struct cli_option *opt, char *buf, size_t len)
 	for (unsigned int i = 0; i < n && off < len; i++) {
 		const char *sep = i == 0 ? "" : i + 1 == n ? " and " : ", ";
 
-		off += (size_t)snprintf(buf + off, len - off, "%s%s", sep,
-					found[i]->name);
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", sep, found[i]->name);
 	}
 }
 
-static int not_applicable(const struct cli_option *opt,
-			  const struct command *cmd, char *err, size_t errlen)
+static int not_applicable(const struct cli_option *opt, const struct command *cmd, char *err,
+			  size_t errlen)
 {
 	char where[128];
 
@@ -284,27 +281,23 @@ static void default_events(struct cli_opts *o)
 	}
 }
 
-static int parse_operands(const struct command *cmd, int argc, char **argv,
-			  struct cli_opts *o, char *err, size_t errlen)
+static int parse_operands(const struct command *cmd, int argc, char **argv, struct cli_opts *o,
+			  char *err, size_t errlen)
 {
 	if (cmd->operand && optind < argc) {
 		if (opt__apply(cmd->operand, argv[optind++], o, err, errlen))
 			return SS_EXIT_USAGE;
 	} else if (cmd->operand && !cmd->operand_optional) {
-		return errf(err, errlen, SS_EXIT_USAGE,
-			    "%s needs %s: sockscope %s %s", cmd->name,
-			    cmd->operand->noun, cmd->name,
-			    cmd->operand->metavar);
+		return errf(err, errlen, SS_EXIT_USAGE, "%s needs %s: sockscope %s %s", cmd->name,
+			    cmd->operand->noun, cmd->name, cmd->operand->metavar);
 	}
 	if (optind < argc)
 		return errf(err, errlen, SS_EXIT_USAGE,
-			    "unexpected argument '%s' (try 'sockscope --help')",
-			    argv[optind]);
+			    "unexpected argument '%s' (try 'sockscope --help')", argv[optind]);
 	return 0;
 }
 
-int cli_parse(int argc, char **argv, struct cli_opts *o, char *err,
-	      size_t errlen)
+int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 {
 	const struct command *cmd = default_command();
 	const struct cli_option *opt;
@@ -321,10 +314,8 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err,
 	if (argc > 1 && argv[1][0] != '-') {
 		cmd = command__find(argv[1]);
 		if (!cmd)
-			return errf(
-				err, errlen, SS_EXIT_USAGE,
-				"unknown command '%s' (try 'sockscope --help')",
-				argv[1]);
+			return errf(err, errlen, SS_EXIT_USAGE,
+				    "unknown command '%s' (try 'sockscope --help')", argv[1]);
 		o->command = cmd->id;
 		o->command_given = true;
 		argv++;
@@ -333,11 +324,9 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err,
 
 	if (build_parser(&p, err, errlen))
 		return SS_EXIT_USAGE;
-	while ((rc = opt_parser__next(&p, argc, argv, &opt, &arg, err,
-				      errlen)) > 0) {
+	while ((rc = opt_parser__next(&p, argc, argv, &opt, &arg, err, errlen)) > 0) {
 		/* after --help, nothing else matters */
-		if (o->command != SS_CMD_HELP &&
-		    !opt_table__has(cmd->options, opt))
+		if (o->command != SS_CMD_HELP && !opt_table__has(cmd->options, opt))
 			return not_applicable(opt, cmd, err, errlen);
 		if (opt__apply(opt, arg, o, err, errlen))
 			return SS_EXIT_USAGE;
@@ -346,8 +335,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err,
 		snprintf(err + n, errlen - n, " (try 'sockscope --help')");
 	if (rc)
 		return SS_EXIT_USAGE;
-	if (o->command == SS_CMD_VERSION ||
-	    (o->command == SS_CMD_HELP && cmd->id != SS_CMD_HELP))
+	if (o->command == SS_CMD_VERSION || (o->command == SS_CMD_HELP && cmd->id != SS_CMD_HELP))
 		return 0;
 	rc = parse_operands(cmd, argc, argv, o, err, errlen);
 	if (rc)
@@ -365,9 +353,9 @@ static const char exit_codes[] =
 
 static void print_command(const struct command *c, FILE *f)
 {
-	fprintf(f, "Usage: sockscope %s%s%s%s%s [OPTIONS]\n\n",
-		c->is_default ? "[" : "", c->name, c->is_default ? "]" : "",
-		c->operand ? " " : "", c->operand ? c->operand->metavar : "");
+	fprintf(f, "Usage: sockscope %s%s%s%s%s [OPTIONS]\n\n", c->is_default ? "[" : "", c->name,
+		c->is_default ? "]" : "", c->operand ? " " : "",
+		c->operand ? c->operand->metavar : "");
 	fprintf(f, "%s\n\n", c->about);
 	opt_table__print(c->options, f);
 	if (c->examples)

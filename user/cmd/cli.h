@@ -31,13 +31,13 @@ enum ss_command {
 struct cli_opts {
 	enum ss_command command;
 	enum ss_command help_for; /* with SS_CMD_HELP: which command's help */
-	bool command_given; /* a command word was on the command line */
+	bool command_given;	  /* a command word was on the command line */
 	bool json;
 	bool states;
-	const char *output; /* NULL: stdout */
+	const char *output;	 /* NULL: stdout */
 	struct ss_filter filter; /* events mask always set after parsing */
-	uint64_t count; /* 0: unlimited */
-	uint64_t duration_ms; /* 0: unlimited */
+	uint64_t count;		 /* 0: unlimited */
+	uint64_t duration_ms;	 /* 0: unlimited */
 	uint32_t ring_size;
 	int verbose;
 	/* ports */
@@ -70,8 +70,7 @@ struct cli_opts {
  * Parses argv into *o. Returns 0, or SS_EXIT_USAGE with a one-line reason in
  * err (no trailing newline). Does not print anything.
  */
-int cli_parse(int argc, char **argv, struct cli_opts *o, char *err,
-	      size_t errlen);
+int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen);
 /* Help for a command, from its tables (SS_CMD_HELP: the overview). */
 void cli_usage(FILE *f, enum ss_command cmd);
 

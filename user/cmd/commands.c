@@ -25,7 +25,6 @@ static int version_run(const struct cli_opts *o)
 	return SS_EXIT_OK;
 }
 
-
 static bool daemon_answers_always(const struct cli_opts *o)
 {
 	(void)o;
@@ -39,15 +38,14 @@ static bool daemon_answers_ports(const struct cli_opts *o)
 }
 
 /* help COMMAND */
-static int set_help_for(const struct cli_option *opt, const char *arg,
-			void *cfg, char *err, size_t errlen)
+static int set_help_for(const struct cli_option *opt, const char *arg, void *cfg, char *err,
+			size_t errlen)
 {
 	const struct command *c = command__find(arg);
 
 	(void)opt;
 	if (!c)
-		return errf(err, errlen, -EINVAL,
-			    "unknown command '%s' (try 'sockscope --help')",
+		return errf(err, errlen, -EINVAL, "unknown command '%s' (try 'sockscope --help')",
 			    arg);
 	((struct cli_opts *)cfg)->help_for = c->id;
 	return 0;

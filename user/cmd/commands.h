@@ -14,16 +14,16 @@
 struct command {
 	const char *name; /* the command word */
 	enum ss_command id;
-	bool is_default; /* runs when no command word is given */
-	bool hidden; /* not a command word, not in the overview (--version) */
+	bool is_default;     /* runs when no command word is given */
+	bool hidden;	     /* not a command word, not in the overview (--version) */
 	const char *summary; /* its line in the overview */
 	const char *about;   /* the paragraph atop its --help */
 	const struct opt_entry *options;
 	/* A positional argument (OPTK_CUSTOM; .noun says what it is) */
 	const struct cli_option *operand;
 	bool operand_optional;
-	const char *examples; /* lines for "Examples:" */
-	const char *notes;    /* after the examples (exit status, signals) */
+	const char *examples;		      /* lines for "Examples:" */
+	const char *notes;		      /* after the examples (exit status, signals) */
 	int (*run)(const struct cli_opts *o); /* returns an SS_EXIT_* code */
 	/* Whether a running daemon answers this command line (NULL: never) */
 	bool (*daemon_answers)(const struct cli_opts *o);
@@ -53,9 +53,9 @@ extern const struct opt_entry daemon_options[];	  /* daemon.c */
 extern const struct opt_entry history_options[];  /* history.c */
 
 /* Options shared by several commands (cli.c). */
-extern const struct cli_option opt_json, opt_pid, opt_comm, opt_port, opt_proto,
-	opt_family, opt_netns, opt_failed, opt_ring_size, opt_config, opt_db,
-	opt_verbose, opt_help, opt_version;
+extern const struct cli_option opt_json, opt_pid, opt_comm, opt_port, opt_proto, opt_family,
+	opt_netns, opt_failed, opt_ring_size, opt_config, opt_db, opt_verbose, opt_help,
+	opt_version;
 
 /* Where in struct cli_opts an option's value goes */
 #define CLI_FIELD(member) OPT_FIELD(struct cli_opts, member)

@@ -27,8 +27,7 @@ static int parse_age(const char *s, uint64_t *out)
 		char unit;
 		uint64_t secs;
 	} units[] = {
-		{'s', 1},     {'m', 60},	{'h', 3600},
-		{'d', 86400}, {'w', 7 * 86400},
+		{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7 * 86400},
 	};
 	char digits[24];
 	size_t len = strlen(s);
@@ -79,15 +78,13 @@ static int check_metrics_addr(const char *v, char *err, size_t errlen)
 	return 0;
 }
 
-int config_set(struct daemon_config *c, const char *key, const char *v,
-	       char *err, size_t errlen)
+int config_set(struct daemon_config *c, const char *key, const char *v, char *err, size_t errlen)
 {
 	uint64_t n;
 
 	if (!strcmp(key, "db")) {
 		if (v[0] != '/' || strlen(v) >= sizeof(c->db))
-			return errf(err, errlen, -EINVAL,
-				    "db '%s': expected an absolute path", v);
+			return errf(err, errlen, -EINVAL, "db '%s': expected an absolute path", v);
 		snprintf(c->db, sizeof(c->db), "%s", v);
 	} else if (!strcmp(key, "retain")) {
 		if (parse_age(v, &c->retain_secs))
@@ -103,12 +100,10 @@ int config_set(struct daemon_config *c, const char *key, const char *v,
 				    v);
 	} else if (!strcmp(key, "sink")) {
 		if (c->nr_sinks == CONFIG_MAX_SINKS)
-			return errf(err, errlen, -EINVAL,
-				    "too many sinks (at most %d)",
+			return errf(err, errlen, -EINVAL, "too many sinks (at most %d)",
 				    CONFIG_MAX_SINKS);
 		if (strlen(v) >= sizeof(c->sinks[0]))
-			return errf(err, errlen, -EINVAL,
-				    "sink '%.40s...': too long", v);
+			return errf(err, errlen, -EINVAL, "sink '%.40s...': too long", v);
 		if (sink__check(v, err, errlen))
 			return -EINVAL;
 		snprintf(c->sinks[c->nr_sinks++], sizeof(c->sinks[0]), "%s", v);
@@ -118,15 +113,14 @@ int config_set(struct daemon_config *c, const char *key, const char *v,
 			return 0;
 		}
 		if (strlen(v) >= sizeof(c->metrics))
-			return errf(err, errlen, -EINVAL,
-				    "metrics '%.40s': too long", v);
+			return errf(err, errlen, -EINVAL, "metrics '%.40s': too long", v);
 		if (check_metrics_addr(v, err, errlen))
 			return -EINVAL;
 		snprintf(c->metrics, sizeof(c->metrics), "%s", v);
 	} else if (!strcmp(key, "ring_size")) {
 		if (!opt__size_ok(&opt_ring_size, v, &n))
-			return errf(err, errlen, -EINVAL, "ring_size '%s': %s",
-				    v, opt_ring_size.expect);
+			return errf(err, errlen, -EINVAL, "ring_size '%s': %s", v,
+				    opt_ring_size.expect);
 		c->ring_size = (uint32_t)n;
 	} else if (!strcmp(key, "history")) {
 		if (parse_u64(v, 0, 10000000, &n))
@@ -157,8 +151,7 @@ static char *trim(char *s)
 }
 
 int config_load(struct daemon_config *c, const char *path,
-		void (*report)(const char *path, unsigned int line,
-			       const char *why, void *arg),
+		void (*report)(const char *path, unsigned int line, const char *why, void *arg),
 		void *arg)
 {
 	char buf[1024], err[512];
@@ -179,9 +172,7 @@ int config_load(struct daemon_config *c, const char *path,
 			while ((ch = fgetc(f)) != EOF && ch != '\n')
 				;
 			if (report)
-				report(path, lineno,
-				       "line too long (at most 1023 bytes)",
-				       arg);
+				report(path, lineno, "line too long (at most 1023 bytes)", arg);
 			bad++;
 			continue;
 		}
@@ -193,8 +184,7 @@ int config_load(struct daemon_config *c, const char *path,
 		eq = strchr(line, '=');
 		if (!eq) {
 			if (report)
-				report(path, lineno, "expected 'key = value'",
-				       arg);
+				report(path, lineno, "expected 'key = value'", arg);
 			bad++;
 			continue;
 		}
@@ -228,8 +218,7 @@ void config_print(const struct daemon_config *c, FILE *f)
 {
 	fprintf(f, "db = %s\n", c->db);
 	if (c->retain_secs)
-		fprintf(f, "retain = %llus\n",
-			(unsigned long long)c->retain_secs);
+		fprintf(f, "retain = %llus\n", (unsigned long long)c->retain_secs);
 	else
 		fprintf(f, "retain = forever\n");
 	fprintf(f, "retain_size = %llu\n", (unsigned long long)c->retain_bytes);

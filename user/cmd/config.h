@@ -18,7 +18,7 @@
 
 struct daemon_config {
 	char db[256];
-	uint64_t retain_secs; /* 0: forever */
+	uint64_t retain_secs;  /* 0: forever */
 	uint64_t retain_bytes; /* 0: no limit */
 	char sinks[CONFIG_MAX_SINKS][320];
 	unsigned int nr_sinks;

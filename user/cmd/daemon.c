@@ -59,13 +59,11 @@ struct daemon {
 
 /* ---- sinks ---- */
 
-static void to_sinks(struct daemon *d, const char *line, size_t len,
-		     const char *msgid, int severity, uint64_t ts_real_ns,
-		     uint32_t pid)
+static void to_sinks(struct daemon *d, const char *line, size_t len, const char *msgid,
+		     int severity, uint64_t ts_real_ns, uint32_t pid)
 {
 	for (unsigned int i = 0; i < d->nr_sinks; i++)
-		sink__write(d->sinks[i], line, len, msgid, severity,
-			    (int64_t)ts_real_ns, pid);
+		sink__write(d->sinks[i], line, len, msgid, severity, (int64_t)ts_real_ns, pid);
 }
 
 static void pump_sinks(struct daemon *d)
@@ -77,8 +75,8 @@ static void pump_sinks(struct daemon *d)
 		status[0] = '\0';
 		sink__pump(d->sinks[i], (int64_t)now, status, sizeof(status));
 		if (status[0])
-			fprintf(stderr, "sockscope: sink %s: %s\n",
-				sink__name(d->sinks[i]), status);
+			fprintf(stderr, "sockscope: sink %s: %s\n", sink__name(d->sinks[i]),
+				status);
 	}
 }
 
@@ -94,9 +92,7 @@ static void flush_store(struct daemon *d, uint64_t now, bool force)
 	if (store__flush(d->store, err, sizeof(err))) {
 		/* report an outage once, not every 200 ms */
 		if (strcmp(err, d->store_status))
-			fprintf(stderr,
-				"sockscope: database: %s (rows kept queued)\n",
-				err);
+			fprintf(stderr, "sockscope: database: %s (rows kept queued)\n", err);
 		snprintf(d->store_status, sizeof(d->store_status), "%s", err);
 	} else if (d->store_status[0]) {
 		fprintf(stderr, "sockscope: database: writing again\n");
@@ -104,17 +100,14 @@ static void flush_store(struct daemon *d, uint64_t now, bool force)
 	}
 	if (now - d->last_retain_ns >= RETAIN_NS) {
 		d->last_retain_ns = now;
-		if (store__retain(d->store,
-				  (int64_t)timefmt_real_ns(&d->fmt.tf, now),
-				  err, sizeof(err)))
-			fprintf(stderr, "sockscope: database retention: %s\n",
-				err);
+		if (store__retain(d->store, (int64_t)timefmt_real_ns(&d->fmt.tf, now), err,
+				  sizeof(err)))
+			fprintf(stderr, "sockscope: database retention: %s\n", err);
 	}
 }
 
 /* Closed sockets, failures and port ownership changes, as rows. */
-static int store_event(void *ctx, const struct ss_event *e,
-		       const struct rt_extra *x)
+static int store_event(void *ctx, const struct ss_event *e, const struct rt_extra *x)
 {
 	struct daemon *d = ctx;
 	bool failure = e->err != 0;
@@ -126,9 +119,8 @@ static int store_event(void *ctx, const struct ss_event *e,
 
 	if (e->hdr.type == SS_EV_CLOSE) {
 		if (x->closing) {
-			daemon_row_closed(&r.socket, x->closing, e,
-					  x->fmt.holders, x->fmt.nr_holders,
-					  &d->fmt.tf);
+			daemon_row_closed(&r.socket, x->closing, e, x->fmt.holders,
+					  x->fmt.nr_holders, &d->fmt.tf);
 			store__add_socket(d->store, &r.socket);
 		}
 		if ((e->hdr.flags & SS_F_LOCAL) && e->lport) {
@@ -136,16 +128,13 @@ static int store_event(void *ctx, const struct ss_event *e,
 			store__add_owner(d->store, &r.owner);
 		}
 	}
-	if (failure &&
-	    (e->hdr.type == SS_EV_BIND || e->hdr.type == SS_EV_LISTEN ||
-	     e->hdr.type == SS_EV_CONNECT_DONE)) {
+	if (failure && (e->hdr.type == SS_EV_BIND || e->hdr.type == SS_EV_LISTEN ||
+			e->hdr.type == SS_EV_CONNECT_DONE)) {
 		daemon_row_failure(&r.failure, e, x->fmt.expl, &d->fmt.tf);
 		store__add_failure(d->store, &r.failure);
 	}
-	if (!failure &&
-	    (e->hdr.type == SS_EV_BIND || e->hdr.type == SS_EV_LISTEN)) {
-		daemon_row_owner(&r.owner, e,
-				 e->hdr.type == SS_EV_BIND ? "bind" : "listen",
+	if (!failure && (e->hdr.type == SS_EV_BIND || e->hdr.type == SS_EV_LISTEN)) {
+		daemon_row_owner(&r.owner, e, e->hdr.type == SS_EV_BIND ? "bind" : "listen",
 				 &d->fmt.tf);
 		store__add_owner(d->store, &r.owner);
 	}
@@ -164,8 +153,7 @@ static int store_tick(void *ctx, uint64_t now)
 
 /* ---- sinks: every event as one NDJSON line ---- */
 
-static int sinks_event(void *ctx, const struct ss_event *e,
-		       const struct rt_extra *x)
+static int sinks_event(void *ctx, const struct ss_event *e, const struct rt_extra *x)
 {
 	struct daemon *d = ctx;
 	struct sbuf sb;
@@ -191,8 +179,7 @@ static int sinks_tick(void *ctx, uint64_t now)
 	return 0;
 }
 
-static void sinks_loss(void *ctx, uint64_t lost, uint64_t since_real_ns,
-		       uint64_t now)
+static void sinks_loss(void *ctx, uint64_t lost, uint64_t since_real_ns, uint64_t now)
 {
 	struct daemon *d = ctx;
 	struct sbuf sb;
@@ -227,12 +214,10 @@ static void sinks_hup(void *ctx)
 
 /* ---- metrics: counters, and the exposition ---- */
 
-static int count_event(void *ctx, const struct ss_event *e,
-		       const struct rt_extra *x)
+static int count_event(void *ctx, const struct ss_event *e, const struct rt_extra *x)
 {
 	struct daemon *d = ctx;
-	size_t nr_errno =
-		sizeof(d->failures_by_errno) / sizeof(d->failures_by_errno[0]);
+	size_t nr_errno = sizeof(d->failures_by_errno) / sizeof(d->failures_by_errno[0]);
 
 	(void)x;
 	if (e->hdr.type < SS_EV_MAX)
@@ -253,8 +238,8 @@ static void count_resync(void *ctx, uint64_t sockets, uint64_t now)
 
 /* One counter family with a sample per sink: the uint64_t at field of
  * each sink's stats. */
-static void sink_counter(struct sbuf *sb, const struct daemon *d,
-			 const char *name, const char *help, size_t field)
+static void sink_counter(struct sbuf *sb, const struct daemon *d, const char *name,
+			 const char *help, size_t field)
 {
 	metrics_family(sb, name, "counter", help);
 	for (unsigned int i = 0; i < d->nr_sinks; i++) {
@@ -274,61 +259,47 @@ static void render_metrics(struct sbuf *sb, void *arg)
 	struct store_stats ss;
 
 	engine__stats(runtime__engine(d->rt), &es);
-	metrics_family(sb, "sockscope_events_total", "counter",
-		       "Kernel events seen, by type.");
+	metrics_family(sb, "sockscope_events_total", "counter", "Kernel events seen, by type.");
 	for (unsigned int t = 1; t <= SS_EV_STATE; t++)
-		metrics_sample(sb, "sockscope_events_total", "event",
-			       event_name(t), d->events[t]);
+		metrics_sample(sb, "sockscope_events_total", "event", event_name(t), d->events[t]);
 	metrics_family(sb, "sockscope_failures_total", "counter",
 		       "Failed bind/listen/connect, by errno.");
-	for (unsigned int e = 1;
-	     e < sizeof(d->failures_by_errno) / sizeof(d->failures_by_errno[0]);
+	for (unsigned int e = 1; e < sizeof(d->failures_by_errno) / sizeof(d->failures_by_errno[0]);
 	     e++)
 		if (d->failures_by_errno[e])
 			metrics_sample(sb, "sockscope_failures_total", "error",
-				       errno_name((int)e) ?: "unknown",
-				       d->failures_by_errno[e]);
-	metrics_family(
-		sb, "sockscope_lost_records_total", "counter",
-		"Records the kernel could not deliver (ring buffer full).");
+				       errno_name((int)e) ?: "unknown", d->failures_by_errno[e]);
+	metrics_family(sb, "sockscope_lost_records_total", "counter",
+		       "Records the kernel could not deliver (ring buffer full).");
 	metrics_sample(sb, "sockscope_lost_records_total", NULL, NULL,
-		       runtime__tracer(d->rt)
-			       ? tracer__lost(runtime__tracer(d->rt))
-			       : 0);
+		       runtime__tracer(d->rt) ? tracer__lost(runtime__tracer(d->rt)) : 0);
 	metrics_family(sb, "sockscope_resyncs_total", "counter",
 		       "Times the socket table was re-read from the kernel "
 		       "after losses.");
 	metrics_sample(sb, "sockscope_resyncs_total", NULL, NULL, d->resyncs);
-	metrics_family(sb, "sockscope_tracked_sockets", "gauge",
-		       "Sockets the engine tracks now.");
+	metrics_family(sb, "sockscope_tracked_sockets", "gauge", "Sockets the engine tracks now.");
 	metrics_sample(sb, "sockscope_tracked_sockets", NULL, NULL, es.sockets);
 	metrics_family(sb, "sockscope_listening_ports", "gauge",
 		       "Sockets in the kernel tables that wait for peers (TCP "
 		       "LISTEN, unconnected UDP).");
-	metrics_sample(sb, "sockscope_listening_ports", NULL, NULL,
-		       es.listening);
-	sink_counter(sb, d, "sockscope_sink_written_total",
-		     "Events a sink delivered.",
+	metrics_sample(sb, "sockscope_listening_ports", NULL, NULL, es.listening);
+	sink_counter(sb, d, "sockscope_sink_written_total", "Events a sink delivered.",
 		     offsetof(struct sink_stats, written));
 	sink_counter(sb, d, "sockscope_sink_dropped_total",
 		     "Events a sink could not deliver (its queue was full).",
 		     offsetof(struct sink_stats, dropped));
-	sink_counter(sb, d, "sockscope_sink_errors_total",
-		     "Sink write/connect errors.",
+	sink_counter(sb, d, "sockscope_sink_errors_total", "Sink write/connect errors.",
 		     offsetof(struct sink_stats, errors));
 	store__stats(d->store, &ss);
 	metrics_family(sb, "sockscope_store_committed_total", "counter",
 		       "Rows committed to the database (acknowledged).");
-	metrics_sample(sb, "sockscope_store_committed_total", NULL, NULL,
-		       ss.committed);
+	metrics_sample(sb, "sockscope_store_committed_total", NULL, NULL, ss.committed);
 	metrics_family(sb, "sockscope_store_dropped_total", "counter",
 		       "Rows dropped because the store's queue was full.");
-	metrics_sample(sb, "sockscope_store_dropped_total", NULL, NULL,
-		       ss.dropped);
+	metrics_sample(sb, "sockscope_store_dropped_total", NULL, NULL, ss.dropped);
 	metrics_family(sb, "sockscope_store_flush_errors_total", "counter",
 		       "Failed database transactions.");
-	metrics_sample(sb, "sockscope_store_flush_errors_total", NULL, NULL,
-		       ss.flush_errors);
+	metrics_sample(sb, "sockscope_store_flush_errors_total", NULL, NULL, ss.flush_errors);
 }
 
 /* systemd Type=notify: tell it we are ready, if it asked. */
@@ -344,8 +315,7 @@ static void notify_ready(void)
 	memcpy(sa.sun_path, path, strlen(path));
 	if (sa.sun_path[0] == '@')
 		sa.sun_path[0] = '\0'; /* abstract namespace */
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-			  strlen(path));
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return;
@@ -371,11 +341,10 @@ static int open_outputs(struct daemon *d, const struct cli_opts *o)
 		return SS_EXIT_OUTPUT;
 	}
 	for (unsigned int i = 0; i < d->cfg.nr_sinks; i++) {
-		rc = sink__open(&d->sinks[d->nr_sinks], d->cfg.sinks[i], host,
-				"sockscope", err, sizeof(err));
+		rc = sink__open(&d->sinks[d->nr_sinks], d->cfg.sinks[i], host, "sockscope", err,
+				sizeof(err));
 		if (rc) {
-			fprintf(stderr, "sockscope: sink %s: %s\n",
-				d->cfg.sinks[i], err);
+			fprintf(stderr, "sockscope: sink %s: %s\n", d->cfg.sinks[i], err);
 			return rc == -EINVAL ? SS_EXIT_USAGE : SS_EXIT_OUTPUT;
 		}
 		d->nr_sinks++;
@@ -391,8 +360,7 @@ static void close_all(struct daemon *d)
 		fprintf(stderr, "sockscope: database: final flush: %s\n", err);
 	for (unsigned int i = 0; i < d->nr_sinks; i++)
 		sink__close(d->sinks[i], 2000);
-	metrics_server__close(
-		d->metrics); /* before the loop's epoll set goes */
+	metrics_server__close(d->metrics); /* before the loop's epoll set goes */
 	runtime__free(d->rt);
 	store__close(d->store);
 }
@@ -455,9 +423,8 @@ int daemon_cmd_run(const struct cli_opts *o)
 		goto out;
 	}
 	if (d.cfg.metrics[0]) {
-		rc = metrics_server__open(&d.metrics, runtime__epoll_fd(d.rt),
-					  d.cfg.metrics, render_metrics, &d,
-					  err, sizeof(err));
+		rc = metrics_server__open(&d.metrics, runtime__epoll_fd(d.rt), d.cfg.metrics,
+					  render_metrics, &d, err, sizeof(err));
 		if (rc) {
 			fprintf(stderr, "sockscope: %s\n", err);
 			rc = SS_EXIT_OUTPUT;
@@ -473,17 +440,15 @@ int daemon_cmd_run(const struct cli_opts *o)
 	fprintf(stderr,
 		"sockscope: daemon running (%u hooks, database %s, %u "
 		"sinks%s%s)\n",
-		tracer__nr_attached(runtime__tracer(d.rt)), d.cfg.db,
-		d.nr_sinks, d.metrics ? ", metrics on " : "",
-		d.metrics ? d.cfg.metrics : "");
+		tracer__nr_attached(runtime__tracer(d.rt)), d.cfg.db, d.nr_sinks,
+		d.metrics ? ", metrics on " : "", d.metrics ? d.cfg.metrics : "");
 	notify_ready();
 	rc = runtime__run(d.rt, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "sockscope: %s\n", err);
 		rc = ss_exit_code(rc);
 	}
-	fprintf(stderr, "sockscope: stopping (signal %d), flushing\n",
-		runtime__signal(d.rt));
+	fprintf(stderr, "sockscope: stopping (signal %d), flushing\n", runtime__signal(d.rt));
 out:
 	close_all(&d);
 	return rc;
@@ -517,15 +482,14 @@ static const struct cli_option opt_retain_size = {
 };
 
 /* Repeatable; the values are checked with the config file's rules. */
-static int add_sink(const struct cli_option *opt, const char *arg, void *cfg,
-		    char *err, size_t errlen)
+static int add_sink(const struct cli_option *opt, const char *arg, void *cfg, char *err,
+		    size_t errlen)
 {
 	struct cli_opts *o = cfg;
 
 	(void)opt;
 	if (o->nr_sinks == sizeof(o->sinks) / sizeof(o->sinks[0]))
-		return errf(err, errlen, -E2BIG,
-			    "too many --sink options (at most %zu)",
+		return errf(err, errlen, -E2BIG, "too many --sink options (at most %zu)",
 			    sizeof(o->sinks) / sizeof(o->sinks[0]));
 	o->sinks[o->nr_sinks++] = arg;
 	return 0;
@@ -550,8 +514,7 @@ static const struct cli_option opt_metrics = {
 };
 
 const struct opt_entry daemon_options[] = {
-	OPT_HELP(opt_config,
-		 "config file (default /etc/sockscope/sockscope.conf)"),
+	OPT_HELP(opt_config, "config file (default /etc/sockscope/sockscope.conf)"),
 	OPT(opt_check_config),
 	OPT_HELP(opt_db, "SQLite database\n(default /var/lib/sockscope/sockscope.db)"),
 	OPT(opt_retain),

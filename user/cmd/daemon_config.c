@@ -11,8 +11,7 @@
 #include "cmd/daemon.h"
 #include "lib/exitcodes.h"
 
-static void report_line(const char *path, unsigned int line, const char *why,
-			void *arg)
+static void report_line(const char *path, unsigned int line, const char *why, void *arg)
 {
 	(void)arg;
 	fprintf(stderr, "%s:%u: %s\n", path, line, why);
@@ -31,13 +30,11 @@ int daemon_config_resolve(const struct cli_opts *o, struct daemon_config *c)
 	if (bad == -ENOENT && !o->config)
 		bad = 0; /* the default file is optional */
 	if (bad < 0) {
-		fprintf(stderr, "sockscope: config %s: %s\n", path,
-			strerror(-bad));
+		fprintf(stderr, "sockscope: config %s: %s\n", path, strerror(-bad));
 		return SS_EXIT_USAGE;
 	}
 	if (bad > 0) {
-		fprintf(stderr, "sockscope: %d error%s in %s\n", bad,
-			bad > 1 ? "s" : "", path);
+		fprintf(stderr, "sockscope: %d error%s in %s\n", bad, bad > 1 ? "s" : "", path);
 		return SS_EXIT_USAGE;
 	}
 #define SET(key, val)                                                       \
@@ -64,4 +61,3 @@ int daemon_config_resolve(const struct cli_opts *o, struct daemon_config *c)
 		c->ring_size = o->ring_size;
 	return 0;
 }
-

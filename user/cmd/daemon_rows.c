@@ -8,8 +8,7 @@
 #include "output/portrow.h"
 #include "output/rows.h"
 
-static void addr_text(char *out, size_t len, unsigned int family,
-		      const __u8 *addr)
+static void addr_text(char *out, size_t len, unsigned int family, const __u8 *addr)
 {
 	char buf[SS_ADDRSTRLEN];
 
@@ -22,12 +21,10 @@ static void copy_comm(char *dst, const char *src)
 	dst[SS_COMM_LEN - 1] = '\0';
 }
 
-void daemon_row_closed(struct store_socket *r, const struct eng_sock *s,
-		       const struct ss_event *e, const struct holder *holders,
-		       size_t nr_holders, struct timefmt *tf)
+void daemon_row_closed(struct store_socket *r, const struct eng_sock *s, const struct ss_event *e,
+		       const struct holder *holders, size_t nr_holders, struct timefmt *tf)
 {
-	rows_socket_of(r, &s->info,
-		       s->created_ns ? timefmt_real_ns(tf, s->created_ns) : 0,
+	rows_socket_of(r, &s->info, s->created_ns ? timefmt_real_ns(tf, s->created_ns) : 0,
 		       timefmt_real_ns(tf, e->ts_ns), holders, nr_holders);
 	if (e->hdr.flags & SS_F_TCP_INFO) {
 		r->bytes_sent = e->u.close.bytes_sent;
@@ -56,8 +53,7 @@ static void failure_holders(struct store_failure *r, const struct explanation *x
 		addr_text(o->laddr, sizeof(o->laddr), h->sock.family, h->sock.laddr);
 		o->lport = h->sock.lport;
 		if (h->sock.rport) {
-			addr_text(o->raddr, sizeof(o->raddr), h->sock.family,
-				  h->sock.raddr);
+			addr_text(o->raddr, sizeof(o->raddr), h->sock.family, h->sock.raddr);
 			o->rport = h->sock.rport;
 		}
 		o->reuseaddr = h->sock.reuseaddr;
@@ -77,13 +73,11 @@ void daemon_row_failure(struct store_failure *r, const struct ss_event *e,
 	r->netns = e->netns;
 	snprintf(r->proto, sizeof(r->proto), "%s", proto_name(e->proto) ?: "?");
 	if (e->hdr.flags & SS_F_LOCAL) {
-		addr_text(r->laddr, sizeof(r->laddr), e->laddr_family,
-			  e->laddr);
+		addr_text(r->laddr, sizeof(r->laddr), e->laddr_family, e->laddr);
 		r->lport = e->lport;
 	}
 	if (e->hdr.flags & SS_F_REMOTE) {
-		addr_text(r->raddr, sizeof(r->raddr), e->raddr_family,
-			  e->raddr);
+		addr_text(r->raddr, sizeof(r->raddr), e->raddr_family, e->raddr);
 		r->rport = e->rport;
 	}
 	r->err = e->err;
@@ -94,8 +88,8 @@ void daemon_row_failure(struct store_failure *r, const struct ss_event *e,
 	failure_holders(r, x);
 }
 
-void daemon_row_owner(struct store_owner *r, const struct ss_event *e,
-		      const char *action, struct timefmt *tf)
+void daemon_row_owner(struct store_owner *r, const struct ss_event *e, const char *action,
+		      struct timefmt *tf)
 {
 	memset(r, 0, sizeof(*r));
 	r->ts_ns = (int64_t)timefmt_real_ns(tf, e->ts_ns);

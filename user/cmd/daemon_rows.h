@@ -16,14 +16,13 @@
 
 /* A close: s is the socket as the engine knew it, holders everyone who
  * held it (at most 8 are stored). */
-void daemon_row_closed(struct store_socket *r, const struct eng_sock *s,
-		       const struct ss_event *e, const struct holder *holders,
-		       size_t nr_holders, struct timefmt *tf);
+void daemon_row_closed(struct store_socket *r, const struct eng_sock *s, const struct ss_event *e,
+		       const struct holder *holders, size_t nr_holders, struct timefmt *tf);
 /* A failure and its explanation (x may be NULL). */
 void daemon_row_failure(struct store_failure *r, const struct ss_event *e,
 			const struct explanation *x, struct timefmt *tf);
 /* action: "bind", "listen" or "release". */
-void daemon_row_owner(struct store_owner *r, const struct ss_event *e,
-		      const char *action, struct timefmt *tf);
+void daemon_row_owner(struct store_owner *r, const struct ss_event *e, const char *action,
+		      struct timefmt *tf);
 
 #endif

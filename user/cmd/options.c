@@ -15,14 +15,11 @@
 #define VAL_BASE 256
 
 int opt_table__walk(const struct opt_entry *table,
-		    int (*fn)(const struct cli_option *opt, const char *help,
-			      void *arg),
-		    void *arg)
+		    int (*fn)(const struct cli_option *opt, const char *help, void *arg), void *arg)
 {
 	int rc;
 
-	for (const struct opt_entry *e = table;
-	     e->opt || e->section || e->group; e++) {
+	for (const struct opt_entry *e = table; e->opt || e->section || e->group; e++) {
 		if (e->group)
 			rc = opt_table__walk(e->group, fn, arg);
 		else if (e->opt)
@@ -46,8 +43,7 @@ bool opt_table__has(const struct opt_entry *table, const struct cli_option *opt)
 	return opt_table__walk(table, is_opt, (void *)opt) == 1;
 }
 
-static void print_option(const struct cli_option *opt, const char *help,
-			 FILE *f)
+static void print_option(const struct cli_option *opt, const char *help, FILE *f)
 {
 	int n;
 
@@ -76,15 +72,13 @@ static void print_option(const struct cli_option *opt, const char *help,
 
 void opt_table__print(const struct opt_entry *table, FILE *f)
 {
-	for (const struct opt_entry *e = table;
-	     e->opt || e->section || e->group; e++) {
+	for (const struct opt_entry *e = table; e->opt || e->section || e->group; e++) {
 		if (e->group)
 			opt_table__print(e->group, f);
 		else if (e->section)
 			fprintf(f, "%s\n", e->section);
 		else
-			print_option(e->opt, e->help ? e->help : e->opt->help,
-				     f);
+			print_option(e->opt, e->help ? e->help : e->opt->help, f);
 	}
 }
 
@@ -93,13 +87,11 @@ const char *opt__label(const struct cli_option *opt, char *buf, size_t len)
 	if (opt->name)
 		snprintf(buf, len, "--%s", opt->name);
 	else
-		snprintf(buf, len, "%s",
-			 opt->metavar ? opt->metavar : "argument");
+		snprintf(buf, len, "%s", opt->metavar ? opt->metavar : "argument");
 	return buf;
 }
 
-static int store_uint(const struct cli_option *opt, void *cfg, uint64_t v,
-		      char *err, size_t errlen)
+static int store_uint(const struct cli_option *opt, void *cfg, uint64_t v, char *err, size_t errlen)
 {
 	char *p = (char *)cfg + opt->offset;
 	uint8_t v8 = (uint8_t)v;
@@ -120,8 +112,7 @@ static int store_uint(const struct cli_option *opt, void *cfg, uint64_t v,
 		memcpy(p, &v, 8);
 		return 0;
 	}
-	return errf(err, errlen, -EINVAL, "internal: --%s: a %zu-byte field",
-		    opt->name, opt->size);
+	return errf(err, errlen, -EINVAL, "internal: --%s: a %zu-byte field", opt->name, opt->size);
 }
 
 static uint64_t load_uint(const struct cli_option *opt, const void *cfg)
@@ -149,18 +140,16 @@ static uint64_t load_uint(const struct cli_option *opt, const void *cfg)
 	return v;
 }
 
-static int bad_value(const struct cli_option *opt, const char *arg, char *err,
-		     size_t errlen)
+static int bad_value(const struct cli_option *opt, const char *arg, char *err, size_t errlen)
 {
 	char label[64];
 
-	return errf(err, errlen, -EINVAL, "bad %s '%s': %s",
-		    opt__label(opt, label, sizeof(label)), arg, opt->expect);
+	return errf(err, errlen, -EINVAL, "bad %s '%s': %s", opt__label(opt, label, sizeof(label)),
+		    arg, opt->expect);
 }
 
 /* Decimal seconds ("1.5"), held to [min, max] milliseconds, rounded up. */
-static int parse_seconds(const struct cli_option *opt, const char *arg,
-			 uint64_t *ms)
+static int parse_seconds(const struct cli_option *opt, const char *arg, uint64_t *ms)
 {
 	char *end;
 	double d;
@@ -174,8 +163,8 @@ static int parse_seconds(const struct cli_option *opt, const char *arg,
 	return 0;
 }
 
-static int parse_list(const struct cli_option *opt, const char *arg,
-		      uint64_t *mask, char *err, size_t errlen)
+static int parse_list(const struct cli_option *opt, const char *arg, uint64_t *mask, char *err,
+		      size_t errlen)
 {
 	char label[64];
 
@@ -187,8 +176,7 @@ static int parse_list(const struct cli_option *opt, const char *arg,
 		uint64_t bit = opt->item(p, len);
 
 		if (!bit)
-			return errf(err, errlen, -EINVAL,
-				    "unknown %s '%.*s' in %s (known: %s)",
+			return errf(err, errlen, -EINVAL, "unknown %s '%.*s' in %s (known: %s)",
 				    opt->noun, (int)len, p, label, opt->expect);
 		*mask |= bit;
 		if (!comma)
@@ -196,8 +184,8 @@ static int parse_list(const struct cli_option *opt, const char *arg,
 		p = comma + 1;
 	}
 	if (!*mask)
-		return errf(err, errlen, -EINVAL,
-			    "%s needs at least one %s name", label, opt->noun);
+		return errf(err, errlen, -EINVAL, "%s needs at least one %s name", label,
+			    opt->noun);
 	return 0;
 }
 
@@ -207,8 +195,7 @@ bool opt__size_ok(const struct cli_option *opt, const char *arg, uint64_t *v)
 	       !(opt->pow2 && (*v & (*v - 1)));
 }
 
-int opt__apply(const struct cli_option *opt, const char *arg, void *cfg,
-	       char *err, size_t errlen)
+int opt__apply(const struct cli_option *opt, const char *arg, void *cfg, char *err, size_t errlen)
 {
 	char label[64];
 	uint64_t v;
@@ -218,8 +205,7 @@ int opt__apply(const struct cli_option *opt, const char *arg, void *cfg,
 	case OPTK_FLAG:
 		return store_uint(opt, cfg, 1, err, errlen);
 	case OPTK_COUNT:
-		return store_uint(opt, cfg, load_uint(opt, cfg) + 1, err,
-				  errlen);
+		return store_uint(opt, cfg, load_uint(opt, cfg) + 1, err, errlen);
 	case OPTK_U64:
 		if (parse_u64(arg, opt->min, opt->max, &v))
 			return bad_value(opt, arg, err, errlen);
@@ -235,8 +221,7 @@ int opt__apply(const struct cli_option *opt, const char *arg, void *cfg,
 	case OPTK_STRING:
 		if (strlen(arg) < opt->min)
 			return errf(err, errlen, -EINVAL, "%s needs %s",
-				    opt__label(opt, label, sizeof(label)),
-				    opt->expect);
+				    opt__label(opt, label, sizeof(label)), opt->expect);
 		if (opt->size != sizeof(arg))
 			break;
 		memcpy((char *)cfg + opt->offset, &arg, sizeof(arg));
@@ -244,8 +229,7 @@ int opt__apply(const struct cli_option *opt, const char *arg, void *cfg,
 	case OPTK_CHOICE:
 		for (const struct opt_choice *c = opt->choices; c->name; c++)
 			if (!strcmp(arg, c->name))
-				return store_uint(opt, cfg, c->value, err,
-						  errlen);
+				return store_uint(opt, cfg, c->value, err, errlen);
 		return bad_value(opt, arg, err, errlen);
 	case OPTK_LIST:
 		rc = parse_list(opt, arg, &v, err, errlen);
@@ -266,7 +250,7 @@ void opt_parser__init(struct opt_parser *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->shorts[0] = ':'; /* a missing value is ':', not '?' */
-	optind = 0; /* glibc: a full restart, so argv can be parsed again */
+	optind = 0;	    /* glibc: a full restart, so argv can be parsed again */
 	opterr = 0;
 }
 
@@ -301,23 +285,19 @@ static int add_one(const struct cli_option *opt, const char *help, void *arg)
 	return 0;
 }
 
-int opt_parser__add(struct opt_parser *p, const struct opt_entry *table,
-		    char *err, size_t errlen)
+int opt_parser__add(struct opt_parser *p, const struct opt_entry *table, char *err, size_t errlen)
 {
 	int rc = opt_table__walk(table, add_one, p);
 
 	if (rc == -EEXIST)
-		return errf(err, errlen, rc,
-			    "internal: an option name or letter defined twice");
+		return errf(err, errlen, rc, "internal: an option name or letter defined twice");
 	if (rc)
-		return errf(err, errlen, rc, "internal: more than %d options",
-			    OPT_PARSER_MAX);
+		return errf(err, errlen, rc, "internal: more than %d options", OPT_PARSER_MAX);
 	return 0;
 }
 
-int opt_parser__next(struct opt_parser *p, int argc, char **argv,
-		     const struct cli_option **opt, const char **arg, char *err,
-		     size_t errlen)
+int opt_parser__next(struct opt_parser *p, int argc, char **argv, const struct cli_option **opt,
+		     const char **arg, char *err, size_t errlen)
 {
 	int c = getopt_long(argc, argv, p->shorts, p->longopts, NULL);
 
@@ -326,18 +306,14 @@ int opt_parser__next(struct opt_parser *p, int argc, char **argv,
 	if (c == '?') {
 		/* glibc: a long option given "=value" it does not take */
 		if (optopt >= VAL_BASE && optopt < VAL_BASE + (int)p->nr)
-			return errf(err, errlen, -EINVAL,
-				    "option '--%s' takes no value",
+			return errf(err, errlen, -EINVAL, "option '--%s' takes no value",
 				    p->opts[optopt - VAL_BASE]->name);
 		if (optopt)
-			return errf(err, errlen, -ENOENT,
-				    "unknown option '-%c'", optopt);
-		return errf(err, errlen, -ENOENT, "unknown option '%s'",
-			    argv[optind - 1]);
+			return errf(err, errlen, -ENOENT, "unknown option '-%c'", optopt);
+		return errf(err, errlen, -ENOENT, "unknown option '%s'", argv[optind - 1]);
 	}
 	if (c == ':')
-		return errf(err, errlen, -EINVAL, "option '%s' needs a value",
-			    argv[optind - 1]);
+		return errf(err, errlen, -EINVAL, "option '%s' needs a value", argv[optind - 1]);
 	*arg = optarg;
 	if (c >= VAL_BASE && c < VAL_BASE + (int)p->nr) {
 		*opt = p->opts[c - VAL_BASE];

@@ -42,25 +42,23 @@ struct cli_option {
 	enum opt_kind kind;
 	size_t offset, size; /* the field in the config (OPT_FIELD) */
 	const char *metavar; /* set if and only if the option takes a value */
-	const char *help; /* for --help; '\n' continues on an indented line */
+	const char *help;    /* for --help; '\n' continues on an indented line */
 	/*
 	 * What a good value is, for "bad --port 'x': expected 1-65535"; with
 	 * OPTK_STRING the message is "--output needs a file name", with
 	 * OPTK_LIST the names it knows.
 	 */
 	const char *expect;
-	uint64_t min, max; /* numbers; OPTK_SECONDS: ms; OPTK_STRING: length */
-	bool pow2;	   /* OPTK_SIZE: a power of two */
-	const struct opt_choice
-		*choices; /* OPTK_CHOICE, ends with a NULL name */
-	uint64_t (*item)(const char *name,
-			 size_t len); /* OPTK_LIST: 0 unknown */
-	const char *noun;	      /* OPTK_LIST: what an item is ("event");
+	uint64_t min, max;		  /* numbers; OPTK_SECONDS: ms; OPTK_STRING: length */
+	bool pow2;			  /* OPTK_SIZE: a power of two */
+	const struct opt_choice *choices; /* OPTK_CHOICE, ends with a NULL name */
+	uint64_t (*item)(const char *name, size_t len); /* OPTK_LIST: 0 unknown */
+	const char *noun;				/* OPTK_LIST: what an item is ("event");
 					 an operand: what it is ("a port") */
 	/* OPTK_CUSTOM: 0, or -errno with a message in err (if err is left
 	 * empty, "bad --name 'arg': expect" is written). */
-	int (*parse)(const struct cli_option *opt, const char *arg, void *cfg,
-		     char *err, size_t errlen);
+	int (*parse)(const struct cli_option *opt, const char *arg, void *cfg, char *err,
+		     size_t errlen);
 };
 
 /* .offset and .size of a field of the config struct; nested fields work. */
@@ -73,8 +71,8 @@ struct cli_option {
  */
 struct opt_entry {
 	const struct cli_option *opt;
-	const char *help;    /* with opt: this command's own help line for it */
-	const char *section; /* a title line in --help */
+	const char *help;	       /* with opt: this command's own help line for it */
+	const char *section;	       /* a title line in --help */
 	const struct opt_entry *group; /* another table, listed here */
 };
 
@@ -100,11 +98,9 @@ struct opt_entry {
 
 /* Calls fn for every option of table (groups included), in order. */
 int opt_table__walk(const struct opt_entry *table,
-		    int (*fn)(const struct cli_option *opt, const char *help,
-			      void *arg),
+		    int (*fn)(const struct cli_option *opt, const char *help, void *arg),
 		    void *arg);
-bool opt_table__has(const struct opt_entry *table,
-		    const struct cli_option *opt);
+bool opt_table__has(const struct opt_entry *table, const struct cli_option *opt);
 /* The option lines of table, as --help shows them. */
 void opt_table__print(const struct opt_entry *table, FILE *f);
 
@@ -112,8 +108,7 @@ void opt_table__print(const struct opt_entry *table, FILE *f);
  * of, e.g., a ring size, given on the command line or in the config file. */
 bool opt__size_ok(const struct cli_option *opt, const char *arg, uint64_t *v);
 /* Stores arg (NULL for an option without a value) into cfg. */
-int opt__apply(const struct cli_option *opt, const char *arg, void *cfg,
-	       char *err, size_t errlen);
+int opt__apply(const struct cli_option *opt, const char *arg, void *cfg, char *err, size_t errlen);
 /* "--name" or, for an operand, its metavar: for messages. */
 const char *opt__label(const struct cli_option *opt, char *buf, size_t len);
 
@@ -130,16 +125,14 @@ struct opt_parser {
 void opt_parser__init(struct opt_parser *p);
 /* Adds table's options; -E2BIG past OPT_PARSER_MAX, -EEXIST if a name or a
  * letter is already taken by a different option. */
-int opt_parser__add(struct opt_parser *p, const struct opt_entry *table,
-		    char *err, size_t errlen);
+int opt_parser__add(struct opt_parser *p, const struct opt_entry *table, char *err, size_t errlen);
 /*
  * The next option of argv: 1 with *opt and *arg set, 0 when only operands
  * are left (from optind on), or -ENOENT (an unknown option) / -EINVAL (no
  * value, or a value it does not take) with a message. getopt's state is
  * global: one parse at a time, restarted by opt_parser__init().
  */
-int opt_parser__next(struct opt_parser *p, int argc, char **argv,
-		     const struct cli_option **opt, const char **arg, char *err,
-		     size_t errlen);
+int opt_parser__next(struct opt_parser *p, int argc, char **argv, const struct cli_option **opt,
+		     const char **arg, char *err, size_t errlen);
 
 #endif

@@ -56,10 +56,8 @@ int query_local_run(const struct cli_opts *o)
 	bool past = o->command != SS_CMD_PORTS;
 	/* history and who --at read the past only; history may come from
 	 * engines */
-	bool live = o->command == SS_CMD_PORTS ||
-		    (o->command == SS_CMD_WHO && !o->at);
-	bool db_needed = o->at || (o->command == SS_CMD_HISTORY &&
-				   !ctl_client__engines_present());
+	bool live = o->command == SS_CMD_PORTS || (o->command == SS_CMD_WHO && !o->at);
+	bool db_needed = o->at || (o->command == SS_CMD_HISTORY && !ctl_client__engines_present());
 	struct engine *en = NULL;
 	struct store *st = NULL;
 	struct timefmt tf;
@@ -73,13 +71,11 @@ int query_local_run(const struct cli_opts *o)
 		return ss_exit_code(rc);
 	}
 	timefmt_init(&tf);
-	rc = answers__run_more(en, st, &tf, o, &ctl_stdio_writer,
-			       past ? &more : NULL);
+	rc = answers__run_more(en, st, &tf, o, &ctl_stdio_writer, past ? &more : NULL);
 	engine__free(en);
 	store__close(st);
 	if ((fflush(stdout) || ferror(stdout)) && errno != EPIPE) {
-		fprintf(stderr, "sockscope: writing output: %s\n",
-			strerror(errno));
+		fprintf(stderr, "sockscope: writing output: %s\n", strerror(errno));
 		return SS_EXIT_OUTPUT;
 	}
 	return rc;

@@ -21,8 +21,7 @@ static int emit_line(struct trace_out *t, const struct sbuf *sb)
 	return err;
 }
 
-static int on_event(void *ctx, const struct ss_event *e,
-		    const struct rt_extra *x)
+static int on_event(void *ctx, const struct ss_event *e, const struct rt_extra *x)
 {
 	struct trace_out *t = ctx;
 	struct sbuf sb;
@@ -45,8 +44,7 @@ static int on_tick(void *ctx, uint64_t now)
 	return t->out_err != 0;
 }
 
-static void on_loss(void *ctx, uint64_t lost, uint64_t since_real_ns,
-		    uint64_t now_real_ns)
+static void on_loss(void *ctx, uint64_t lost, uint64_t since_real_ns, uint64_t now_real_ns)
 {
 	struct trace_out *t = ctx;
 	struct sbuf sb;
@@ -100,8 +98,7 @@ int trace_cmd_run(const struct cli_opts *o)
 	 * sends every event type and the --events choice applies in the
 	 * runtime. Otherwise no engine, and the kernel filters everything.
 	 */
-	if ((o->filter.events & SS_EV_BIT(SS_EV_CLOSE)) &&
-	    !o->filter.failed_only) {
+	if ((o->filter.events & SS_EV_BIT(SS_EV_CLOSE)) && !o->filter.failed_only) {
 		ro.filter.events |= SS_EV_ALL_KERNEL;
 		ro.engine = true;
 		ro.history = TRACE_HISTORY;
@@ -114,14 +111,13 @@ int trace_cmd_run(const struct cli_opts *o)
 	/* Before anything is attached: a bad path leaves nothing behind. */
 	rc = output_open(&t.out, o->output, OUTPUT_BUF);
 	if (rc) {
-		fprintf(stderr, "sockscope: cannot open output file '%s': %s\n",
-			o->output, strerror(-rc));
+		fprintf(stderr, "sockscope: cannot open output file '%s': %s\n", o->output,
+			strerror(-rc));
 		return SS_EXIT_OUTPUT;
 	}
 	formatter_init(&t.fmt, o->json);
 	trace_out__consumer(&t, &c);
-	if (runtime__new(&rt, &ro, err, sizeof(err)) ||
-	    runtime__add_consumer(rt, &c)) {
+	if (runtime__new(&rt, &ro, err, sizeof(err)) || runtime__add_consumer(rt, &c)) {
 		fprintf(stderr, "sockscope: %s\n", err);
 		output_close(&t.out);
 		return SS_EXIT_RUNTIME;
@@ -137,8 +133,7 @@ int trace_cmd_run(const struct cli_opts *o)
 		"sockscope: tracing (%u hooks attached, %llu existing sockets "
 		"seen, ring %u KiB); Ctrl-C to stop\n",
 		tracer__nr_attached(runtime__tracer(rt)),
-		(unsigned long long)tracer__nr_seeded(runtime__tracer(rt)),
-		o->ring_size >> 10);
+		(unsigned long long)tracer__nr_seeded(runtime__tracer(rt)), o->ring_size >> 10);
 
 	sbuf_init(&sb, t.line, sizeof(t.line));
 	format_header(&t.fmt, &sb);
@@ -152,8 +147,7 @@ int trace_cmd_run(const struct cli_opts *o)
 	ferr = output_close(&t.out);
 	if (!t.out_err && ferr)
 		t.out_err = ferr;
-	fprintf(stderr, "sockscope: %llu events, %llu lost\n",
-		(unsigned long long)t.events,
+	fprintf(stderr, "sockscope: %llu events, %llu lost\n", (unsigned long long)t.events,
 		(unsigned long long)runtime__lost(rt));
 	if (runtime__bad_records(rt))
 		fprintf(stderr, "sockscope: %llu malformed records skipped\n",
@@ -163,8 +157,7 @@ int trace_cmd_run(const struct cli_opts *o)
 	if (t.out_err == -EPIPE)
 		return rc; /* the reader went away (| head): a normal end */
 	if (t.out_err) {
-		fprintf(stderr, "sockscope: writing output: %s\n",
-			strerror(-t.out_err));
+		fprintf(stderr, "sockscope: writing output: %s\n", strerror(-t.out_err));
 		return SS_EXIT_OUTPUT;
 	}
 	return rc;

@@ -48,9 +48,7 @@ static int cmp_prev(const void *a, const void *b)
 {
 	const struct prev_row *x = a, *y = b;
 
-	return x->sock.cookie < y->sock.cookie
-		       ? -1
-		       : x->sock.cookie > y->sock.cookie;
+	return x->sock.cookie < y->sock.cookie ? -1 : x->sock.cookie > y->sock.cookie;
 }
 
 static const struct prev_row *prev_find(const struct watch *w, uint64_t cookie)
@@ -99,14 +97,12 @@ static int draw(struct watch *w)
 		else if (w->frames)
 			sbuf_putc(&sb, '\n');
 		sbuf_puts(&sb, "sockscope ports --watch  ");
-		timefmt_clock(&w->tf, &sb,
-			      timefmt_real_ns(&w->tf, mono_now_ns()));
+		timefmt_clock(&w->tf, &sb, timefmt_real_ns(&w->tf, mono_now_ns()));
 		sbuf_printf(&sb,
 			    "  %zu shown, %llu tracked, %llu lost, %llu "
 			    "resyncs\n  ",
 			    w->rows.nr, (unsigned long long)st.sockets,
-			    (unsigned long long)w->lost_seen,
-			    (unsigned long long)st.resyncs);
+			    (unsigned long long)w->lost_seen, (unsigned long long)st.resyncs);
 		portrow_header(&sb);
 		err = emit(w, &sb);
 	}
@@ -120,10 +116,7 @@ static int draw(struct watch *w)
 			.sock = &s->info,
 			.holders = s->holders,
 			.nr_holders = s->nr_holders,
-			.since_real_ns =
-				s->created_ns
-					? timefmt_real_ns(&w->tf, s->created_ns)
-					: 0,
+			.since_real_ns = s->created_ns ? timefmt_real_ns(&w->tf, s->created_ns) : 0,
 		};
 
 		if (w->frames && !prev_find(w, s->info.cookie))
@@ -148,8 +141,7 @@ static int draw(struct watch *w)
 			.change = ROW_GONE,
 		};
 
-		if (w->rows.nr &&
-		    bsearch(&key, next, w->rows.nr, sizeof(*next), cmp_prev))
+		if (w->rows.nr && bsearch(&key, next, w->rows.nr, sizeof(*next), cmp_prev))
 			continue;
 		ngone++;
 		err = emit_row(w, &r);
@@ -161,17 +153,13 @@ static int draw(struct watch *w)
 	sbuf_init(&sb, w->line, sizeof(w->line));
 	if (w->o->json) {
 		sbuf_puts(&sb, "{\"event\":\"table\",\"ts\":\"");
-		timefmt_rfc3339(&w->tf, &sb,
-				timefmt_real_ns(&w->tf, mono_now_ns()));
-		sbuf_printf(
-			&sb,
-			"\",\"rows\":%zu,\"new\":%zu,\"changed\":%zu,\"gone\":%"
-			"zu,"
-			"\"tracked\":%llu,\"lost\":%llu,\"resyncs\":%llu}\n",
-			w->rows.nr, nnew, nchanged, ngone,
-			(unsigned long long)st.sockets,
-			(unsigned long long)w->lost_seen,
-			(unsigned long long)st.resyncs);
+		timefmt_rfc3339(&w->tf, &sb, timefmt_real_ns(&w->tf, mono_now_ns()));
+		sbuf_printf(&sb,
+			    "\",\"rows\":%zu,\"new\":%zu,\"changed\":%zu,\"gone\":%"
+			    "zu,"
+			    "\"tracked\":%llu,\"lost\":%llu,\"resyncs\":%llu}\n",
+			    w->rows.nr, nnew, nchanged, ngone, (unsigned long long)st.sockets,
+			    (unsigned long long)w->lost_seen, (unsigned long long)st.resyncs);
 		if (!err)
 			err = emit(w, &sb);
 	}
@@ -195,16 +183,14 @@ static int on_tick(void *ctx, uint64_t now)
 	if (err == -EPIPE)
 		return 1; /* the reader went away: a normal end */
 	if (err) {
-		fprintf(stderr, "sockscope: writing output: %s\n",
-			strerror(-err));
+		fprintf(stderr, "sockscope: writing output: %s\n", strerror(-err));
 		w->rc = SS_EXIT_OUTPUT;
 		return 1;
 	}
 	return 0;
 }
 
-static void on_loss(void *ctx, uint64_t lost, uint64_t since_real_ns,
-		    uint64_t now_real_ns)
+static void on_loss(void *ctx, uint64_t lost, uint64_t since_real_ns, uint64_t now_real_ns)
 {
 	struct watch *w = ctx;
 
@@ -238,8 +224,7 @@ int watch_run(const struct cli_opts *o)
 	}
 	timefmt_init(&w.tf);
 	w.tty = !o->json && isatty(STDOUT_FILENO);
-	if (output_open(&w.out, NULL, 256u << 10) ||
-	    runtime__new(&rt, &ro, err, sizeof(err)) ||
+	if (output_open(&w.out, NULL, 256u << 10) || runtime__new(&rt, &ro, err, sizeof(err)) ||
 	    runtime__add_consumer(rt, &c)) {
 		fprintf(stderr, "sockscope: out of memory\n");
 		rc = SS_EXIT_RUNTIME;
@@ -252,8 +237,7 @@ int watch_run(const struct cli_opts *o)
 		rc = ss_exit_code(rc);
 		goto out;
 	}
-	fprintf(stderr,
-		"sockscope: watching (%u hooks attached); Ctrl-C to stop\n",
+	fprintf(stderr, "sockscope: watching (%u hooks attached); Ctrl-C to stop\n",
 		tracer__nr_attached(runtime__tracer(rt)));
 	rc = runtime__run(rt, err, sizeof(err));
 	if (rc) {

@@ -26,8 +26,8 @@ static const struct cli_option opt_at = {
 };
 
 /* "8080", ":8080", "127.0.0.1:8080", "[::1]:8080" */
-static int set_who_target(const struct cli_option *opt, const char *arg,
-			  void *cfg, char *err, size_t errlen)
+static int set_who_target(const struct cli_option *opt, const char *arg, void *cfg, char *err,
+			  size_t errlen)
 {
 	struct cli_opts *o = cfg;
 	const char *why = "", *port;
@@ -38,11 +38,9 @@ static int set_who_target(const struct cli_option *opt, const char *arg,
 		/* name the port itself, as the messages always did */
 		port = strrchr(arg, ':');
 		if (!strncmp(why, "bad port", 8))
-			return errf(err, errlen, -EINVAL,
-				    "bad port '%s': expected 1-65535",
+			return errf(err, errlen, -EINVAL, "bad port '%s': expected 1-65535",
 				    port ? port + 1 : arg);
-		return errf(err, errlen, -EINVAL, "bad address '%s': %s", arg,
-			    why);
+		return errf(err, errlen, -EINVAL, "bad address '%s': %s", arg, why);
 	}
 	o->who_port = ap.port;
 	o->who_family = 0;

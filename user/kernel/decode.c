@@ -23,7 +23,7 @@ int event_decode(const void *data, size_t size, const struct ss_event **ev)
 
 bool addr_is_v4mapped(const __u8 addr[SS_ADDR_LEN])
 {
-	static const __u8 prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const __u8 prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 	return !memcmp(addr, prefix, sizeof(prefix));
 }
@@ -43,8 +43,7 @@ bool addr_prints_v6(unsigned int family, const __u8 addr[SS_ADDR_LEN])
 	return family == SS_AF_INET6 && !addr_is_v4mapped(addr);
 }
 
-const char *addr_str(char buf[SS_ADDRSTRLEN], unsigned int family,
-		     const __u8 addr[SS_ADDR_LEN])
+const char *addr_str(char buf[SS_ADDRSTRLEN], unsigned int family, const __u8 addr[SS_ADDR_LEN])
 {
 	if (family == SS_AF_INET) {
 		inet_ntop(AF_INET, addr, buf, SS_ADDRSTRLEN);

@@ -21,8 +21,7 @@ bool addr_is_zero(unsigned int family, const __u8 addr[SS_ADDR_LEN]);
 #define SS_ADDRSTRLEN 48
 /* IPv4 dotted quad, IPv6 RFC 5952 text; a v4-mapped IPv6 address prints as
  * IPv4. Returns buf ("?" for an unknown family). */
-const char *addr_str(char buf[SS_ADDRSTRLEN], unsigned int family,
-		     const __u8 addr[SS_ADDR_LEN]);
+const char *addr_str(char buf[SS_ADDRSTRLEN], unsigned int family, const __u8 addr[SS_ADDR_LEN]);
 /* Whether addr_str() would print an IPv6 form (brackets needed before :port) */
 bool addr_prints_v6(unsigned int family, const __u8 addr[SS_ADDR_LEN]);
 

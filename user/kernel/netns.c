@@ -17,8 +17,7 @@ int netns_list__add(struct netns_list *l, uint32_t inode)
 	for (size_t i = 0; i < l->nr; i++)
 		if (l->inodes[i] == inode)
 			return 0;
-	if (l->nr == l->cap &&
-	    grow_array(&l->inodes, &l->cap, sizeof(*l->inodes), 16))
+	if (l->nr == l->cap && grow_array(&l->inodes, &l->cap, sizeof(*l->inodes), 16))
 		return -ENOMEM;
 	l->inodes[l->nr++] = inode;
 	return 0;
@@ -44,8 +43,7 @@ uint32_t netns_self(void)
 
 /* Calls fn(path, inode) for every candidate namespace path; stops when fn
  * returns non-zero and returns that value. */
-static int for_each_netns_path(int (*fn)(const char *path, uint32_t ino, void *arg),
-			       void *arg)
+static int for_each_netns_path(int (*fn)(const char *path, uint32_t ino, void *arg), void *arg)
 {
 	char path[300];
 	struct dirent *d;
@@ -113,7 +111,7 @@ static int open_cb(const char *path, uint32_t ino, void *arg)
 
 int netns_open(uint32_t inode)
 {
-	struct open_arg a = { .want = inode, .fd = -1 };
+	struct open_arg a = {.want = inode, .fd = -1};
 
 	if (inode == netns_self())
 		return open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);

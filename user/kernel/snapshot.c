@@ -45,8 +45,7 @@ static int verbose_print(enum libbpf_print_level level, const char *fmt, va_list
 	return vfprintf(stderr, fmt, ap);
 }
 
-int snapshot_loader__open(struct snapshot_loader **out, int verbose, char *err,
-			  size_t errlen)
+int snapshot_loader__open(struct snapshot_loader **out, int verbose, char *err, size_t errlen)
 {
 	struct snapshot_loader *l;
 	int rc;
@@ -70,8 +69,7 @@ int snapshot_loader__open(struct snapshot_loader **out, int verbose, char *err,
 	l->tcp = bpf_program__attach_iter(l->skel->progs.ss_snap_tcp, NULL);
 	l->udp = bpf_program__attach_iter(l->skel->progs.ss_snap_udp, NULL);
 	if (!l->files || !l->tcp || !l->udp) {
-		rc = errf(err, errlen, -EOPNOTSUPP,
-			  "attach iter/task_file, iter/tcp, iter/udp: %s",
+		rc = errf(err, errlen, -EOPNOTSUPP, "attach iter/task_file, iter/tcp, iter/udp: %s",
 			  strerror(errno));
 		goto fail;
 	}
@@ -130,8 +128,8 @@ static int read_iter(struct bpf_link *link, struct recs *r)
 }
 
 /* Reads the TCP and UDP tables of one namespace (entering it if needed). */
-static int read_netns_tables(struct snapshot_loader *l, uint32_t ino,
-			     uint32_t self_ino, int self_fd, struct recs *socks)
+static int read_netns_tables(struct snapshot_loader *l, uint32_t ino, uint32_t self_ino,
+			     int self_fd, struct recs *socks)
 {
 	int fd = -1, rc;
 
@@ -161,9 +159,8 @@ static int read_netns_tables(struct snapshot_loader *l, uint32_t ino,
 }
 
 /* Reads the tables of nl's namespaces from index *done on; counts them. */
-static int read_tables(struct snapshot_loader *l, struct snapshot *s,
-		       const struct netns_list *nl, size_t *done, uint32_t self_ino,
-		       int self_fd, struct recs *socks)
+static int read_tables(struct snapshot_loader *l, struct snapshot *s, const struct netns_list *nl,
+		       size_t *done, uint32_t self_ino, int self_fd, struct recs *socks)
 {
 	for (; *done < nl->nr; (*done)++) {
 		int e = read_netns_tables(l, nl->inodes[*done], self_ino, self_fd, socks);
@@ -186,11 +183,11 @@ static int read_tables(struct snapshot_loader *l, struct snapshot *s,
  * socket reached through its file is an untrusted pointer). Namespaces that
  * only the holders reveal (a socket kept after setns) are read afterwards.
  */
-int snapshot__take(struct snapshot_loader *l, struct snapshot *s,
-		   uint32_t only_netns, char *err, size_t errlen)
+int snapshot__take(struct snapshot_loader *l, struct snapshot *s, uint32_t only_netns, char *err,
+		   size_t errlen)
 {
-	struct recs holders = { 0 }, socks = { 0 };
-	struct netns_list nl = { 0 };
+	struct recs holders = {0}, socks = {0};
+	struct netns_list nl = {0};
 	uint32_t self_ino = netns_self();
 	int self_fd = -1, rc;
 	size_t done = 0;
@@ -245,4 +242,3 @@ out:
 	free(holders.v);
 	return rc;
 }
-

@@ -22,14 +22,13 @@ struct snapshot {
 	size_t nr_socks;
 	struct ss_sockinfo *holders; /* SS_REC_HOLDER, sorted by cookie, pid */
 	size_t nr_holders;
-	uint32_t nr_netns; /* namespaces visited */
+	uint32_t nr_netns;     /* namespaces visited */
 	uint32_t netns_failed; /* namespaces that could not be entered */
 };
 
 /* Loads the iterator programs. 0 or -errno (-EPERM/-EACCES:
  * privileges, -EOPNOTSUPP: no iterators) with a reason in err. */
-int snapshot_loader__open(struct snapshot_loader **out, int verbose, char *err,
-			  size_t errlen);
+int snapshot_loader__open(struct snapshot_loader **out, int verbose, char *err, size_t errlen);
 void snapshot_loader__close(struct snapshot_loader *l);
 
 /*
@@ -37,8 +36,8 @@ void snapshot_loader__close(struct snapshot_loader *l);
  * namespace (holders are always read for all). Returns 0 or -errno with a
  * reason in err.
  */
-int snapshot__take(struct snapshot_loader *l, struct snapshot *s,
-		   uint32_t only_netns, char *err, size_t errlen);
+int snapshot__take(struct snapshot_loader *l, struct snapshot *s, uint32_t only_netns, char *err,
+		   size_t errlen);
 void snapshot__free(struct snapshot *s);
 /* The order of a port table: (netns, proto, lport, cookie). */
 int sockinfo_cmp(const struct ss_sockinfo *a, const struct ss_sockinfo *b);
@@ -46,7 +45,7 @@ int sockinfo_cmp(const struct ss_sockinfo *a, const struct ss_sockinfo *b);
 void snapshot__sort(struct snapshot *s);
 
 /* Holders of one socket: a pointer into s->holders and their count. */
-const struct ss_sockinfo *snapshot__holders(const struct snapshot *s,
-					    uint64_t cookie, size_t *count);
+const struct ss_sockinfo *snapshot__holders(const struct snapshot *s, uint64_t cookie,
+					    size_t *count);
 
 #endif

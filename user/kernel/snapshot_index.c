@@ -52,8 +52,8 @@ void snapshot__free(struct snapshot *s)
 	memset(s, 0, sizeof(*s));
 }
 
-const struct ss_sockinfo *snapshot__holders(const struct snapshot *s,
-					    uint64_t cookie, size_t *count)
+const struct ss_sockinfo *snapshot__holders(const struct snapshot *s, uint64_t cookie,
+					    size_t *count)
 {
 	size_t lo = 0, hi = s->nr_holders, first;
 

@@ -49,16 +49,14 @@ int sys_check_privileges(char *err, size_t errlen)
 	uint64_t caps = 0;
 
 	if (effective_caps(&caps))
-		return errf(err, errlen, -EPERM,
-			    "cannot read capabilities from /proc/self/status");
+		return errf(err, errlen, -EPERM, "cannot read capabilities from /proc/self/status");
 	/* CAP_SYS_ADMIN implies CAP_BPF and CAP_PERFMON on older kernels. */
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
 		if (!(caps & (1ull << need[i].cap)))
 			return errf(err, errlen, -EPERM,
 				    "missing %s: run sockscope as root (uid %u "
 				    "has capabilities %#llx)",
-				    need[i].name, getuid(),
-				    (unsigned long long)caps);
+				    need[i].name, getuid(), (unsigned long long)caps);
 	}
 	return 0;
 }
@@ -79,8 +77,8 @@ int sys_find_cgroup2(char *path, size_t pathlen, char *err, size_t errlen)
 	int rc = -EOPNOTSUPP;
 
 	if (!f)
-		return errf(err, errlen, -EOPNOTSUPP,
-			    "cannot read /proc/mounts: %s", strerror(errno));
+		return errf(err, errlen, -EOPNOTSUPP, "cannot read /proc/mounts: %s",
+			    strerror(errno));
 	while ((m = getmntent(f))) {
 		if (!strcmp(m->mnt_type, "cgroup2")) {
 			snprintf(path, pathlen, "%s", m->mnt_dir);

@@ -53,8 +53,7 @@ static bool is_cgroup_prog(const struct bpf_program *prog)
 {
 	enum bpf_attach_type at = bpf_program__expected_attach_type(prog);
 
-	return at == BPF_CGROUP_INET_SOCK_CREATE ||
-	       at == BPF_CGROUP_INET_SOCK_RELEASE ||
+	return at == BPF_CGROUP_INET_SOCK_CREATE || at == BPF_CGROUP_INET_SOCK_RELEASE ||
 	       at == BPF_CGROUP_INET4_POST_BIND || at == BPF_CGROUP_INET6_POST_BIND ||
 	       at == BPF_CGROUP_UDP4_SENDMSG || at == BPF_CGROUP_UDP6_SENDMSG;
 }
@@ -63,7 +62,7 @@ static int attach_all(struct tracer *t, char *err, size_t errlen)
 {
 	struct bpf_program *prog;
 
-	bpf_object__for_each_program(prog, t->skel->obj) {
+	bpf_object__for_each_program (prog, t->skel->obj) {
 		struct bpf_link *link;
 
 		if (prog == t->skel->progs.ss_seed)
@@ -77,10 +76,9 @@ static int attach_all(struct tracer *t, char *err, size_t errlen)
 		if (!link) {
 			int e = errno;
 
-			return errf(err, errlen, neg_errno(e),
-				    "attach %s (%s): %s",
-				    bpf_program__section_name(prog),
-				    bpf_program__name(prog), strerror(e));
+			return errf(err, errlen, neg_errno(e), "attach %s (%s): %s",
+				    bpf_program__section_name(prog), bpf_program__name(prog),
+				    strerror(e));
 		}
 		t->links[t->nr_links++] = link;
 	}
@@ -96,15 +94,14 @@ static int seed(struct tracer *t, char *err, size_t errlen)
 
 	link = bpf_program__attach_iter(t->skel->progs.ss_seed, NULL);
 	if (!link)
-		return errf(err, errlen, neg_errno(errno),
-			    "attach iter/task_file: %s", strerror(errno));
+		return errf(err, errlen, neg_errno(errno), "attach iter/task_file: %s",
+			    strerror(errno));
 	fd = bpf_iter_create(bpf_link__fd(link));
 	if (fd < 0) {
 		int e = errno;
 
 		bpf_link__destroy(link);
-		return errf(err, errlen, neg_errno(e),
-			    "create iter/task_file: %s", strerror(e));
+		return errf(err, errlen, neg_errno(e), "create iter/task_file: %s", strerror(e));
 	}
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		;
@@ -113,30 +110,27 @@ static int seed(struct tracer *t, char *err, size_t errlen)
 
 		close(fd);
 		bpf_link__destroy(link);
-		return errf(err, errlen, neg_errno(e),
-			    "read iter/task_file: %s", strerror(e));
+		return errf(err, errlen, neg_errno(e), "read iter/task_file: %s", strerror(e));
 	}
 	close(fd);
 	bpf_link__destroy(link);
 	return 0;
 }
 
-static int load(struct tracer *t, const struct tracer_opts *opts, char *err,
-		size_t errlen)
+static int load(struct tracer *t, const struct tracer_opts *opts, char *err, size_t errlen)
 {
 	int e;
 
 	t->skel = sockscope_bpf__open();
 	if (!t->skel)
-		return errf(err, errlen, neg_errno(errno),
-			    "open BPF object: %s", strerror(errno));
+		return errf(err, errlen, neg_errno(errno), "open BPF object: %s", strerror(errno));
 	t->skel->rodata->filter = *opts->filter;
 	t->skel->rodata->wakeup_bytes = wakeup_threshold(opts->ring_size);
 	t->skel->rodata->track_holders = opts->track_holders;
 	e = bpf_map__set_max_entries(t->skel->maps.events, opts->ring_size);
 	if (e)
-		return errf(err, errlen, -ERANGE, "ring size %u: %s",
-			    opts->ring_size, strerror(-e));
+		return errf(err, errlen, -ERANGE, "ring size %u: %s", opts->ring_size,
+			    strerror(-e));
 	e = sockscope_bpf__load(t->skel);
 	if (e) {
 		e = -e;
@@ -148,8 +142,7 @@ static int load(struct tracer *t, const struct tracer_opts *opts, char *err,
 	return 0;
 }
 
-int tracer__start(struct tracer **out, const struct tracer_opts *opts,
-		  char *err, size_t errlen)
+int tracer__start(struct tracer **out, const struct tracer_opts *opts, char *err, size_t errlen)
 {
 	char cgroup_path[4096];
 	struct tracer *t;
@@ -178,19 +171,16 @@ int tracer__start(struct tracer **out, const struct tracer_opts *opts,
 	t->ctx = opts->ctx;
 	t->cgroup_fd = open(cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (t->cgroup_fd < 0) {
-		rc = errf(err, errlen, -EOPNOTSUPP,
-			  "open cgroup v2 root %s: %s", cgroup_path,
+		rc = errf(err, errlen, -EOPNOTSUPP, "open cgroup v2 root %s: %s", cgroup_path,
 			  strerror(errno));
 		goto fail;
 	}
 	if ((rc = load(t, opts, err, errlen)) || (rc = attach_all(t, err, errlen)) ||
 	    (rc = seed(t, err, errlen)))
 		goto fail;
-	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), t->on_record,
-				 t->ctx, NULL);
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), t->on_record, t->ctx, NULL);
 	if (!t->rb) {
-		rc = errf(err, errlen, neg_errno(errno), "ring buffer: %s",
-			  strerror(errno));
+		rc = errf(err, errlen, neg_errno(errno), "ring buffer: %s", strerror(errno));
 		goto fail;
 	}
 	*out = t;

@@ -24,7 +24,7 @@ typedef int (*tracer_record_fn)(void *ctx, void *data, size_t size);
 struct tracer_opts {
 	const struct ss_filter *filter;
 	uint32_t ring_size;
-	int verbose; /* 1: ours, 2: libbpf's log too */
+	int verbose;	    /* 1: ours, 2: libbpf's log too */
 	bool track_holders; /* fork/exit/fdclose records for the engine */
 	tracer_record_fn on_record;
 	void *ctx;
@@ -35,8 +35,7 @@ struct tracer_opts {
  * -errno (ss_exit_code() in lib/exitcodes.h says what each means) with a
  * one-line reason in err; nothing stays attached then.
  */
-int tracer__start(struct tracer **out, const struct tracer_opts *opts,
-		  char *err, size_t errlen);
+int tracer__start(struct tracer **out, const struct tracer_opts *opts, char *err, size_t errlen);
 /* Waits up to timeout_ms for records, then drains the ring. Returns the
  * number of records handled or a negative error. */
 int tracer__poll(struct tracer *t, int timeout_ms);

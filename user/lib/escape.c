@@ -77,7 +77,7 @@ void json_str(struct sbuf *sb, const char *s, size_t maxlen)
 			continue;
 		}
 		if (c < 0x20 || c == 0x7f) {
-			char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
 
 			sbuf_putn(sb, esc, sizeof(esc));
 			i++;
@@ -106,7 +106,7 @@ void text_str(struct sbuf *sb, const char *s, size_t maxlen)
 		if (c > 0x20 && c < 0x7f && c != '\\') {
 			sbuf_putc(sb, (char)c);
 		} else {
-			char esc[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+			char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
 
 			sbuf_putn(sb, esc, sizeof(esc));
 		}

@@ -16,8 +16,7 @@ int io_write_all(int fd, const void *p, size_t n, size_t *done)
 	while (off < n) {
 		/* send() first: MSG_NOSIGNAL keeps a gone peer from raising
 		 * SIGPIPE; a non-socket answers ENOTSOCK once, then write(). */
-		ssize_t w =
-			sock ? send(fd, c + off, n - off, MSG_NOSIGNAL) : -1;
+		ssize_t w = sock ? send(fd, c + off, n - off, MSG_NOSIGNAL) : -1;
 
 		if (!sock || (w < 0 && errno == ENOTSOCK)) {
 			sock = false;

@@ -6,12 +6,18 @@
 #include "sockscope_abi.h"
 
 static const char *const events[SS_EV_MAX] = {
-	[SS_EV_SOCKET] = "socket",	 [SS_EV_BIND] = "bind",
-	[SS_EV_LISTEN] = "listen",	 [SS_EV_CONNECT] = "connect",
-	[SS_EV_CONNECT_DONE] = "connect_done", [SS_EV_ACCEPT] = "accept",
-	[SS_EV_CLOSE] = "close",	 [SS_EV_STATE] = "state",
-	[SS_EV_LOST] = "lost",	 [SS_EV_FORK] = "fork",
-	[SS_EV_EXIT] = "exit",	 [SS_EV_FDCLOSE] = "fdclose",
+	[SS_EV_SOCKET] = "socket",
+	[SS_EV_BIND] = "bind",
+	[SS_EV_LISTEN] = "listen",
+	[SS_EV_CONNECT] = "connect",
+	[SS_EV_CONNECT_DONE] = "connect_done",
+	[SS_EV_ACCEPT] = "accept",
+	[SS_EV_CLOSE] = "close",
+	[SS_EV_STATE] = "state",
+	[SS_EV_LOST] = "lost",
+	[SS_EV_FORK] = "fork",
+	[SS_EV_EXIT] = "exit",
+	[SS_EV_FDCLOSE] = "fdclose",
 	[SS_EV_FDRECV] = "fdrecv",
 };
 
@@ -23,8 +29,7 @@ const char *event_name(unsigned int type)
 unsigned int event_from_name(const char *name, unsigned int len)
 {
 	for (unsigned int t = 1; t < SS_EV_MAX; t++) {
-		if (events[t] && strlen(events[t]) == len &&
-		    !memcmp(events[t], name, len))
+		if (events[t] && strlen(events[t]) == len && !memcmp(events[t], name, len))
 			return t;
 	}
 	return 0;

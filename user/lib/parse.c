@@ -97,8 +97,7 @@ static int parse_zone(char *host, uint32_t *scope_id)
 	return *scope_id ? 0 : -EINVAL;
 }
 
-int parse_addrport(const char *s, unsigned int flags, struct addrport *out,
-		   const char **why)
+int parse_addrport(const char *s, unsigned int flags, struct addrport *out, const char **why)
 {
 	char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 1]; /* zone: "%eth0" */
 	const char *port = NULL;
@@ -134,8 +133,7 @@ int parse_addrport(const char *s, unsigned int flags, struct addrport *out,
 		if (colon && strchr(colon + 1, ':'))
 			return set_why(why, "an IPv6 address goes in brackets, "
 					    "e.g. [::1]:8080");
-		if (!colon && !strchr(s, '.') &&
-		    (flags & ADDRPORT_ADDR_OPTIONAL)) {
+		if (!colon && !strchr(s, '.') && (flags & ADDRPORT_ADDR_OPTIONAL)) {
 			port = s; /* a bare port */
 		} else {
 			hlen = colon ? (size_t)(colon - s) : strlen(s);
@@ -157,9 +155,7 @@ int parse_addrport(const char *s, unsigned int flags, struct addrport *out,
 	if (!port) {
 		if (!(flags & ADDRPORT_PORT_OPTIONAL))
 			return set_why(why, "missing ':PORT'");
-		return out->family == AF_UNSPEC
-			       ? set_why(why, "missing address")
-			       : 0;
+		return out->family == AF_UNSPEC ? set_why(why, "missing address") : 0;
 	}
 	if (parse_u64(port, 1, 65535, &v))
 		return set_why(why, "bad port: expected 1-65535");
@@ -167,8 +163,7 @@ int parse_addrport(const char *s, unsigned int flags, struct addrport *out,
 	return 0;
 }
 
-socklen_t addrport_sockaddr(const struct addrport *ap,
-			    struct sockaddr_storage *ss)
+socklen_t addrport_sockaddr(const struct addrport *ap, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (ap->family == AF_INET) {
@@ -200,7 +195,6 @@ bool addrport_is_loopback(const struct addrport *ap)
 		return ap->addr[0] == 127;
 	if (ap->family == AF_INET6)
 		return !memcmp(ap->addr, v6_loop, 16) ||
-		       (!memcmp(ap->addr, v4_mapped, 12) &&
-			ap->addr[12] == 127);
+		       (!memcmp(ap->addr, v4_mapped, 12) && ap->addr[12] == 127);
 	return false;
 }

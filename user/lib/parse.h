@@ -23,9 +23,9 @@ int parse_size(const char *s, uint64_t *out);
 
 /* An IP address and port. */
 struct addrport {
-	int family;	  /* AF_INET, AF_INET6; AF_UNSPEC: no address given */
-	uint8_t addr[16]; /* network order; IPv4 in the first 4 bytes */
-	uint16_t port;	  /* 0: none given (only with ADDRPORT_PORT_OPTIONAL) */
+	int family;	   /* AF_INET, AF_INET6; AF_UNSPEC: no address given */
+	uint8_t addr[16];  /* network order; IPv4 in the first 4 bytes */
+	uint16_t port;	   /* 0: none given (only with ADDRPORT_PORT_OPTIONAL) */
 	uint32_t scope_id; /* IPv6 zone, "[fe80::1%eth0]" (0: none) */
 };
 
@@ -41,12 +41,10 @@ struct addrport {
  * 1-65535.
  * On -EINVAL, why (if not NULL) names the part that was wrong.
  */
-int parse_addrport(const char *s, unsigned int flags, struct addrport *out,
-		   const char **why);
+int parse_addrport(const char *s, unsigned int flags, struct addrport *out, const char **why);
 
 /* Fills a sockaddr_in/in6 for ap; returns its length (0 if no address). */
-socklen_t addrport_sockaddr(const struct addrport *ap,
-			    struct sockaddr_storage *ss);
+socklen_t addrport_sockaddr(const struct addrport *ap, struct sockaddr_storage *ss);
 
 /* Whether the address is loopback (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104). */
 bool addrport_is_loopback(const struct addrport *ap);

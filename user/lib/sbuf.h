@@ -27,7 +27,6 @@ void sbuf_u64(struct sbuf *sb, uint64_t v);
 void sbuf_i64(struct sbuf *sb, int64_t v);
 /* Left-justify the text written since 'start' to at least 'width' bytes. */
 void sbuf_pad_from(struct sbuf *sb, size_t start, size_t width);
-void sbuf_printf(struct sbuf *sb, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void sbuf_printf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -36,8 +36,7 @@ void timefmt_init(struct timefmt *tf)
 
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
-	timefmt_init_offset(tf, (real.tv_sec - mono.tv_sec) * NSEC +
-					(real.tv_nsec - mono.tv_nsec));
+	timefmt_init_offset(tf, (real.tv_sec - mono.tv_sec) * NSEC + (real.tv_nsec - mono.tv_nsec));
 }
 
 uint64_t timefmt_real_ns(const struct timefmt *tf, uint64_t mono_ns)

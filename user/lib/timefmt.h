@@ -14,9 +14,9 @@
 
 struct timefmt {
 	int64_t mono_to_real_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC */
-	int64_t cached_sec; /* second the prefixes below describe, -1: none */
-	char utc_prefix[24]; /* "2026-11-21T14:02:11" */
-	char local_prefix[12]; /* "14:02:11" (local time) */
+	int64_t cached_sec;	 /* second the prefixes below describe, -1: none */
+	char utc_prefix[24];	 /* "2026-11-21T14:02:11" */
+	char local_prefix[12];	 /* "14:02:11" (local time) */
 };
 
 /* Now, in ns: CLOCK_MONOTONIC (bpf_ktime_get_ns()'s clock) and CLOCK_REALTIME. */

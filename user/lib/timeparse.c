@@ -38,8 +38,7 @@ static bool take_char(const char **p, char c)
 
 static int days_in_month(int year, int mon)
 {
-	static const int days[12] = { 31, 28, 31, 30, 31, 30,
-				      31, 31, 30, 31, 30, 31 };
+	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
 
 	return mon == 2 && leap ? 29 : days[mon - 1];
@@ -66,8 +65,7 @@ static int to_ns(int64_t sec, int64_t frac_ns, int64_t *out)
 {
 	int64_t ns;
 
-	if (__builtin_mul_overflow(sec, NSEC, &ns) ||
-	    __builtin_add_overflow(ns, frac_ns, &ns))
+	if (__builtin_mul_overflow(sec, NSEC, &ns) || __builtin_add_overflow(ns, frac_ns, &ns))
 		return -EINVAL;
 	*out = ns;
 	return 0;
@@ -80,10 +78,10 @@ static int parse_duration(const char *p, int64_t now, int64_t *out)
 		char unit;
 		int64_t ns;
 	} units[] = {
-		{ 'd', 86400 * NSEC },
-		{ 'h', 3600 * NSEC },
-		{ 'm', 60 * NSEC },
-		{ 's', NSEC },
+		{'d', 86400 * NSEC},
+		{'h', 3600 * NSEC},
+		{'m', 60 * NSEC},
+		{'s', NSEC},
 	};
 	size_t next_unit = 0;
 	int64_t total = 0;
@@ -118,8 +116,7 @@ static int parse_duration(const char *p, int64_t now, int64_t *out)
 }
 
 /* Local wall-clock time to seconds since the epoch, DST resolved by mktime. */
-static int local_secs(int year, int mon, int day, int hour, int min, int sec,
-		      int64_t *out)
+static int local_secs(int year, int mon, int day, int hour, int min, int sec, int64_t *out)
 {
 	struct tm tm;
 	time_t t;
@@ -148,9 +145,8 @@ static int parse_datetime(const char *p, int64_t *out)
 	bool zoned = false;
 	int offset = 0; /* seconds east of UTC */
 
-	if (!take_digits(&p, 4, &year) || !take_char(&p, '-') ||
-	    !take_digits(&p, 2, &mon) || !take_char(&p, '-') ||
-	    !take_digits(&p, 2, &day))
+	if (!take_digits(&p, 4, &year) || !take_char(&p, '-') || !take_digits(&p, 2, &mon) ||
+	    !take_char(&p, '-') || !take_digits(&p, 2, &day))
 		return -EINVAL;
 	if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon))
 		return -EINVAL;
@@ -159,8 +155,7 @@ static int parse_datetime(const char *p, int64_t *out)
 	if (*p != 'T' && *p != 't' && *p != ' ')
 		return -EINVAL;
 	p++;
-	if (!take_digits(&p, 2, &hour) || !take_char(&p, ':') ||
-	    !take_digits(&p, 2, &min))
+	if (!take_digits(&p, 2, &hour) || !take_char(&p, ':') || !take_digits(&p, 2, &min))
 		return -EINVAL;
 	if (take_char(&p, ':')) {
 		if (!take_digits(&p, 2, &sec))
@@ -184,8 +179,8 @@ static int parse_datetime(const char *p, int64_t *out)
 	} else if (*p == '+' || *p == '-') {
 		int sign = *p++ == '-' ? -1 : 1;
 
-		if (!take_digits(&p, 2, &oh) || !take_char(&p, ':') ||
-		    !take_digits(&p, 2, &om) || oh > 23 || om > 59)
+		if (!take_digits(&p, 2, &oh) || !take_char(&p, ':') || !take_digits(&p, 2, &om) ||
+		    oh > 23 || om > 59)
 			return -EINVAL;
 		zoned = true;
 		offset = sign * (oh * 3600 + om * 60);
@@ -193,8 +188,8 @@ static int parse_datetime(const char *p, int64_t *out)
 	if (*p)
 		return -EINVAL;
 	if (zoned) {
-		secs = days_from_civil(year, mon, day) * 86400 + hour * 3600 +
-		       min * 60 + sec - offset;
+		secs = days_from_civil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec -
+		       offset;
 		return to_ns(secs, frac_ns, out);
 	}
 local:
@@ -215,8 +210,7 @@ int timeparse(const char *s, int64_t now_real_ns, int64_t *out_real_ns)
 		return 0;
 	}
 	/* A date starts with four digits and a dash; "2026s" is a duration. */
-	if (is_digit(s[0]) && is_digit(s[1]) && is_digit(s[2]) &&
-	    is_digit(s[3]) && s[4] == '-')
+	if (is_digit(s[0]) && is_digit(s[1]) && is_digit(s[2]) && is_digit(s[3]) && s[4] == '-')
 		ret = parse_datetime(s, &v);
 	else
 		ret = parse_duration(s, now_real_ns, &v);

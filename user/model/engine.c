@@ -21,17 +21,15 @@
 
 /* Out of line, so that holder_add()'s check, which ends most calls, is
  * inlined without the whole addition (see the replay benchmark). */
-static __attribute__((noinline)) void holder_add_new(struct engine *en,
-						     struct eng_sock *s,
-						     uint32_t pid, uint32_t uid,
-						     const char *comm)
+static __attribute__((noinline)) void holder_add_new(struct engine *en, struct eng_sock *s,
+						     uint32_t pid, uint32_t uid, const char *comm)
 {
 	if (!holders__add(&en->procs, s, pid, uid, comm))
 		s->changed_seq = ++en->seq;
 }
 
-static void holder_add(struct engine *en, struct eng_sock *s, uint32_t pid,
-		       uint32_t uid, const char *comm)
+static void holder_add(struct engine *en, struct eng_sock *s, uint32_t pid, uint32_t uid,
+		       const char *comm)
 {
 	if (pid && !eng_sock__holder(s, pid))
 		holder_add_new(en, s, pid, uid, comm);
@@ -126,14 +124,12 @@ static int save_created(struct engine *en, struct created **keep, size_t *n)
 	if (!*keep)
 		return -ENOMEM;
 	while ((e = sock_table__next(&en->socks, &it)))
-		(*keep)[(*n)++] =
-			(struct created){e->info.cookie, e->created_ns};
+		(*keep)[(*n)++] = (struct created){e->info.cookie, e->created_ns};
 	qsort(*keep, *n, sizeof(**keep), cmp_created);
 	return 0;
 }
 
-static void restore_created(struct engine *en, const struct created *keep,
-			    size_t n)
+static void restore_created(struct engine *en, const struct created *keep, size_t n)
 {
 	struct sock_iter it = SOCK_ITER_INIT;
 	struct eng_sock *e;
@@ -162,8 +158,7 @@ static struct eng_sock *seed_sock(struct engine *en, uint64_t cookie)
 	return e ? e : sock_table__insert(&en->socks, cookie);
 }
 
-static int seed_tables(struct engine *en, const struct snapshot *s,
-		       uint64_t now_ns)
+static int seed_tables(struct engine *en, const struct snapshot *s, uint64_t now_ns)
 {
 	for (size_t i = 0; i < s->nr_socks; i++) {
 		struct eng_sock *e = seed_sock(en, s->socks[i].cookie);
@@ -173,8 +168,7 @@ static int seed_tables(struct engine *en, const struct snapshot *s,
 		e->info = s->socks[i];
 		/* its real remaining time is unknown: at most the full period
 		 */
-		if (e->info.proto == SS_PROTO_TCP &&
-		    e->info.state == SS_TCP_TIME_WAIT) {
+		if (e->info.proto == SS_PROTO_TCP && e->info.state == SS_TCP_TIME_WAIT) {
 			e->tw_expire_ns = now_ns + TIME_WAIT_NS;
 			tw_index__add(&en->tw, e);
 		}
@@ -240,8 +234,8 @@ int engine__seed(struct engine *en, const struct snapshot *s, uint64_t now_ns)
  * family: an inet6 socket talking IPv4 holds the v4-mapped form, as the
  * kernel does (and as the snapshot iterators report it).
  */
-static void put_addr(uint8_t dst[SS_ADDR_LEN], unsigned int sock_family,
-		     unsigned int addr_family, const uint8_t *addr)
+static void put_addr(uint8_t dst[SS_ADDR_LEN], unsigned int sock_family, unsigned int addr_family,
+		     const uint8_t *addr)
 {
 	if (addr_family == sock_family)
 		memcpy(dst, addr, SS_ADDR_LEN);
@@ -292,8 +286,7 @@ static struct eng_sock *sock_for(struct engine *en, const struct ss_event *e)
 	return s;
 }
 
-static void actor_holds(struct engine *en, struct eng_sock *s,
-			const struct ss_event *e)
+static void actor_holds(struct engine *en, struct eng_sock *s, const struct ss_event *e)
 {
 	if (!(e->hdr.flags & (SS_F_NO_OWNER | SS_F_ASYNC)))
 		holder_add(en, s, e->pid, e->uid, e->comm);
@@ -308,8 +301,8 @@ static void set_state(struct engine *en, struct eng_sock *s, unsigned int state)
 }
 
 /* What the local peer's transition does to our timewait row, if any. */
-static void peer_effects(struct engine *en, const struct eng_sock *peer,
-			 unsigned int old, unsigned int new, uint64_t now)
+static void peer_effects(struct engine *en, const struct eng_sock *peer, unsigned int old,
+			 unsigned int new, uint64_t now)
 {
 	struct eng_sock *tw;
 
@@ -321,8 +314,7 @@ static void peer_effects(struct engine *en, const struct eng_sock *peer,
 			set_state(en, tw, SS_TCP_TIME_WAIT);
 			tw->tw_expire_ns = now + TIME_WAIT_NS;
 		}
-	} else if (new == SS_TCP_CLOSE &&
-		   (old == SS_TCP_ESTABLISHED || old == SS_TCP_CLOSE_WAIT)) {
+	} else if (new == SS_TCP_CLOSE && (old == SS_TCP_ESTABLISHED || old == SS_TCP_CLOSE_WAIT)) {
 		/* the peer aborted: its RST kills our timewait socket */
 		tw = tw_index__peer_of(&en->tw, &peer->info);
 		if (tw)
@@ -366,12 +358,10 @@ static void on_state(struct engine *en, const struct ss_event *e)
 	 * (tcp_time_wait(sk, TCP_FIN_WAIT2, ...) for orphans); both last up
 	 * to 60 s (TCP_TIMEWAIT_LEN, tcp_fin_timeout's default).
 	 */
-	if ((old == SS_TCP_FIN_WAIT1 || old == SS_TCP_FIN_WAIT2 ||
-	     old == SS_TCP_CLOSING) &&
+	if ((old == SS_TCP_FIN_WAIT1 || old == SS_TCP_FIN_WAIT2 || old == SS_TCP_CLOSING) &&
 	    !(e->hdr.flags & SS_F_RESET)) {
 		set_state(en, s,
-			  (e->hdr.flags & SS_F_FIN_RCVD) ? SS_TCP_TIME_WAIT
-							 : SS_TCP_FIN_WAIT2);
+			  (e->hdr.flags & SS_F_FIN_RCVD) ? SS_TCP_TIME_WAIT : SS_TCP_FIN_WAIT2);
 		s->tw_expire_ns = e->ts_ns + TIME_WAIT_NS;
 		tw_index__add(&en->tw, s);
 		return;
@@ -407,8 +397,7 @@ static void on_close(struct engine *en, const struct ss_event *e)
 
 static void on_fork(struct engine *en, const struct ss_event *e)
 {
-	struct eng_proc *parent =
-		proc_table__find(&en->procs, e->u.fork.parent);
+	struct eng_proc *parent = proc_table__find(&en->procs, e->u.fork.parent);
 	uint32_t n;
 	uint64_t *copy;
 

@@ -31,28 +31,28 @@
 
 struct eng_sock {
 	struct ss_sockinfo info; /* tuple, state, netns, reuse, cookie */
-	uint64_t created_ns; /* CLOCK_MONOTONIC; 0: existed before start */
-	uint64_t closed_ns; /* released (history) */
-	uint64_t tw_expire_ns; /* TIME_WAIT rows: when the kernel drops them */
-	uint64_t changed_seq; /* engine->seq at the last change (for --watch) */
-	struct holder *holders; /* current holders */
+	uint64_t created_ns;	 /* CLOCK_MONOTONIC; 0: existed before start */
+	uint64_t closed_ns;	 /* released (history) */
+	uint64_t tw_expire_ns;	 /* TIME_WAIT rows: when the kernel drops them */
+	uint64_t changed_seq;	 /* engine->seq at the last change (for --watch) */
+	struct holder *holders;	 /* current holders */
 	uint32_t nr_holders;
 	uint32_t cap_holders;
 	struct holder inline_holders[ENGINE_INLINE_HOLDERS];
 	struct holder past[ENGINE_PAST_HOLDERS]; /* holders that let go */
 	uint32_t nr_past;
-	bool released; /* no process holds it; the kernel may still */
-	bool in_tw_index; /* a timewait row, findable by its 4-tuple */
-	struct eng_sock *next; /* hash chain / free list */
+	bool released;		  /* no process holds it; the kernel may still */
+	bool in_tw_index;	  /* a timewait row, findable by its 4-tuple */
+	struct eng_sock *next;	  /* hash chain / free list */
 	struct eng_sock *tw_next; /* timewait index chain */
 };
 
 struct engine_stats {
 	uint64_t events;
-	uint64_t sockets; /* tracked now */
-	uint64_t visible; /* in the kernel tables (ports --all) */
+	uint64_t sockets;   /* tracked now */
+	uint64_t visible;   /* in the kernel tables (ports --all) */
 	uint64_t listening; /* TCP LISTEN and unconnected UDP among them */
-	uint64_t history; /* closed sockets remembered */
+	uint64_t history;   /* closed sockets remembered */
 	uint64_t resyncs;
 };
 
@@ -72,11 +72,11 @@ void engine__expire(struct engine *en, uint64_t now_ns);
 
 struct eng_sock *engine__find(struct engine *en, uint64_t cookie);
 /* Calls fn for every socket in the kernel tables; stops on non-zero. */
-int engine__for_each_visible(struct engine *en,
-			     int (*fn)(const struct eng_sock *s, void *arg), void *arg);
+int engine__for_each_visible(struct engine *en, int (*fn)(const struct eng_sock *s, void *arg),
+			     void *arg);
 /* Closed sockets, oldest first. */
-int engine__for_each_history(struct engine *en,
-			     int (*fn)(const struct eng_sock *s, void *arg), void *arg);
+int engine__for_each_history(struct engine *en, int (*fn)(const struct eng_sock *s, void *arg),
+			     void *arg);
 /* Sockets bound to (netns, proto, port), optionally only those covering
  * (af, addr). Fills up to max entries, returns how many match in total. */
 size_t engine__port_sockets(struct engine *en, uint32_t netns, unsigned int proto,
@@ -89,12 +89,11 @@ size_t engine__port_sockets(struct engine *en, uint32_t netns, unsigned int prot
  * the event stream is the moment a failure happened. 0 or -ENOMEM; free
  * with snapshot__free().
  */
-int engine__port_snapshot(struct engine *en, uint32_t netns, unsigned int proto,
-			  unsigned int port, struct snapshot *out);
+int engine__port_snapshot(struct engine *en, uint32_t netns, unsigned int proto, unsigned int port,
+			  struct snapshot *out);
 
 /* Everyone who held the socket: current holders, then past ones. */
-size_t eng_sock__all_holders(const struct eng_sock *s, struct holder *out,
-			     size_t max);
+size_t eng_sock__all_holders(const struct eng_sock *s, struct holder *out, size_t max);
 
 uint64_t engine__seq(const struct engine *en);
 void engine__stats(const struct engine *en, struct engine_stats *st);

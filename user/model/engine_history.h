@@ -24,8 +24,7 @@ void sock_history__free(struct sock_history *h);
 /* Appends s. Returns the socket the caller must free: the oldest if the
  * ring was full, s itself if nothing is kept, else NULL. Inline: every
  * finished socket passes here. */
-static inline struct eng_sock *sock_history__push(struct sock_history *h,
-						  struct eng_sock *s)
+static inline struct eng_sock *sock_history__push(struct sock_history *h, struct eng_sock *s)
 {
 	struct eng_sock *old;
 
@@ -43,8 +42,7 @@ static inline struct eng_sock *sock_history__push(struct sock_history *h,
 }
 
 /* The i-th oldest (i < len). */
-static inline struct eng_sock *sock_history__at(const struct sock_history *h,
-						size_t i)
+static inline struct eng_sock *sock_history__at(const struct sock_history *h, size_t i)
 {
 	return h->ring[(h->head + i) % h->max];
 }

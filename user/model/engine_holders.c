@@ -24,9 +24,8 @@ int eng_sock__grow_holders(struct eng_sock *s)
 
 /* The cookie at slot leaves p's list; the last one moves into its place,
  * and the holder entry of that socket follows. */
-static void proc_list_remove(struct proc_table *procs,
-			     const struct sock_table *socks, struct eng_proc *p,
-			     uint32_t slot)
+static void proc_list_remove(struct proc_table *procs, const struct sock_table *socks,
+			     struct eng_proc *p, uint32_t slot)
 {
 	uint64_t moved = p->cookies[--p->nr];
 
@@ -42,8 +41,8 @@ static void proc_list_remove(struct proc_table *procs,
 		proc_table__drop(procs, p);
 }
 
-bool holders__remove(struct proc_table *procs, const struct sock_table *socks,
-		     struct eng_sock *s, uint32_t pid)
+bool holders__remove(struct proc_table *procs, const struct sock_table *socks, struct eng_sock *s,
+		     uint32_t pid)
 {
 	struct holder *h = eng_sock__holder(s, pid);
 	struct eng_proc *p;
@@ -58,8 +57,7 @@ bool holders__remove(struct proc_table *procs, const struct sock_table *socks,
 	return true;
 }
 
-size_t eng_sock__all_holders(const struct eng_sock *s, struct holder *out,
-			     size_t max)
+size_t eng_sock__all_holders(const struct eng_sock *s, struct holder *out, size_t max)
 {
 	size_t n = 0;
 

@@ -34,8 +34,8 @@ int eng_sock__grow_holders(struct eng_sock *s);
  * (eng_sock__holder): 0 or -ENOMEM. Inline, so that the caller's check
  * "holds it already", true for most events, stays a few instructions.
  */
-static inline int holders__add(struct proc_table *procs, struct eng_sock *s,
-			       uint32_t pid, uint32_t uid, const char *comm)
+static inline int holders__add(struct proc_table *procs, struct eng_sock *s, uint32_t pid,
+			       uint32_t uid, const char *comm)
 {
 	struct eng_proc *p;
 	struct holder *h;
@@ -60,12 +60,11 @@ static inline int holders__add(struct proc_table *procs, struct eng_sock *s,
 /* s loses holder pid, which joins its past holders; the process's list is
  * kept in step (socks finds the socket whose entry moves). Whether pid
  * held s. */
-bool holders__remove(struct proc_table *procs, const struct sock_table *socks,
-		     struct eng_sock *s, uint32_t pid);
+bool holders__remove(struct proc_table *procs, const struct sock_table *socks, struct eng_sock *s,
+		     uint32_t pid);
 
 /* h held s (once per pid, the first ENGINE_PAST_HOLDERS kept). */
-static inline void holders__remember_past(struct eng_sock *s,
-					  const struct holder *h)
+static inline void holders__remember_past(struct eng_sock *s, const struct holder *h)
 {
 	for (uint32_t i = 0; i < s->nr_past; i++)
 		if (s->past[i].pid == h->pid)

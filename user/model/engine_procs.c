@@ -15,15 +15,13 @@ int eng_proc__grow(struct eng_proc *p)
 {
 	size_t cap = p->cap;
 
-	if (cap >= UINT32_MAX / 2 ||
-	    grow_array(&p->cookies, &cap, sizeof(*p->cookies), 8))
+	if (cap >= UINT32_MAX / 2 || grow_array(&p->cookies, &cap, sizeof(*p->cookies), 8))
 		return -ENOMEM;
 	p->cap = (uint32_t)cap;
 	return 0;
 }
 
-struct eng_proc *proc_table__add(struct proc_table *t, uint32_t pid,
-				 uint32_t uid, const char *comm)
+struct eng_proc *proc_table__add(struct proc_table *t, uint32_t pid, uint32_t uid, const char *comm)
 {
 	struct eng_proc *p;
 	size_t h;
@@ -52,8 +50,7 @@ struct eng_proc *proc_table__add(struct proc_table *t, uint32_t pid,
 
 void proc_table__drop(struct proc_table *t, struct eng_proc *p)
 {
-	struct eng_proc **pp =
-		&t->buckets[engine_hash64(p->pid, t->nr_buckets)];
+	struct eng_proc **pp = &t->buckets[engine_hash64(p->pid, t->nr_buckets)];
 
 	for (; *pp; pp = &(*pp)->next) {
 		if (*pp == p) {

@@ -31,8 +31,7 @@ struct proc_table {
 	size_t nr_buckets; /* power of two */
 };
 
-static inline struct eng_proc *proc_table__find(const struct proc_table *t,
-						uint32_t pid)
+static inline struct eng_proc *proc_table__find(const struct proc_table *t, uint32_t pid)
 {
 	struct eng_proc *p;
 
@@ -46,13 +45,12 @@ static inline struct eng_proc *proc_table__find(const struct proc_table *t,
 
 /* Adds process pid (not in the table), with room for a few cookies:
  * NULL when out of memory. */
-struct eng_proc *proc_table__add(struct proc_table *t, uint32_t pid,
-				 uint32_t uid, const char *comm);
+struct eng_proc *proc_table__add(struct proc_table *t, uint32_t pid, uint32_t uid,
+				 const char *comm);
 
 /* The process pid, added on first sight with (uid, comm); a known one
  * takes a non-empty comm (it may have exec'd). NULL when out of memory. */
-static inline struct eng_proc *proc_table__get(struct proc_table *t,
-					       uint32_t pid, uint32_t uid,
+static inline struct eng_proc *proc_table__get(struct proc_table *t, uint32_t pid, uint32_t uid,
 					       const char *comm)
 {
 	struct eng_proc *p = proc_table__find(t, pid);

@@ -22,8 +22,7 @@ struct eng_sock *engine__find(struct engine *en, uint64_t cookie)
 	return sock_table__find(&en->socks, cookie);
 }
 
-int engine__for_each_visible(struct engine *en,
-			     int (*fn)(const struct eng_sock *s, void *arg),
+int engine__for_each_visible(struct engine *en, int (*fn)(const struct eng_sock *s, void *arg),
 			     void *arg)
 {
 	struct sock_iter it = SOCK_ITER_INIT;
@@ -41,8 +40,7 @@ int engine__for_each_visible(struct engine *en,
 	return 0;
 }
 
-int engine__for_each_history(struct engine *en,
-			     int (*fn)(const struct eng_sock *s, void *arg),
+int engine__for_each_history(struct engine *en, int (*fn)(const struct eng_sock *s, void *arg),
 			     void *arg)
 {
 	for (size_t i = 0; i < en->history.len; i++) {
@@ -54,9 +52,8 @@ int engine__for_each_history(struct engine *en,
 	return 0;
 }
 
-size_t engine__port_sockets(struct engine *en, uint32_t netns,
-			    unsigned int proto, unsigned int port,
-			    unsigned int af, const uint8_t *addr,
+size_t engine__port_sockets(struct engine *en, uint32_t netns, unsigned int proto,
+			    unsigned int port, unsigned int af, const uint8_t *addr,
 			    const struct eng_sock **out, size_t max)
 {
 	struct sock_iter it = SOCK_ITER_INIT;
@@ -66,8 +63,7 @@ size_t engine__port_sockets(struct engine *en, uint32_t netns,
 	while ((s = sock_table__next(&en->socks, &it))) {
 		const struct ss_sockinfo *k = &s->info;
 
-		if (!visible(s) || k->netns != netns || k->proto != proto ||
-		    k->lport != port)
+		if (!visible(s) || k->netns != netns || k->proto != proto || k->lport != port)
 			continue;
 		if (!addr_covers(k->family, k->laddr, k->v6only, af, addr))
 			continue;
@@ -93,8 +89,8 @@ static void holder_rows(const struct eng_sock *s, struct snapshot *out)
 	}
 }
 
-int engine__port_snapshot(struct engine *en, uint32_t netns, unsigned int proto,
-			  unsigned int port, struct snapshot *out)
+int engine__port_snapshot(struct engine *en, uint32_t netns, unsigned int proto, unsigned int port,
+			  struct snapshot *out)
 {
 	const struct eng_sock *found[64];
 	size_t n, nh = 0;

@@ -31,15 +31,13 @@ int sock_table__init(struct sock_table *t);
 void sock_table__free(struct sock_table *t);
 
 /* Inline: looked up on every event. */
-static inline struct eng_sock *sock_table__find(const struct sock_table *t,
-						uint64_t cookie)
+static inline struct eng_sock *sock_table__find(const struct sock_table *t, uint64_t cookie)
 {
 	struct eng_sock *s;
 
 	if (!t->nr_buckets)
 		return NULL;
-	for (s = t->buckets[engine_hash64(cookie, t->nr_buckets)]; s;
-	     s = s->next)
+	for (s = t->buckets[engine_hash64(cookie, t->nr_buckets)]; s; s = s->next)
 		if (s->info.cookie == cookie)
 			return s;
 	return NULL;
@@ -52,8 +50,7 @@ struct eng_sock *sock_table__insert(struct sock_table *t, uint64_t cookie);
 /* Takes s out of the hash; it stays allocated (history keeps it). */
 static inline void sock_table__unlink(struct sock_table *t, struct eng_sock *s)
 {
-	struct eng_sock **pp =
-		&t->buckets[engine_hash64(s->info.cookie, t->nr_buckets)];
+	struct eng_sock **pp = &t->buckets[engine_hash64(s->info.cookie, t->nr_buckets)];
 
 	for (; *pp; pp = &(*pp)->next) {
 		if (*pp == s) {
@@ -93,8 +90,7 @@ struct sock_iter {
 		0, NULL \
 	}
 
-static inline struct eng_sock *sock_table__next(const struct sock_table *t,
-						struct sock_iter *it)
+static inline struct eng_sock *sock_table__next(const struct sock_table *t, struct sock_iter *it)
 {
 	struct eng_sock *s;
 

@@ -16,8 +16,7 @@ struct tuple_key {
 	uint8_t raddr[SS_ADDR_LEN];
 };
 
-static void key_of(struct tuple_key *k, const struct ss_sockinfo *i,
-		   bool reversed)
+static void key_of(struct tuple_key *k, const struct ss_sockinfo *i, bool reversed)
 {
 	memset(k, 0, sizeof(*k));
 	k->netns = i->netns;
@@ -67,16 +66,14 @@ void tw_index__unlink(struct tw_index *ix, struct eng_sock *s)
 	s->in_tw_index = false;
 }
 
-struct eng_sock *tw_index__peer_of(const struct tw_index *ix,
-				   const struct ss_sockinfo *peer)
+struct eng_sock *tw_index__peer_of(const struct tw_index *ix, const struct ss_sockinfo *peer)
 {
 	struct tuple_key want, k;
 
 	if (!peer->lport || !peer->rport)
 		return NULL;
 	key_of(&want, peer, true);
-	for (struct eng_sock *s = ix->buckets[key_hash(&want)]; s;
-	     s = s->tw_next) {
+	for (struct eng_sock *s = ix->buckets[key_hash(&want)]; s; s = s->tw_next) {
 		key_of(&k, &s->info, false);
 		if (!memcmp(&k, &want, sizeof(k)))
 			return s;

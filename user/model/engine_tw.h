@@ -32,8 +32,7 @@ static inline void tw_index__del(struct tw_index *ix, struct eng_sock *s)
 }
 
 /* Our indexed row whose peer is the socket 'peer' (same netns), or NULL. */
-struct eng_sock *tw_index__peer_of(const struct tw_index *ix,
-				   const struct ss_sockinfo *peer);
+struct eng_sock *tw_index__peer_of(const struct tw_index *ix, const struct ss_sockinfo *peer);
 
 /* Forgets every row (the sockets' in_tw_index flags are not touched). */
 void tw_index__clear(struct tw_index *ix);

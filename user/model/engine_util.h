@@ -21,8 +21,7 @@ static inline size_t engine_hash64(uint64_t v, size_t n)
 }
 
 /* The IPv6 form of (family, a): IPv4 as ::ffff:a.b.c.d. */
-static inline void engine_v6_form(uint8_t out[SS_ADDR_LEN], unsigned int family,
-				  const uint8_t *a)
+static inline void engine_v6_form(uint8_t out[SS_ADDR_LEN], unsigned int family, const uint8_t *a)
 {
 	if (family == SS_AF_INET) {
 		memset(out, 0, SS_ADDR_LEN);

@@ -24,8 +24,7 @@ bool explain_wanted(const struct ss_event *e)
 
 bool explain_needs_snapshot(const struct ss_event *e)
 {
-	return explain_wanted(e) &&
-	       (e->err == EADDRINUSE || e->hdr.type == SS_EV_CONNECT_DONE);
+	return explain_wanted(e) && (e->err == EADDRINUSE || e->hdr.type == SS_EV_CONNECT_DONE);
 }
 
 /* IPv4 address of (family, addr) if it is one (plain or v4-mapped). */
@@ -42,8 +41,8 @@ static bool as_v4(unsigned int family, const __u8 *addr, __u8 out[4])
 	return false;
 }
 
-bool addr_covers(unsigned int family, const __u8 *laddr, bool v6only,
-		 unsigned int af, const __u8 *addr)
+bool addr_covers(unsigned int family, const __u8 *laddr, bool v6only, unsigned int af,
+		 const __u8 *addr)
 {
 	__u8 a4[4], b4[4];
 	bool addr_v4;
@@ -63,10 +62,9 @@ bool addr_covers(unsigned int family, const __u8 *laddr, bool v6only,
 }
 
 /* Two local addresses that cannot both be bound to one port. */
-static bool addrs_conflict(const struct ss_sockinfo *s, unsigned int af,
-			   const __u8 *addr)
+static bool addrs_conflict(const struct ss_sockinfo *s, unsigned int af, const __u8 *addr)
 {
-	__u8 zero[SS_ADDR_LEN] = { 0 };
+	__u8 zero[SS_ADDR_LEN] = {0};
 
 	if (addr_covers(s->family, s->laddr, s->v6only, af, addr))
 		return true;
@@ -135,20 +133,22 @@ static int conflict_rank(const struct ss_sockinfo *s, size_t nr_holders)
 	return 3;
 }
 
-static void reuse_note(char *out, size_t len, const struct ss_event *e,
-		       const struct ss_sockinfo *s)
+static void reuse_note(char *out, size_t len, const struct ss_event *e, const struct ss_sockinfo *s)
 {
 	bool mine_rp = e->hdr.flags & SS_F_REUSEPORT;
 
 	out[0] = '\0';
 	if (s->reuseport && !mine_rp)
-		snprintf(out, len, "; SO_REUSEPORT is set on the existing socket but not on this one");
-	else if (!s->reuseport && mine_rp)
-		snprintf(out, len, "; SO_REUSEPORT is set on this socket but not on the existing one");
-	else if (s->reuseport && mine_rp && s->uid != e->uid)
 		snprintf(out, len,
-			 "; both set SO_REUSEPORT, but the sockets belong to different users (uid %u vs %u)",
-			 s->uid, e->uid);
+			 "; SO_REUSEPORT is set on the existing socket but not on this one");
+	else if (!s->reuseport && mine_rp)
+		snprintf(out, len,
+			 "; SO_REUSEPORT is set on this socket but not on the existing one");
+	else if (s->reuseport && mine_rp && s->uid != e->uid)
+		snprintf(
+			out, len,
+			"; both set SO_REUSEPORT, but the sockets belong to different users (uid %u vs %u)",
+			s->uid, e->uid);
 }
 
 static bool explain_in_use(const struct ss_event *e, const struct snapshot *s,
@@ -165,8 +165,8 @@ static bool explain_in_use(const struct ss_event *e, const struct snapshot *s,
 		size_t n;
 		int rank;
 
-		if (c->netns != e->netns || c->proto != e->proto ||
-		    c->lport != e->lport || c->cookie == e->cookie)
+		if (c->netns != e->netns || c->proto != e->proto || c->lport != e->lport ||
+		    c->cookie == e->cookie)
 			continue;
 		if (e->hdr.type == SS_EV_LISTEN && !sock_is_listening(c))
 			continue;
@@ -187,9 +187,10 @@ static bool explain_in_use(const struct ss_event *e, const struct snapshot *s,
 	}
 
 	if (!best) {
-		snprintf(x->reason, sizeof(x->reason),
-			 "port %u was in use when %s() ran; nothing holds it now (the holder has closed it since)",
-			 e->lport, e->hdr.type == SS_EV_LISTEN ? "listen" : "bind");
+		snprintf(
+			x->reason, sizeof(x->reason),
+			"port %u was in use when %s() ran; nothing holds it now (the holder has closed it since)",
+			e->lport, e->hdr.type == SS_EV_LISTEN ? "listen" : "bind");
 		return true;
 	}
 	tuple_text(what, sizeof(what), best);
@@ -204,15 +205,16 @@ static bool explain_in_use(const struct ss_event *e, const struct snapshot *s,
 	case 1:
 		comm_text(who, sizeof(who), best_proc->comm);
 		snprintf(x->reason, sizeof(x->reason),
-			 "port %u is in use by a %s connection %s held by pid %u (%s)%s",
-			 e->lport, sock_state_name(best->proto, best->state), what,
-			 best_proc->pid, who, note);
+			 "port %u is in use by a %s connection %s held by pid %u (%s)%s", e->lport,
+			 sock_state_name(best->proto, best->state), what, best_proc->pid, who,
+			 note);
 		break;
 	case 2:
 		snprintf(x->reason, sizeof(x->reason),
-			 "port %u is held by a TIME_WAIT connection %s (no process)%s",
-			 e->lport, what,
-			 e->hdr.flags & SS_F_REUSEADDR ? "" : "; SO_REUSEADDR would allow this bind");
+			 "port %u is held by a TIME_WAIT connection %s (no process)%s", e->lport,
+			 what,
+			 e->hdr.flags & SS_F_REUSEADDR ? ""
+						       : "; SO_REUSEADDR would allow this bind");
 		break;
 	default:
 		snprintf(x->reason, sizeof(x->reason),
@@ -229,13 +231,15 @@ static bool explain_eacces(const struct ss_event *e, struct explanation *x)
 
 	comm_text(who, sizeof(who), e->comm);
 	if (e->u.bind.prot_sock && e->lport < e->u.bind.prot_sock) {
-		snprintf(x->reason, sizeof(x->reason),
-			 "port %u is privileged (below net.ipv4.ip_unprivileged_port_start=%u): binding it needs CAP_NET_BIND_SERVICE, which pid %u (%s) does not have",
-			 e->lport, e->u.bind.prot_sock, e->pid, who);
+		snprintf(
+			x->reason, sizeof(x->reason),
+			"port %u is privileged (below net.ipv4.ip_unprivileged_port_start=%u): binding it needs CAP_NET_BIND_SERVICE, which pid %u (%s) does not have",
+			e->lport, e->u.bind.prot_sock, e->pid, who);
 	} else {
-		snprintf(x->reason, sizeof(x->reason),
-			 "permission denied for port %u, which is not privileged here: a security module or a cgroup BPF program refused the bind",
-			 e->lport);
+		snprintf(
+			x->reason, sizeof(x->reason),
+			"permission denied for port %u, which is not privileged here: a security module or a cgroup BPF program refused the bind",
+			e->lport);
 	}
 	return true;
 }
@@ -244,14 +248,14 @@ static bool explain_bind_notavail(const struct ss_event *e, struct explanation *
 {
 	char addr[SS_ADDRSTRLEN];
 
-	snprintf(x->reason, sizeof(x->reason),
-		 "address %s is not assigned to any interface in network namespace %u; IP_FREEBIND or net.ipv4.ip_nonlocal_bind=1 would allow binding it",
-		 addr_str(addr, e->laddr_family, e->laddr), e->netns);
+	snprintf(
+		x->reason, sizeof(x->reason),
+		"address %s is not assigned to any interface in network namespace %u; IP_FREEBIND or net.ipv4.ip_nonlocal_bind=1 would allow binding it",
+		addr_str(addr, e->laddr_family, e->laddr), e->netns);
 	return true;
 }
 
-static bool explain_connect_notavail(const struct ss_event *e,
-				     const struct snapshot *s,
+static bool explain_connect_notavail(const struct ss_event *e, const struct snapshot *s,
 				     struct explanation *x)
 {
 	unsigned int lo = e->u.connect.port_lo, hi = e->u.connect.port_hi;
@@ -271,18 +275,19 @@ static bool explain_connect_notavail(const struct ss_event *e,
 			same_dest++;
 	}
 	if (range && same_dest * 2 >= range)
-		snprintf(x->reason, sizeof(x->reason),
-			 "no free local port for %s: %zu sockets already use that destination and net.ipv4.ip_local_port_range is %u-%u (%u ports)",
-			 dest, same_dest, lo, hi, range);
+		snprintf(
+			x->reason, sizeof(x->reason),
+			"no free local port for %s: %zu sockets already use that destination and net.ipv4.ip_local_port_range is %u-%u (%u ports)",
+			dest, same_dest, lo, hi, range);
 	else
-		snprintf(x->reason, sizeof(x->reason),
-			 "no local address/port available for %s (%zu sockets to that destination, net.ipv4.ip_local_port_range %u-%u)",
-			 dest, same_dest, lo, hi);
+		snprintf(
+			x->reason, sizeof(x->reason),
+			"no local address/port available for %s (%zu sockets to that destination, net.ipv4.ip_local_port_range %u-%u)",
+			dest, same_dest, lo, hi);
 	return true;
 }
 
-bool explain_event(const struct ss_event *e, const struct snapshot *s,
-		   struct explanation *x)
+bool explain_event(const struct ss_event *e, const struct snapshot *s, struct explanation *x)
 {
 	memset(x, 0, sizeof(*x));
 	if (!explain_wanted(e) || (!s && explain_needs_snapshot(e)))

@@ -47,13 +47,12 @@ bool explain_needs_snapshot(const struct ss_event *e);
  * Returns true and fills x, or false when there is nothing to say (or
  * nothing without a snapshot, s NULL).
  */
-bool explain_event(const struct ss_event *e, const struct snapshot *s,
-		   struct explanation *x);
+bool explain_event(const struct ss_event *e, const struct snapshot *s, struct explanation *x);
 
 /* Does a socket bound to (family, laddr, v6only) cover address (af, addr)?
  * af 0 means any address. */
-bool addr_covers(unsigned int family, const __u8 *laddr, bool v6only,
-		 unsigned int af, const __u8 *addr);
+bool addr_covers(unsigned int family, const __u8 *laddr, bool v6only, unsigned int af,
+		 const __u8 *addr);
 
 /* JSON: ,"reason":"...","holders":[...] (no braces) */
 void explain_json(struct sbuf *sb, const struct explanation *x);

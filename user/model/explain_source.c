@@ -27,7 +27,7 @@ static const struct snapshot *snapshot_for(struct explain_source *x, uint32_t ne
 }
 
 const struct explanation *explain_source__explain(struct explain_source *x, struct engine *en,
-					     const struct ss_event *e)
+						  const struct ss_event *e)
 {
 	const struct snapshot *snap = NULL;
 

@@ -26,7 +26,7 @@ struct explain_source {
 
 /* en may be NULL. Returns the explanation (valid until the next call) or NULL. */
 const struct explanation *explain_source__explain(struct explain_source *x, struct engine *en,
-					     const struct ss_event *e);
+						  const struct ss_event *e);
 /* Frees the cached snapshot (not the loader). */
 void explain_source__release(struct explain_source *x);
 

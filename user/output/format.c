@@ -58,8 +58,8 @@ static void ju64(struct sbuf *sb, const char *key, uint64_t val)
 	sbuf_u64(sb, val);
 }
 
-static void jaddr(struct sbuf *sb, const char *akey, const char *pkey,
-		  unsigned int family, const __u8 *addr, unsigned int port)
+static void jaddr(struct sbuf *sb, const char *akey, const char *pkey, unsigned int family,
+		  const __u8 *addr, unsigned int port)
 {
 	char buf[SS_ADDRSTRLEN];
 
@@ -90,8 +90,8 @@ static void json_holders(struct sbuf *sb, const struct holder *h, size_t n)
 	sbuf_putc(sb, ']');
 }
 
-static void json_event(struct formatter *f, struct sbuf *sb,
-		       const struct ss_event *e, const struct event_extra *x)
+static void json_event(struct formatter *f, struct sbuf *sb, const struct ss_event *e,
+		       const struct event_extra *x)
 {
 	const char *s;
 
@@ -172,8 +172,8 @@ static void text_col_end(struct sbuf *sb, size_t start, size_t width)
 }
 
 /* An address column: ADDR:PORT, or '-' when the record has none. */
-static void text_addr_col(struct sbuf *sb, bool has, unsigned int family,
-			  const __u8 *addr, unsigned int port)
+static void text_addr_col(struct sbuf *sb, bool has, unsigned int family, const __u8 *addr,
+			  unsigned int port)
 {
 	size_t col = sb->len;
 
@@ -253,8 +253,8 @@ static void text_result(struct sbuf *sb, const struct ss_event *e)
 	}
 }
 
-static void text_event(struct formatter *f, struct sbuf *sb,
-		       const struct ss_event *e, const struct event_extra *x)
+static void text_event(struct formatter *f, struct sbuf *sb, const struct ss_event *e,
+		       const struct event_extra *x)
 {
 	size_t col = sb->len;
 
@@ -297,9 +297,9 @@ void format_header(struct formatter *f, struct sbuf *sb)
 {
 	if (f->json)
 		return;
-	sbuf_printf(sb, "%-*s%-*s%-*s%-*s%-*s%-*s%-*s%s\n", W_TIME, "TIME",
-		    W_EVENT, "EVENT", W_PID, "PID", W_COMM, "COMM", W_PROTO,
-		    "PROTO", W_ADDR, "LOCAL", W_ADDR, "REMOTE", "RESULT");
+	sbuf_printf(sb, "%-*s%-*s%-*s%-*s%-*s%-*s%-*s%s\n", W_TIME, "TIME", W_EVENT, "EVENT", W_PID,
+		    "PID", W_COMM, "COMM", W_PROTO, "PROTO", W_ADDR, "LOCAL", W_ADDR, "REMOTE",
+		    "RESULT");
 }
 
 void format_event(struct formatter *f, struct sbuf *sb, const struct ss_event *e,
@@ -324,8 +324,8 @@ static void text_note_start(struct formatter *f, struct sbuf *sb, uint64_t now_r
 	text_col_end(sb, col, W_EVENT);
 }
 
-void format_lost(struct formatter *f, struct sbuf *sb, uint64_t lost,
-		 uint64_t since_real_ns, uint64_t now_real_ns)
+void format_lost(struct formatter *f, struct sbuf *sb, uint64_t lost, uint64_t since_real_ns,
+		 uint64_t now_real_ns)
 {
 	if (f->json) {
 		sbuf_puts(sb, "{\"ts\":\"");
@@ -338,14 +338,12 @@ void format_lost(struct formatter *f, struct sbuf *sb, uint64_t lost,
 		return;
 	}
 	text_note_start(f, sb, now_real_ns, "lost");
-	sbuf_printf(sb, "%llu records dropped by the kernel since ",
-		    (unsigned long long)lost);
+	sbuf_printf(sb, "%llu records dropped by the kernel since ", (unsigned long long)lost);
 	timefmt_clock(&f->tf, sb, since_real_ns);
 	sbuf_puts(sb, " (ring buffer full: try --ring-size)\n");
 }
 
-void format_resync(struct formatter *f, struct sbuf *sb, uint64_t sockets,
-		   uint64_t now_real_ns)
+void format_resync(struct formatter *f, struct sbuf *sb, uint64_t sockets, uint64_t now_real_ns)
 {
 	if (f->json) {
 		sbuf_puts(sb, "{\"ts\":\"");

@@ -22,7 +22,7 @@ void format_header(struct formatter *f, struct sbuf *sb);
 /* What the engine adds to a kernel record. */
 struct event_extra {
 	const struct explanation *expl; /* a failure's explanation, or NULL */
-	const struct holder *holders; /* close: everyone who held the socket */
+	const struct holder *holders;	/* close: everyone who held the socket */
 	size_t nr_holders;
 };
 
@@ -30,10 +30,9 @@ struct event_extra {
 void format_event(struct formatter *f, struct sbuf *sb, const struct ss_event *e,
 		  const struct event_extra *extra);
 /* In-band note that the live model was rebuilt from the kernel. */
-void format_resync(struct formatter *f, struct sbuf *sb, uint64_t sockets,
-		   uint64_t now_real_ns);
+void format_resync(struct formatter *f, struct sbuf *sb, uint64_t sockets, uint64_t now_real_ns);
 /* 'lost' records dropped by the kernel between since_real_ns and now. */
-void format_lost(struct formatter *f, struct sbuf *sb, uint64_t lost,
-		 uint64_t since_real_ns, uint64_t now_real_ns);
+void format_lost(struct formatter *f, struct sbuf *sb, uint64_t lost, uint64_t since_real_ns,
+		 uint64_t now_real_ns);
 
 #endif

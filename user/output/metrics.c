@@ -26,9 +26,8 @@ struct metrics_server {
 
 static int on_request(void *ctx, struct conn *c, const char *in, size_t len)
 {
-	static const char nf[] =
-		"HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\n"
-		"Content-Length: 20\r\n\r\ntry GET /metrics\r\n\r\n";
+	static const char nf[] = "HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\n"
+				 "Content-Length: 20\r\n\r\ntry GET /metrics\r\n\r\n";
 	struct metrics_server *m = ctx;
 	char head[256];
 	struct sbuf sb;
@@ -36,8 +35,7 @@ static int on_request(void *ctx, struct conn *c, const char *in, size_t len)
 	/* the request ends with an empty line */
 	if (!memmem(in, len, "\r\n\r\n", 4) && !memmem(in, len, "\n\n", 2))
 		return 0;
-	if (len < 13 || (memcmp(in, "GET /metrics ", 13) &&
-			 memcmp(in, "GET /metrics?", 13))) {
+	if (len < 13 || (memcmp(in, "GET /metrics ", 13) && memcmp(in, "GET /metrics?", 13))) {
 		conn_reply(c, nf, sizeof(nf) - 1);
 		return 1;
 	}
@@ -55,10 +53,9 @@ static int on_request(void *ctx, struct conn *c, const char *in, size_t len)
 
 static const struct conn_ops metrics_ops = {.request = on_request};
 
-int metrics_server__open(struct metrics_server **out, int epfd,
-			 const char *addr,
-			 void (*render)(struct sbuf *sb, void *arg), void *arg,
-			 char *err, size_t errlen)
+int metrics_server__open(struct metrics_server **out, int epfd, const char *addr,
+			 void (*render)(struct sbuf *sb, void *arg), void *arg, char *err,
+			 size_t errlen)
 {
 	struct conn_opts co = {
 		.ops = &metrics_ops,
@@ -78,8 +75,8 @@ int metrics_server__open(struct metrics_server **out, int epfd,
 
 	*out = NULL;
 	if (parse_addrport(addr, 0, &ap, &why))
-		return errf(err, errlen, -EINVAL, "metrics address '%s': %s",
-			    addr, why ? why : "expected ADDR:PORT");
+		return errf(err, errlen, -EINVAL, "metrics address '%s': %s", addr,
+			    why ? why : "expected ADDR:PORT");
 	len = addrport_sockaddr(&ap, &ss);
 	m = calloc(1, sizeof(*m));
 	if (!m || !(m->buf = malloc(METRICS_BUF))) {
@@ -90,8 +87,8 @@ int metrics_server__open(struct metrics_server **out, int epfd,
 	m->arg = arg;
 	snprintf(what, sizeof(what), "metrics on %s", addr);
 	co.ctx = m;
-	rc = conn_server__listen(&m->srv, epfd, (struct sockaddr *)&ss, len,
-				 &co, what, err, errlen);
+	rc = conn_server__listen(&m->srv, epfd, (struct sockaddr *)&ss, len, &co, what, err,
+				 errlen);
 	if (rc) {
 		metrics_server__close(m);
 		return rc;
@@ -109,14 +106,13 @@ void metrics_server__close(struct metrics_server *m)
 	free(m);
 }
 
-void metrics_family(struct sbuf *sb, const char *name, const char *type,
-		    const char *help)
+void metrics_family(struct sbuf *sb, const char *name, const char *type, const char *help)
 {
 	sbuf_printf(sb, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-void metrics_sample(struct sbuf *sb, const char *name, const char *label,
-		    const char *value, unsigned long long v)
+void metrics_sample(struct sbuf *sb, const char *name, const char *label, const char *value,
+		    unsigned long long v)
 {
 	sbuf_puts(sb, name);
 	if (label) {

@@ -17,17 +17,15 @@ struct metrics_server;
  * Listens on addr ("127.0.0.1:9463" or "[::1]:9463") in epfd; each scrape
  * is answered with what render(sb, arg) writes. 0 or -errno with a reason.
  */
-int metrics_server__open(struct metrics_server **out, int epfd,
-			 const char *addr,
-			 void (*render)(struct sbuf *sb, void *arg), void *arg,
-			 char *err, size_t errlen);
+int metrics_server__open(struct metrics_server **out, int epfd, const char *addr,
+			 void (*render)(struct sbuf *sb, void *arg), void *arg, char *err,
+			 size_t errlen);
 void metrics_server__close(struct metrics_server *m);
 
 /* Exposition helpers: "# HELP/# TYPE" once per family, then samples. */
-void metrics_family(struct sbuf *sb, const char *name, const char *type,
-		    const char *help);
+void metrics_family(struct sbuf *sb, const char *name, const char *type, const char *help);
 /* label may be NULL; value is escaped as the text format requires. */
-void metrics_sample(struct sbuf *sb, const char *name, const char *label,
-		    const char *value, unsigned long long v);
+void metrics_sample(struct sbuf *sb, const char *name, const char *label, const char *value,
+		    unsigned long long v);
 
 #endif

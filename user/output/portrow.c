@@ -25,8 +25,7 @@ bool sock_is_listening(const struct ss_sockinfo *s)
 	return s->state != SS_TCP_ESTABLISHED; /* UDP: not connected */
 }
 
-void portrow_addr(struct sbuf *sb, unsigned int family, const __u8 *addr,
-		  unsigned int port)
+void portrow_addr(struct sbuf *sb, unsigned int family, const __u8 *addr, unsigned int port)
 {
 	char buf[SS_ADDRSTRLEN];
 	bool v6 = addr_prints_v6(family, addr);
@@ -48,9 +47,8 @@ static void col_end(struct sbuf *sb, size_t start, size_t width)
 
 void portrow_header(struct sbuf *sb)
 {
-	sbuf_printf(sb, "%-*s%-*s%-*s%-*s%-*s%s\n", W_PROTO, "PROTO", W_STATE,
-		    "STATE", W_ADDR, "LOCAL", W_ADDR, "REMOTE", W_NETNS, "NETNS",
-		    "PROCESSES");
+	sbuf_printf(sb, "%-*s%-*s%-*s%-*s%-*s%s\n", W_PROTO, "PROTO", W_STATE, "STATE", W_ADDR,
+		    "LOCAL", W_ADDR, "REMOTE", W_NETNS, "NETNS", "PROCESSES");
 }
 
 void portrow_text(struct sbuf *sb, const struct port_row *r)
@@ -99,19 +97,18 @@ void portrow_json(struct sbuf *sb, const struct port_row *r, struct timefmt *tf)
 		    proto_name(s->proto) ? proto_name(s->proto) : "?",
 		    family_name(s->family) ? family_name(s->family) : "?",
 		    sock_state_name(s->proto, s->state));
-	sbuf_printf(sb, ",\"laddr\":\"%s\",\"lport\":%u",
-		    addr_str(buf, s->family, s->laddr), s->lport);
+	sbuf_printf(sb, ",\"laddr\":\"%s\",\"lport\":%u", addr_str(buf, s->family, s->laddr),
+		    s->lport);
 	if (s->rport)
 		sbuf_printf(sb, ",\"raddr\":\"%s\",\"rport\":%u",
 			    addr_str(buf, s->family, s->raddr), s->rport);
-	sbuf_printf(sb, ",\"netns\":%u,\"cookie\":%llu", s->netns,
-		    (unsigned long long)s->cookie);
+	sbuf_printf(sb, ",\"netns\":%u,\"cookie\":%llu", s->netns, (unsigned long long)s->cookie);
 	if (s->proto == SS_PROTO_TCP && s->state == SS_TCP_TIME_WAIT)
 		; /* TIME_WAIT sockets have no owner uid */
 	else
 		sbuf_printf(sb, ",\"uid\":%u", s->uid);
-	sbuf_printf(sb, ",\"reuseaddr\":%s,\"reuseport\":%s",
-		    s->reuseaddr ? "true" : "false", s->reuseport ? "true" : "false");
+	sbuf_printf(sb, ",\"reuseaddr\":%s,\"reuseport\":%s", s->reuseaddr ? "true" : "false",
+		    s->reuseport ? "true" : "false");
 	if (r->since_real_ns && tf) {
 		sbuf_puts(sb, ",\"since\":\"");
 		timefmt_rfc3339(tf, sb, r->since_real_ns);

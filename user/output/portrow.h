@@ -15,7 +15,7 @@
 struct holder {
 	uint32_t pid;
 	uint32_t uid;
-	int32_t fd; /* -1: not known */
+	int32_t fd;    /* -1: not known */
 	uint32_t slot; /* engine: index in the process's socket list */
 	char comm[SS_COMM_LEN];
 };
@@ -44,7 +44,6 @@ void portrow_header(struct sbuf *sb);
 void portrow_text(struct sbuf *sb, const struct port_row *r);
 void portrow_json(struct sbuf *sb, const struct port_row *r, struct timefmt *tf);
 /* "ADDR:PORT" / "[ADDR]:PORT" */
-void portrow_addr(struct sbuf *sb, unsigned int family, const __u8 *addr,
-		  unsigned int port);
+void portrow_addr(struct sbuf *sb, unsigned int family, const __u8 *addr, unsigned int port);
 
 #endif

@@ -58,8 +58,7 @@ static void j_i64(struct sbuf *sb, const char *key, int64_t v)
 	sbuf_i64(sb, v);
 }
 
-static void j_time(struct sbuf *sb, const char *key, struct timefmt *tf,
-		   int64_t ns)
+static void j_time(struct sbuf *sb, const char *key, struct timefmt *tf, int64_t ns)
 {
 	sbuf_puts(sb, key);
 	sbuf_putc(sb, '"');
@@ -89,8 +88,7 @@ static void j_remote(struct sbuf *sb, const char *raddr, uint16_t rport)
 	j_u64(sb, ",\"rport\":", rport);
 }
 
-static void j_process(struct sbuf *sb, uint32_t pid, uint32_t uid,
-		      const char *comm)
+static void j_process(struct sbuf *sb, uint32_t pid, uint32_t uid, const char *comm)
 {
 	if (!pid)
 		return;
@@ -99,8 +97,7 @@ static void j_process(struct sbuf *sb, uint32_t pid, uint32_t uid,
 	j_str(sb, ",\"comm\":", comm, 16);
 }
 
-static void json_socket(struct sbuf *sb, const struct store_socket *s,
-			struct timefmt *tf)
+static void json_socket(struct sbuf *sb, const struct store_socket *s, struct timefmt *tf)
 {
 	sbuf_puts(sb, "{\"kind\":\"socket\"");
 	j_u64(sb, ",\"cookie\":", s->cookie);
@@ -116,8 +113,7 @@ static void json_socket(struct sbuf *sb, const struct store_socket *s,
 	j_time(sb, ",\"closed\":", tf, s->closed_ns);
 	if (s->opened_ns > 0)
 		j_i64(sb, ",\"duration_ns\":",
-		      s->closed_ns > s->opened_ns ? s->closed_ns - s->opened_ns
-						  : 0);
+		      s->closed_ns > s->opened_ns ? s->closed_ns - s->opened_ns : 0);
 	j_u64(sb, ",\"bytes_sent\":", s->bytes_sent);
 	j_u64(sb, ",\"bytes_received\":", s->bytes_received);
 	sbuf_puts(sb, ",\"holders\":[");
@@ -133,8 +129,7 @@ static void json_socket(struct sbuf *sb, const struct store_socket *s,
 }
 
 /* As explain_json() prints a holder (model/explain.c). */
-static void json_failure_holder(struct sbuf *sb,
-				const struct store_failure_holder *h)
+static void json_failure_holder(struct sbuf *sb, const struct store_failure_holder *h)
 {
 	sbuf_putc(sb, '{');
 	if (h->has_process) {
@@ -148,13 +143,11 @@ static void json_failure_holder(struct sbuf *sb,
 	j_str(sb, ",\"laddr\":", h->laddr, sizeof(h->laddr));
 	j_u64(sb, ",\"lport\":", h->lport);
 	j_remote(sb, h->raddr, h->rport);
-	sbuf_printf(sb, ",\"reuseaddr\":%s,\"reuseport\":%s}",
-		    h->reuseaddr ? "true" : "false",
+	sbuf_printf(sb, ",\"reuseaddr\":%s,\"reuseport\":%s}", h->reuseaddr ? "true" : "false",
 		    h->reuseport ? "true" : "false");
 }
 
-static void json_failure(struct sbuf *sb, const struct store_failure *f,
-			 struct timefmt *tf)
+static void json_failure(struct sbuf *sb, const struct store_failure *f, struct timefmt *tf)
 {
 	sbuf_puts(sb, "{\"kind\":\"failure\"");
 	j_time(sb, ",\"ts\":", tf, f->ts_ns);
@@ -180,8 +173,7 @@ static void json_failure(struct sbuf *sb, const struct store_failure *f,
 	sbuf_putc(sb, '}');
 }
 
-static void json_owner(struct sbuf *sb, const struct store_owner *w,
-		       struct timefmt *tf)
+static void json_owner(struct sbuf *sb, const struct store_owner *w, struct timefmt *tf)
 {
 	sbuf_puts(sb, "{\"kind\":\"owner\"");
 	j_time(sb, ",\"ts\":", tf, w->ts_ns);
@@ -194,8 +186,7 @@ static void json_owner(struct sbuf *sb, const struct store_owner *w,
 	sbuf_putc(sb, '}');
 }
 
-void rows_past_json(struct sbuf *sb, const struct store_row *r,
-		    struct timefmt *tf)
+void rows_past_json(struct sbuf *sb, const struct store_row *r, struct timefmt *tf)
 {
 	if (r->kind == STORE_KIND_SOCKET)
 		json_socket(sb, &r->socket, tf);
@@ -234,8 +225,7 @@ static void t_by(struct sbuf *sb, uint32_t pid, const char *comm)
 	sbuf_printf(sb, "(pid=%u)", pid);
 }
 
-static void text_socket(struct sbuf *sb, const struct store_socket *s,
-			struct timefmt *tf)
+static void text_socket(struct sbuf *sb, const struct store_socket *s, struct timefmt *tf)
 {
 	t_time(sb, tf, s->closed_ns);
 	sbuf_puts(sb, "  closed  ");
@@ -262,9 +252,9 @@ static void text_socket(struct sbuf *sb, const struct store_socket *s,
 }
 
 /* "TS  failed  EVENT PROTO LOCAL ERROR  by ..." and "TS  owner   ACTION ..." */
-static void text_event(struct sbuf *sb, struct timefmt *tf, int64_t ts,
-		       const char *what, const char *name, const char *proto,
-		       const char *laddr, uint16_t lport, const char *error)
+static void text_event(struct sbuf *sb, struct timefmt *tf, int64_t ts, const char *what,
+		       const char *name, const char *proto, const char *laddr, uint16_t lport,
+		       const char *error)
 {
 	t_time(sb, tf, ts);
 	sbuf_printf(sb, "  %-7s ", what);
@@ -278,11 +268,9 @@ static void text_event(struct sbuf *sb, struct timefmt *tf, int64_t ts,
 	sbuf_puts(sb, "  by");
 }
 
-static void text_failure(struct sbuf *sb, const struct store_failure *f,
-			 struct timefmt *tf)
+static void text_failure(struct sbuf *sb, const struct store_failure *f, struct timefmt *tf)
 {
-	text_event(sb, tf, f->ts_ns, "failed", f->event, f->proto, f->laddr,
-		   f->lport, f->error);
+	text_event(sb, tf, f->ts_ns, "failed", f->event, f->proto, f->laddr, f->lport, f->error);
 	if (f->pid)
 		t_by(sb, f->pid, f->comm);
 	for (uint32_t i = 0; i < f->nr_holders && i < 8; i++)
@@ -290,17 +278,14 @@ static void text_failure(struct sbuf *sb, const struct store_failure *f,
 			t_by(sb, f->holders[i].pid, f->holders[i].comm);
 }
 
-static void text_owner(struct sbuf *sb, const struct store_owner *w,
-		       struct timefmt *tf)
+static void text_owner(struct sbuf *sb, const struct store_owner *w, struct timefmt *tf)
 {
-	text_event(sb, tf, w->ts_ns, "owner", w->action, w->proto, w->laddr,
-		   w->lport, "");
+	text_event(sb, tf, w->ts_ns, "owner", w->action, w->proto, w->laddr, w->lport, "");
 	if (w->pid)
 		t_by(sb, w->pid, w->comm);
 }
 
-void rows_past_text(struct sbuf *sb, const struct store_row *r,
-		    struct timefmt *tf)
+void rows_past_text(struct sbuf *sb, const struct store_row *r, struct timefmt *tf)
 {
 	if (r->kind == STORE_KIND_SOCKET)
 		text_socket(sb, &r->socket, tf);
@@ -311,9 +296,8 @@ void rows_past_text(struct sbuf *sb, const struct store_row *r,
 	sbuf_putc(sb, '\n');
 }
 
-void rows_socket_of(struct store_socket *r, const struct ss_sockinfo *s,
-		    uint64_t opened_ns, uint64_t closed_ns,
-		    const struct holder *h, size_t nr)
+void rows_socket_of(struct store_socket *r, const struct ss_sockinfo *s, uint64_t opened_ns,
+		    uint64_t closed_ns, const struct holder *h, size_t nr)
 {
 	char buf[SS_ADDRSTRLEN];
 
@@ -321,18 +305,14 @@ void rows_socket_of(struct store_socket *r, const struct ss_sockinfo *s,
 	r->cookie = s->cookie;
 	r->netns = s->netns;
 	snprintf(r->proto, sizeof(r->proto), "%s", proto_name(s->proto) ?: "?");
-	snprintf(r->family, sizeof(r->family), "%s",
-		 family_name(s->family) ?: "?");
-	snprintf(r->laddr, sizeof(r->laddr), "%s",
-		 addr_str(buf, s->family, s->laddr));
+	snprintf(r->family, sizeof(r->family), "%s", family_name(s->family) ?: "?");
+	snprintf(r->laddr, sizeof(r->laddr), "%s", addr_str(buf, s->family, s->laddr));
 	r->lport = s->lport;
 	if (s->rport) {
-		snprintf(r->raddr, sizeof(r->raddr), "%s",
-			 addr_str(buf, s->family, s->raddr));
+		snprintf(r->raddr, sizeof(r->raddr), "%s", addr_str(buf, s->family, s->raddr));
 		r->rport = s->rport;
 	}
-	snprintf(r->state, sizeof(r->state), "%s",
-		 sock_state_name(s->proto, s->state));
+	snprintf(r->state, sizeof(r->state), "%s", sock_state_name(s->proto, s->state));
 	r->opened_ns = (int64_t)opened_ns;
 	r->closed_ns = (int64_t)closed_ns;
 	for (size_t i = 0; i < nr && i < 8; i++) {

@@ -27,17 +27,14 @@
 void rows_live_marked(struct sbuf *sb, const struct port_row *r, bool tty);
 
 /* A stored (or remembered) row of any kind, for people and as JSON. */
-void rows_past_text(struct sbuf *sb, const struct store_row *r,
-		    struct timefmt *tf);
-void rows_past_json(struct sbuf *sb, const struct store_row *r,
-		    struct timefmt *tf);
+void rows_past_text(struct sbuf *sb, const struct store_row *r, struct timefmt *tf);
+void rows_past_json(struct sbuf *sb, const struct store_row *r, struct timefmt *tf);
 
 /*
  * A closed socket as a row: what the daemon stores and an engine's history
  * remembers (times CLOCK_REALTIME ns, opened 0: before sockscope).
  */
-void rows_socket_of(struct store_socket *r, const struct ss_sockinfo *s,
-		    uint64_t opened_ns, uint64_t closed_ns,
-		    const struct holder *h, size_t nr);
+void rows_socket_of(struct store_socket *r, const struct ss_sockinfo *s, uint64_t opened_ns,
+		    uint64_t closed_ns, const struct holder *h, size_t nr);
 
 #endif

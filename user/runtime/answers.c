@@ -30,15 +30,13 @@ void writer_printf(const struct writer *w, int stream, const char *fmt, ...)
 			 (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
-int answers_time(const char *what, const char *s, int64_t *out_ns,
-		 const struct writer *w)
+int answers_time(const char *what, const char *s, int64_t *out_ns, const struct writer *w)
 {
 	if (timeparse(s, (int64_t)real_now_ns(), out_ns)) {
-		writer_printf(
-			w, 2,
-			"sockscope: bad %s '%s': expected RFC 3339, "
-			"\"2026-11-20 14:02\", or an age like 1h, 30m, 2d\n",
-			what, s);
+		writer_printf(w, 2,
+			      "sockscope: bad %s '%s': expected RFC 3339, "
+			      "\"2026-11-20 14:02\", or an age like 1h, 30m, 2d\n",
+			      what, s);
 		return SS_EXIT_USAGE;
 	}
 	return 0;
@@ -46,8 +44,8 @@ int answers_time(const char *what, const char *s, int64_t *out_ns,
 
 /* ---- the live sockets: one row loop for ports, who and who --at ---- */
 
-static void live_rows(const struct engrows *r, const struct cli_opts *o,
-		      struct timefmt *tf, const struct writer *w)
+static void live_rows(const struct engrows *r, const struct cli_opts *o, struct timefmt *tf,
+		      const struct writer *w)
 {
 	char line[8192];
 
@@ -57,10 +55,7 @@ static void live_rows(const struct engrows *r, const struct cli_opts *o,
 			.sock = &s->info,
 			.holders = s->holders,
 			.nr_holders = s->nr_holders,
-			.since_real_ns =
-				s->created_ns
-					? timefmt_real_ns(tf, s->created_ns)
-					: 0,
+			.since_real_ns = s->created_ns ? timefmt_real_ns(tf, s->created_ns) : 0,
 		};
 		struct sbuf sb;
 
@@ -99,8 +94,7 @@ static void section_write(void *ctx, int stream, const char *p, size_t n)
 	s->out->write(s->out->ctx, stream, p, n);
 }
 
-static void section_init(struct section *s, const struct writer *out,
-			 const char *title, bool json)
+static void section_init(struct section *s, const struct writer *out, const char *title, bool json)
 {
 	*s = (struct section){.out = out, .title = json ? NULL : title};
 	s->w = (struct writer){.write = section_write, .ctx = s};
@@ -135,8 +129,7 @@ struct hist {
 	size_t nr, cap;
 };
 
-static bool hist_wanted(const struct history_query *q,
-			const struct store_socket *r)
+static bool hist_wanted(const struct history_query *q, const struct store_socket *r)
 {
 	if (q->kinds && !(q->kinds & STORE_KIND_SOCKET))
 		return false;
@@ -152,8 +145,7 @@ static bool hist_wanted(const struct history_query *q,
 		return true;
 	for (uint32_t i = 0; i < r->nr_holders; i++)
 		if ((!q->pid || r->holders[i].pid == q->pid) &&
-		    (!q->comm || !strncmp(r->holders[i].comm, q->comm,
-					  sizeof(r->holders[i].comm))))
+		    (!q->comm || !strncmp(r->holders[i].comm, q->comm, sizeof(r->holders[i].comm))))
 			return true;
 	return false;
 }
@@ -165,10 +157,9 @@ static int hist_add(const struct eng_sock *s, void *arg)
 	struct store_row r = {.kind = STORE_KIND_SOCKET};
 
 	rows_socket_of(&r.socket, &s->info,
-		       s->created_ns ? timefmt_real_ns(h->tf, s->created_ns)
-				     : 0,
-		       s->closed_ns ? timefmt_real_ns(h->tf, s->closed_ns) : 0,
-		       hs, eng_sock__all_holders(s, hs, 8));
+		       s->created_ns ? timefmt_real_ns(h->tf, s->created_ns) : 0,
+		       s->closed_ns ? timefmt_real_ns(h->tf, s->closed_ns) : 0, hs,
+		       eng_sock__all_holders(s, hs, 8));
 	if (!hist_wanted(h->q, &r.socket))
 		return 0;
 	if (h->nr == h->cap && grow_array(&h->v, &h->cap, sizeof(*h->v), 64))
@@ -177,16 +168,15 @@ static int hist_add(const struct eng_sock *s, void *arg)
 	return 0;
 }
 
-static int engine_history(struct engine *en, const struct history_query *q,
-			  struct timefmt *tf, struct past *p)
+static int engine_history(struct engine *en, const struct history_query *q, struct timefmt *tf,
+			  struct past *p)
 {
 	struct hist h = {.q = q, .tf = tf};
 	size_t n = 0;
 	int err = engine__for_each_history(en, hist_add, &h);
 
 	/* the engine keeps them oldest first */
-	for (size_t i = h.nr; !err && i-- > 0 && (!q->limit || n < q->limit);
-	     n++)
+	for (size_t i = h.nr; !err && i-- > 0 && (!q->limit || n < q->limit); n++)
 		past_row(&h.v[i], p);
 	free(h.v);
 	return err ? err : (int)n;
@@ -194,8 +184,8 @@ static int engine_history(struct engine *en, const struct history_query *q,
 
 /* "history --port 8080 --limit 20 --json": q as a command line for fn */
 static long ask_more(const struct answers_more *more, const struct cli_opts *o,
-		     const struct history_query *q, const char *since,
-		     const char *until, const struct writer *w)
+		     const struct history_query *q, const char *since, const char *until,
+		     const struct writer *w)
 {
 	char port[8], pid[16], limit[16], comm[SS_COMM_LEN];
 	char *argv[20];
@@ -246,9 +236,8 @@ static long ask_more(const struct answers_more *more, const struct cli_opts *o,
  * Returns how many rows, or -errno (with a message written).
  */
 static long past_rows(struct engine *en, struct store *st, struct timefmt *tf,
-		      const struct cli_opts *o, const struct history_query *q,
-		      const char *since, const char *until,
-		      const struct answers_more *more, struct section *sec)
+		      const struct cli_opts *o, const struct history_query *q, const char *since,
+		      const char *until, const struct answers_more *more, struct section *sec)
 {
 	struct past p = {.w = &sec->w, .tf = tf, .json = o->json};
 	int rc = 0;
@@ -266,9 +255,8 @@ static long past_rows(struct engine *en, struct store *st, struct timefmt *tf,
 	return sec->rows;
 }
 
-static int answer_history(struct engine *en, struct store *st,
-			  struct timefmt *tf, const struct cli_opts *o,
-			  const struct writer *w,
+static int answer_history(struct engine *en, struct store *st, struct timefmt *tf,
+			  const struct cli_opts *o, const struct writer *w,
 			  const struct answers_more *more)
 {
 	struct history_query q = {
@@ -282,11 +270,9 @@ static int answer_history(struct engine *en, struct store *st,
 	long n;
 	int rc;
 
-	if (o->since &&
-	    (rc = answers_time("--since", o->since, &q.since_ns, w)))
+	if (o->since && (rc = answers_time("--since", o->since, &q.since_ns, w)))
 		return rc;
-	if (o->until &&
-	    (rc = answers_time("--until", o->until, &q.until_ns, w)))
+	if (o->until && (rc = answers_time("--until", o->until, &q.until_ns, w)))
 		return rc;
 	section_init(&sec, w, NULL, o->json);
 	n = past_rows(en, st, tf, o, &q, o->since, o->until, more, &sec);
@@ -297,8 +283,8 @@ static int answer_history(struct engine *en, struct store *st,
 	return SS_EXIT_OK;
 }
 
-static int answer_ports(struct engine *en, const struct cli_opts *o,
-			struct timefmt *tf, const struct writer *w)
+static int answer_ports(struct engine *en, const struct cli_opts *o, struct timefmt *tf,
+			const struct writer *w)
 {
 	struct engrows r = {0};
 
@@ -321,9 +307,8 @@ static const char *proto_arg(const struct cli_opts *o)
 
 /* who --at: the stored sockets whose life covers T, and the live ones older
  * than T */
-static int answer_who_at(struct engine *en, struct store *st,
-			 struct timefmt *tf, const struct cli_opts *o,
-			 const struct writer *w)
+static int answer_who_at(struct engine *en, struct store *st, struct timefmt *tf,
+			 const struct cli_opts *o, const struct writer *w)
 {
 	struct engrows r = {0};
 	struct section sec;
@@ -334,18 +319,14 @@ static int answer_who_at(struct engine *en, struct store *st,
 	if ((rc = answers_time("--at", o->at, &at, w)))
 		return rc;
 	if (!st) {
-		writer_printf(
-			w, 2,
-			"sockscope: who --at needs the daemon's database\n");
+		writer_printf(w, 2, "sockscope: who --at needs the daemon's database\n");
 		return SS_EXIT_RUNTIME;
 	}
 	section_init(&sec, w, "held at that time:", o->json);
 	p = (struct past){.w = &sec.w, .tf = tf, .json = o->json};
-	rc = store__who_at(st, o->who_port, proto_arg(o), o->netns, at,
-			   past_row, &p);
+	rc = store__who_at(st, o->who_port, proto_arg(o), o->netns, at, past_row, &p);
 	if (rc < 0) {
-		writer_printf(w, 2,
-			      "sockscope: who --at: database error (%d)\n", rc);
+		writer_printf(w, 2, "sockscope: who --at: database error (%d)\n", rc);
 		return SS_EXIT_RUNTIME;
 	}
 	if (en && !engrows_who(&r, en, o)) {
@@ -353,8 +334,7 @@ static int answer_who_at(struct engine *en, struct store *st,
 
 		for (size_t i = 0; i < r.nr; i++)
 			if (r.v[i]->created_ns &&
-			    (int64_t)timefmt_real_ns(tf, r.v[i]->created_ns) <=
-				    at)
+			    (int64_t)timefmt_real_ns(tf, r.v[i]->created_ns) <= at)
 				r.v[k++] = r.v[i];
 		r.nr = k;
 		if (r.nr && !o->json)
@@ -364,9 +344,7 @@ static int answer_who_at(struct engine *en, struct store *st,
 	rc += (int)r.nr;
 	engrows_free(&r);
 	if (!rc) {
-		writer_printf(w, 2,
-			      "sockscope: nothing held port %u at that time\n",
-			      o->who_port);
+		writer_printf(w, 2, "sockscope: nothing held port %u at that time\n", o->who_port);
 		return SS_EXIT_NOT_HELD;
 	}
 	return SS_EXIT_OK;
@@ -395,13 +373,11 @@ static int answer_who(struct engine *en, struct store *st, struct timefmt *tf,
 	past_rows(en, st, tf, o, &q, NULL, NULL, more, &sec);
 	if (live)
 		return SS_EXIT_OK;
-	writer_printf(w, 2, "sockscope: nothing holds port %u%s%s\n",
-		      o->who_port,
+	writer_printf(w, 2, "sockscope: nothing holds port %u%s%s\n", o->who_port,
 		      o->filter.proto == SS_PROTO_TCP	? "/tcp"
 		      : o->filter.proto == SS_PROTO_UDP ? "/udp"
 							: "",
-		      o->netns ? " in that network namespace"
-			       : " in any network namespace");
+		      o->netns ? " in that network namespace" : " in any network namespace");
 	return SS_EXIT_NOT_HELD;
 }
 
@@ -424,8 +400,8 @@ int answers__run_more(struct engine *en, struct store *st, struct timefmt *tf,
 	}
 }
 
-int answers__run(struct engine *en, struct store *st, struct timefmt *tf,
-		 const struct cli_opts *o, const struct writer *w)
+int answers__run(struct engine *en, struct store *st, struct timefmt *tf, const struct cli_opts *o,
+		 const struct writer *w)
 {
 	return answers__run_more(en, st, tf, o, w, NULL);
 }

@@ -42,8 +42,8 @@ void writer_printf(const struct writer *w, int stream, const char *fmt, ...)
  * sockets and recent history; may be NULL) and the store (the past; may be
  * NULL), writing through w. Returns an SS_EXIT_* code.
  */
-int answers__run(struct engine *en, struct store *st, struct timefmt *tf,
-		 const struct cli_opts *o, const struct writer *w);
+int answers__run(struct engine *en, struct store *st, struct timefmt *tf, const struct cli_opts *o,
+		 const struct writer *w);
 
 /*
  * More past rows from elsewhere: fn writes whole rows (lines) for the
@@ -61,7 +61,6 @@ int answers__run_more(struct engine *en, struct store *st, struct timefmt *tf,
 		      const struct answers_more *more);
 
 /* --at / --since / --until: 0, or SS_EXIT_USAGE with a message written. */
-int answers_time(const char *what, const char *s, int64_t *out_ns,
-		 const struct writer *w);
+int answers_time(const char *what, const char *s, int64_t *out_ns, const struct writer *w);
 
 #endif

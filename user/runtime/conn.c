@@ -19,8 +19,8 @@
 struct conn {
 	struct ep_source ep;
 	struct conn_server *srv;
-	int fd;	       /* -1: free slot */
-	bool answered; /* the request was answered: writing, then closing */
+	int fd;		      /* -1: free slot */
+	bool answered;	      /* the request was answered: writing, then closing */
 	uint64_t accepted_ns; /* eviction order: oldest silent client first */
 	uint64_t deadline_ns;
 	char *in;
@@ -122,15 +122,13 @@ static void conn_close(struct conn *c)
 static void conn_write(struct conn *c)
 {
 	while (c->out_off < c->out_len) {
-		ssize_t w = send(c->fd, c->out + c->out_off,
-				 c->out_len - c->out_off,
+		ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			struct epoll_event ev = {.events = EPOLLOUT,
-						 .data.ptr = &c->ep};
+			struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = &c->ep};
 
 			epoll_ctl(c->srv->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 			return;
@@ -157,15 +155,13 @@ static void conn_read(struct conn *c)
 			conn_close(c); /* too long to be a request of ours */
 			return;
 		}
-		n = recv(c->fd, c->in + c->in_len, s->o.max_request - c->in_len,
-			 MSG_DONTWAIT);
+		n = recv(c->fd, c->in + c->in_len, s->o.max_request - c->in_len, MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return; /* more later: not complete yet */
 		if (n <= 0) {
-			conn_close(
-				c); /* gone before its request was complete */
+			conn_close(c); /* gone before its request was complete */
 			return;
 		}
 		c->in_len += (size_t)n;
@@ -209,8 +205,7 @@ static struct conn *take_slot(struct conn_server *s)
 
 		if (c->fd < 0)
 			return c;
-		if (!c->answered &&
-		    (!oldest || c->accepted_ns < oldest->accepted_ns))
+		if (!c->answered && (!oldest || c->accepted_ns < oldest->accepted_ns))
 			oldest = c;
 	}
 	if (!oldest)
@@ -222,21 +217,18 @@ static struct conn *take_slot(struct conn_server *s)
 static void accept_ready(struct ep_source *ep, uint32_t events)
 {
 	struct conn_server *s =
-		(struct conn_server *)((char *)ep -
-				       offsetof(struct conn_server, listen_ep));
+		(struct conn_server *)((char *)ep - offsetof(struct conn_server, listen_ep));
 
 	(void)events;
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		struct epoll_event ev = {.events = EPOLLIN};
-		int fd = accept4(s->listen_fd, NULL, NULL,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct conn *c;
 
 		if (fd < 0)
 			return; /* EAGAIN: all taken; anything else: try next
 				   wakeup */
-		if ((s->o.ops->accept && s->o.ops->accept(s->o.ctx, fd)) ||
-		    !(c = take_slot(s))) {
+		if ((s->o.ops->accept && s->o.ops->accept(s->o.ctx, fd)) || !(c = take_slot(s))) {
 			close(fd);
 			continue;
 		}
@@ -258,8 +250,7 @@ static void accept_ready(struct ep_source *ep, uint32_t events)
 static void timer_ready(struct ep_source *ep, uint32_t events)
 {
 	struct conn_server *s =
-		(struct conn_server *)((char *)ep -
-				       offsetof(struct conn_server, timer_ep));
+		(struct conn_server *)((char *)ep - offsetof(struct conn_server, timer_ep));
 	uint64_t ticks, now = mono_now_ns();
 
 	(void)events;
@@ -270,16 +261,14 @@ static void timer_ready(struct ep_source *ep, uint32_t events)
 			conn_close(&s->slots[i]);
 }
 
-int conn_server__listen(struct conn_server **out, int epfd,
-			const struct sockaddr *sa, socklen_t len,
-			const struct conn_opts *o, const char *what, char *err,
+int conn_server__listen(struct conn_server **out, int epfd, const struct sockaddr *sa,
+			socklen_t len, const struct conn_opts *o, const char *what, char *err,
 			size_t errlen)
 {
 	int one = 1, fd, e;
 
 	*out = NULL;
-	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 ||
 	    (sa->sa_family != AF_UNIX &&
 	     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one))) ||
@@ -292,16 +281,15 @@ int conn_server__listen(struct conn_server **out, int epfd,
 	return conn_server__open(out, epfd, fd, o, err, errlen);
 }
 
-int conn_server__open(struct conn_server **out, int epfd, int listen_fd,
-		      const struct conn_opts *o, char *err, size_t errlen)
+int conn_server__open(struct conn_server **out, int epfd, int listen_fd, const struct conn_opts *o,
+		      char *err, size_t errlen)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
 	struct conn_server *s;
 
 	*out = NULL;
 	s = calloc(1, sizeof(*s));
-	if (!s || !o->max_conns ||
-	    !(s->slots = calloc(o->max_conns, sizeof(*s->slots)))) {
+	if (!s || !o->max_conns || !(s->slots = calloc(o->max_conns, sizeof(*s->slots)))) {
 		free(s);
 		close(listen_fd);
 		return errf(err, errlen, -ENOMEM, "out of memory");
@@ -321,8 +309,7 @@ int conn_server__open(struct conn_server **out, int epfd, int listen_fd,
 			return errf(err, errlen, -ENOMEM, "out of memory");
 		}
 	}
-	s->timer_fd =
-		timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (s->timer_fd < 0) {
 		int e = -errno;
 

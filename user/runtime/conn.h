@@ -52,16 +52,15 @@ struct conn_server;
  * Serves listen_fd (bound and listening; the server owns it from here, also
  * on failure) from epfd. 0 or -errno with a reason in err.
  */
-int conn_server__open(struct conn_server **out, int epfd, int listen_fd,
-		      const struct conn_opts *o, char *err, size_t errlen);
+int conn_server__open(struct conn_server **out, int epfd, int listen_fd, const struct conn_opts *o,
+		      char *err, size_t errlen);
 /*
  * A listening stream socket on sa (SO_REUSEADDR for an IP address), served
  * by conn_server__open(): the one setup of the metrics and control servers.
  * 0 or -errno with "<what>: <reason>" in err.
  */
-int conn_server__listen(struct conn_server **out, int epfd,
-			const struct sockaddr *sa, socklen_t len,
-			const struct conn_opts *o, const char *what, char *err,
+int conn_server__listen(struct conn_server **out, int epfd, const struct sockaddr *sa,
+			socklen_t len, const struct conn_opts *o, const char *what, char *err,
 			size_t errlen);
 void conn_server__close(struct conn_server *s);
 /* Clients connected now. */

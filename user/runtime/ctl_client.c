@@ -140,8 +140,7 @@ static int read_reply(int fd, const struct writer *w, int64_t deadline, int *rc)
 		if ((err = recv_all(fd, &type, 1, deadline)) ||
 		    (err = recv_all(fd, &len, sizeof(len), deadline)))
 			break;
-		if (len > MAX_FRAME ||
-		    (type == 'X' && len != sizeof(int32_t)) ||
+		if (len > MAX_FRAME || (type == 'X' && len != sizeof(int32_t)) ||
 		    (type != 'X' && type != 'O' && type != 'E')) {
 			err = -EPROTO;
 			break;
@@ -169,8 +168,8 @@ static int read_reply(int fd, const struct writer *w, int64_t deadline, int *rc)
 	return err;
 }
 
-int ctl_client__ask(const char *path, char *const *argv, const struct writer *w,
-		    int timeout_ms, int *rc)
+int ctl_client__ask(const char *path, char *const *argv, const struct writer *w, int timeout_ms,
+		    int *rc)
 {
 	int64_t deadline = now_ms() + timeout_ms;
 	int fd = connect_to(path), err;
@@ -194,17 +193,15 @@ int ctl_client__forward(int argc, char **argv, int *rc)
 	for (int i = 1; i < argc && n < 65; i++)
 		args[n++] = argv[i];
 	args[n] = NULL;
-	err = ctl_client__ask(CTL_DAEMON_SOCKET, args, &ctl_stdio_writer,
-			      CTL_DAEMON_TIMEOUT_MS, rc);
+	err = ctl_client__ask(CTL_DAEMON_SOCKET, args, &ctl_stdio_writer, CTL_DAEMON_TIMEOUT_MS,
+			      rc);
 	fflush(stdout);
-	if (err == -ENOENT || err == -ECONNREFUSED || err == -EAGAIN ||
-	    err == -ENOTDIR)
+	if (err == -ENOENT || err == -ECONNREFUSED || err == -EAGAIN || err == -ENOTDIR)
 		return err; /* no daemon: the caller answers itself */
 	if (err) {
 		/* it took the question: answering again here could print twice
 		 */
-		fprintf(stderr, "sockscope: the daemon did not answer: %s\n",
-			strerror(-err));
+		fprintf(stderr, "sockscope: the daemon did not answer: %s\n", strerror(-err));
 		if (rc)
 			*rc = SS_EXIT_RUNTIME;
 	}
@@ -233,12 +230,10 @@ static bool engine_socket(const char *name)
 {
 	size_t n = strlen(name);
 
-	return !strncmp(name, "engine-", 7) && n > 12 &&
-	       !strcmp(name + n - 5, ".sock");
+	return !strncmp(name, "engine-", 7) && n > 12 && !strcmp(name + n - 5, ".sock");
 }
 
-long ctl_client__ask_engines(char *const *argv, const struct writer *w,
-			     int *engines)
+long ctl_client__ask_engines(char *const *argv, const struct writer *w, int *engines)
 {
 	struct rows_only ro = {.w = w};
 	struct writer out = {.write = rows_only_write, .ctx = &ro};
@@ -253,8 +248,7 @@ long ctl_client__ask_engines(char *const *argv, const struct writer *w,
 		if (!engine_socket(d->d_name))
 			continue;
 		snprintf(path, sizeof(path), CTL_DIR "/%s", d->d_name);
-		err = ctl_client__ask(path, argv, &out, CTL_ENGINE_TIMEOUT_MS,
-				      &code);
+		err = ctl_client__ask(path, argv, &out, CTL_ENGINE_TIMEOUT_MS, &code);
 		if (err == -ECONNREFUSED)
 			unlink(path); /* left behind by an engine that died */
 		answered += !err;

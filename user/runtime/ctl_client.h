@@ -28,8 +28,8 @@
  * its output through w. 0 with the exit code in *rc (rc may be NULL), or
  * -errno: no server (-ENOENT, -ECONNREFUSED), -ETIMEDOUT, -EPROTO.
  */
-int ctl_client__ask(const char *path, char *const *argv, const struct writer *w,
-		    int timeout_ms, int *rc);
+int ctl_client__ask(const char *path, char *const *argv, const struct writer *w, int timeout_ms,
+		    int *rc);
 
 /*
  * main()'s forwarding: argv[1..argc-1] run by a daemon, its output on our
@@ -44,8 +44,7 @@ int ctl_client__forward(int argc, char **argv, int *rc);
  * removed. Returns how many rows (lines) came back; *engines (may be NULL)
  * is set to how many answered.
  */
-long ctl_client__ask_engines(char *const *argv, const struct writer *w,
-			     int *engines);
+long ctl_client__ask_engines(char *const *argv, const struct writer *w, int *engines);
 
 /* Whether any engine socket exists (cheap: a directory scan). */
 bool ctl_client__engines_present(void);

@@ -33,16 +33,13 @@ struct ctl_server {
 	char path[108];
 };
 
-bool ctl_request_parse(char *buf, size_t len, char **argv, int max_args,
-		       int *argc)
+bool ctl_request_parse(char *buf, size_t len, char **argv, int max_args, int *argc)
 {
-	if (!(len == 1 && !buf[0]) &&
-	    !(len >= 2 && !buf[len - 1] && !buf[len - 2]))
+	if (!(len == 1 && !buf[0]) && !(len >= 2 && !buf[len - 1] && !buf[len - 2]))
 		return false;
 	*argc = 1;
 	argv[0] = "sockscope";
-	for (size_t i = 0; i < len && buf[i] && *argc < max_args;
-	     i += strlen(buf + i) + 1)
+	for (size_t i = 0; i < len && buf[i] && *argc < max_args; i += strlen(buf + i) + 1)
 		argv[(*argc)++] = buf + i;
 	return true;
 }
@@ -68,8 +65,7 @@ static int check_peer(void *ctx, int fd)
 	socklen_t len = sizeof(cred);
 
 	(void)ctx;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
-	    cred.uid != 0)
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || cred.uid != 0)
 		return -EPERM;
 	return 0;
 }
@@ -93,8 +89,8 @@ static int on_request(void *ctx, struct conn *c, const char *in, size_t len)
 	} else if ((rc = cli_parse(argc, argv, &o, err, sizeof(err)))) {
 		writer_printf(&w, 2, "sockscope: %s\n", err);
 		code = rc;
-	} else if ((o.command == SS_CMD_PORTS && !o.watch) ||
-		   o.command == SS_CMD_WHO || o.command == SS_CMD_HISTORY) {
+	} else if ((o.command == SS_CMD_PORTS && !o.watch) || o.command == SS_CMD_WHO ||
+		   o.command == SS_CMD_HISTORY) {
 		code = answers__run(s->o.en, s->o.st, s->o.tf, &o, &w);
 	} else {
 		writer_printf(&w, 2,
@@ -112,8 +108,8 @@ static const struct conn_ops ctl_ops = {
 };
 
 /* The socket file is created 0600 in a 0700 directory: root only. */
-static int listen_unix(struct ctl_server *s, int epfd,
-		       const struct conn_opts *co, char *err, size_t errlen)
+static int listen_unix(struct ctl_server *s, int epfd, const struct conn_opts *co, char *err,
+		       size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char what[sizeof(s->path) + 32];
@@ -121,20 +117,19 @@ static int listen_unix(struct ctl_server *s, int epfd,
 	int rc;
 
 	if (mkdir(CTL_DIR, 0700) && errno != EEXIST)
-		return errf(err, errlen, -errno, "mkdir %s: %s", CTL_DIR,
-			    strerror(errno));
+		return errf(err, errlen, -errno, "mkdir %s: %s", CTL_DIR, strerror(errno));
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->path);
 	snprintf(what, sizeof(what), "control socket %s", s->path);
 	unlink(s->path);
 	old = umask(0177);
-	rc = conn_server__listen(&s->srv, epfd, (struct sockaddr *)&sa,
-				 sizeof(sa), co, what, err, errlen);
+	rc = conn_server__listen(&s->srv, epfd, (struct sockaddr *)&sa, sizeof(sa), co, what, err,
+				 errlen);
 	umask(old);
 	return rc;
 }
 
-int ctl_server__open(struct ctl_server **out, int epfd,
-		     const struct ctl_server_opts *o, char *err, size_t errlen)
+int ctl_server__open(struct ctl_server **out, int epfd, const struct ctl_server_opts *o, char *err,
+		     size_t errlen)
 {
 	struct conn_opts co = {
 		.ops = &ctl_ops,
@@ -155,13 +150,11 @@ int ctl_server__open(struct ctl_server **out, int epfd,
 	if (o->path)
 		snprintf(s->path, sizeof(s->path), "%s", o->path);
 	else
-		snprintf(s->path, sizeof(s->path), CTL_DIR "/engine-%d.sock",
-			 (int)getpid());
+		snprintf(s->path, sizeof(s->path), CTL_DIR "/engine-%d.sock", (int)getpid());
 	/* a live daemon answers: refuse to steal its socket */
 	if (o->exclusive && !ctl_client__forward(0, NULL, NULL)) {
 		rc = errf(err, errlen, -EADDRINUSE,
-			  "another sockscope daemon is running (%s answers)",
-			  s->path);
+			  "another sockscope daemon is running (%s answers)", s->path);
 		free(s);
 		return rc;
 	}

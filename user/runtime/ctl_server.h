@@ -38,15 +38,14 @@ struct ctl_server;
 
 /* Listens in epfd. 0 or -errno with a reason in err (-EADDRINUSE: another
  * server answers, with exclusive). */
-int ctl_server__open(struct ctl_server **out, int epfd,
-		     const struct ctl_server_opts *o, char *err, size_t errlen);
+int ctl_server__open(struct ctl_server **out, int epfd, const struct ctl_server_opts *o, char *err,
+		     size_t errlen);
 void ctl_server__close(struct ctl_server *c);
 
 /*
  * Whether a request so far (buf, len) is complete: the empty argument that
  * ends it has arrived. Fills argv (argv[0] = "sockscope") and *argc.
  */
-bool ctl_request_parse(char *buf, size_t len, char **argv, int max_args,
-		       int *argc);
+bool ctl_request_parse(char *buf, size_t len, char **argv, int max_args, int *argc);
 
 #endif

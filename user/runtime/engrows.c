@@ -24,8 +24,8 @@ static bool wanted(const struct eng_sock *s, const struct collect *c)
 			return false;
 		if (o->netns && s->info.netns != o->netns)
 			return false;
-		return addr_covers(s->info.family, s->info.laddr, s->info.v6only,
-				   o->who_family, o->who_addr);
+		return addr_covers(s->info.family, s->info.laddr, s->info.v6only, o->who_family,
+				   o->who_addr);
 	}
 	if (!o->all && !sock_is_listening(&s->info))
 		return false;
@@ -53,7 +53,7 @@ static int cmp(const void *a, const void *b)
 
 static int collect(struct engrows *r, struct engine *en, const struct cli_opts *o, bool who)
 {
-	struct collect c = { .r = r, .o = o, .who = who };
+	struct collect c = {.r = r, .o = o, .who = who};
 	int err;
 
 	r->nr = 0;

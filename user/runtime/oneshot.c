@@ -53,8 +53,7 @@ int oneshot_engine(const struct cli_opts *o, struct engine **out)
 	rc = *out ? engine__seed(*out, &s, at) : -ENOMEM;
 	snapshot__free(&s);
 	if (rc) {
-		fprintf(stderr, "sockscope: seeding the engine: %s\n",
-			strerror(-rc));
+		fprintf(stderr, "sockscope: seeding the engine: %s\n", strerror(-rc));
 		engine__free(*out);
 		*out = NULL;
 		return rc;

@@ -3,8 +3,8 @@
 
 #include "runtime/rowfilter.h"
 
-bool rowfilter_match(const struct ss_sockinfo *sock, const struct holder *h,
-		     size_t nr, const struct cli_opts *o)
+bool rowfilter_match(const struct ss_sockinfo *sock, const struct holder *h, size_t nr,
+		     const struct cli_opts *o)
 {
 	const struct ss_filter *f = &o->filter;
 
@@ -31,4 +31,3 @@ bool rowfilter_match(const struct ss_sockinfo *sock, const struct holder *h,
 	}
 	return true;
 }
-

@@ -42,8 +42,7 @@ struct runtime {
 	struct holder holders[MAX_HOLDERS];
 };
 
-int engine_reseed(struct engine *en, struct snapshot_loader *l, char *err,
-		  size_t errlen)
+int engine_reseed(struct engine *en, struct snapshot_loader *l, char *err, size_t errlen)
 {
 	uint64_t now = mono_now_ns();
 	struct snapshot s;
@@ -55,8 +54,7 @@ int engine_reseed(struct engine *en, struct snapshot_loader *l, char *err,
 	rc = engine__seed(en, &s, now);
 	snapshot__free(&s);
 	if (rc)
-		return errf(err, errlen, rc, "seeding the engine: %s",
-			    strerror(-rc));
+		return errf(err, errlen, rc, "seeding the engine: %s", strerror(-rc));
 	return 0;
 }
 
@@ -71,8 +69,7 @@ static int on_event(struct runtime *rt, const struct ss_event *e)
 		struct eng_sock *es = engine__find(rt->en, e->cookie);
 
 		if (es) {
-			x.fmt.nr_holders = eng_sock__all_holders(
-				es, rt->holders, MAX_HOLDERS);
+			x.fmt.nr_holders = eng_sock__all_holders(es, rt->holders, MAX_HOLDERS);
 			closing = *es;
 			closing.holders = NULL;
 			closing.nr_holders = closing.nr_past = 0;
@@ -132,8 +129,7 @@ static void check_lost(struct runtime *rt)
 	now = real_now_ns();
 	for (unsigned int i = 0; i < rt->nr_consumers; i++)
 		if (rt->consumers[i].loss)
-			rt->consumers[i].loss(rt->consumers[i].ctx,
-					      lost - rt->lost,
+			rt->consumers[i].loss(rt->consumers[i].ctx, lost - rt->lost,
 					      rt->lost_since_ns, now);
 	rt->lost = lost;
 	rt->lost_since_ns = now;
@@ -147,8 +143,7 @@ static void check_lost(struct runtime *rt)
 	now = real_now_ns();
 	for (unsigned int i = 0; i < rt->nr_consumers; i++)
 		if (rt->consumers[i].resync)
-			rt->consumers[i].resync(rt->consumers[i].ctx,
-						st.sockets, now);
+			rt->consumers[i].resync(rt->consumers[i].ctx, st.sockets, now);
 }
 
 static void tick(struct runtime *rt)
@@ -158,13 +153,11 @@ static void tick(struct runtime *rt)
 	if (rt->en)
 		engine__expire(rt->en, now);
 	for (unsigned int i = 0; i < rt->nr_consumers && !rt->stopped; i++)
-		if (rt->consumers[i].tick &&
-		    rt->consumers[i].tick(rt->consumers[i].ctx, now))
+		if (rt->consumers[i].tick && rt->consumers[i].tick(rt->consumers[i].ctx, now))
 			rt->stopped = true;
 }
 
-#define RT_OF(ep, member) \
-	((struct runtime *)((char *)(ep)-offsetof(struct runtime, member)))
+#define RT_OF(ep, member) ((struct runtime *)((char *)(ep)-offsetof(struct runtime, member)))
 
 static void ring_ready(struct ep_source *ep, uint32_t events)
 {
@@ -191,8 +184,7 @@ static void sig_ready(struct ep_source *ep, uint32_t events)
 	while (read(rt->sig_fd, &si, sizeof(si)) == sizeof(si)) {
 		bool taken = false;
 
-		for (unsigned int i = 0;
-		     si.ssi_signo == SIGHUP && i < rt->nr_consumers; i++) {
+		for (unsigned int i = 0; si.ssi_signo == SIGHUP && i < rt->nr_consumers; i++) {
 			if (rt->consumers[i].hup) {
 				rt->consumers[i].hup(rt->consumers[i].ctx);
 				taken = true;
@@ -216,8 +208,7 @@ static int ep_add(struct runtime *rt, int fd, struct ep_source *src,
 	return epoll_ctl(rt->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
-int runtime__new(struct runtime **out, const struct rt_opts *o, char *err,
-		 size_t errlen)
+int runtime__new(struct runtime **out, const struct rt_opts *o, char *err, size_t errlen)
 {
 	struct runtime *rt;
 
@@ -233,13 +224,11 @@ int runtime__new(struct runtime **out, const struct rt_opts *o, char *err,
 	rt->sig_fd = rt->timer_fd = -1;
 	timefmt_init(&rt->tf);
 	rt->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (rt->epfd < 0 ||
-	    (o->engine && !(rt->en = engine__new(o->history)))) {
+	if (rt->epfd < 0 || (o->engine && !(rt->en = engine__new(o->history)))) {
 		int e = rt->epfd < 0 ? -errno : -ENOMEM;
 
 		runtime__free(rt);
-		return errf(err, errlen, e, "%s",
-			    e == -ENOMEM ? "out of memory" : strerror(-e));
+		return errf(err, errlen, e, "%s", e == -ENOMEM ? "out of memory" : strerror(-e));
 	}
 	*out = rt;
 	return 0;
@@ -260,21 +249,17 @@ static int open_loop_fds(struct runtime *rt, char *err, size_t errlen)
 
 	rt->sig_fd = signals_open();
 	if (rt->sig_fd < 0)
-		return errf(err, errlen, rt->sig_fd, "signalfd: %s",
-			    strerror(-rt->sig_fd));
-	rt->timer_fd =
-		timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		return errf(err, errlen, rt->sig_fd, "signalfd: %s", strerror(-rt->sig_fd));
+	rt->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (rt->timer_fd < 0)
-		return errf(err, errlen, neg_errno(errno), "timerfd: %s",
-			    strerror(errno));
+		return errf(err, errlen, neg_errno(errno), "timerfd: %s", strerror(errno));
 	its.it_interval.tv_sec = (time_t)(rt->o.tick_ms / 1000);
 	its.it_interval.tv_nsec = (long)(rt->o.tick_ms % 1000) * 1000000L;
 	its.it_value = its.it_interval;
 	if (timerfd_settime(rt->timer_fd, 0, &its, NULL) ||
 	    (rc = ep_add(rt, rt->sig_fd, &rt->sig_ep, sig_ready)) ||
 	    (rc = ep_add(rt, rt->timer_fd, &rt->timer_ep, timer_ready)))
-		return errf(err, errlen, neg_errno(errno), "event loop: %s",
-			    strerror(errno));
+		return errf(err, errlen, neg_errno(errno), "event loop: %s", strerror(errno));
 	return 0;
 }
 
@@ -312,8 +297,7 @@ int runtime__start(struct runtime *rt, char *err, size_t errlen)
 	char why[512];
 	int rc;
 
-	if ((rc = open_loop_fds(rt, err, errlen)) ||
-	    (rc = open_ctl(rt, err, errlen)))
+	if ((rc = open_loop_fds(rt, err, errlen)) || (rc = open_ctl(rt, err, errlen)))
 		return rc;
 	/* Attach first, then seed: events that race the snapshot are in the
 	 * ring and are applied on top of it. */
@@ -329,12 +313,10 @@ int runtime__start(struct runtime *rt, char *err, size_t errlen)
 	if (rc) {
 		if (rt->o.need_snapshot)
 			return errf(err, errlen, rc, "%s", why);
-		fprintf(stderr,
-			"sockscope: failures will not be explained: %s\n", why);
+		fprintf(stderr, "sockscope: failures will not be explained: %s\n", why);
 	} else {
 		rt->xsrc.snap = rt->snap;
-		rc = rt->en ? engine_reseed(rt->en, rt->snap, why, sizeof(why))
-			    : 0;
+		rc = rt->en ? engine_reseed(rt->en, rt->snap, why, sizeof(why)) : 0;
 		if (rc && rt->o.need_snapshot)
 			return errf(err, errlen, rc, "%s", why);
 		tracer__seed(rt->tracer, why, sizeof(why));
@@ -351,17 +333,13 @@ static int drain(struct runtime *rt, char *err, size_t errlen)
 		return 0;
 	n = tracer__drain(rt->tracer);
 	if (n < 0 && n != -ECANCELED && n != -EINTR)
-		return errf(err, errlen, n, "reading the ring buffer: %s",
-			    strerror(-n));
+		return errf(err, errlen, n, "reading the ring buffer: %s", strerror(-n));
 	return 0;
 }
 
 int runtime__run(struct runtime *rt, char *err, size_t errlen)
 {
-	uint64_t deadline =
-		rt->o.duration_ms
-			? mono_now_ns() + rt->o.duration_ms * 1000000ull
-			: 0;
+	uint64_t deadline = rt->o.duration_ms ? mono_now_ns() + rt->o.duration_ms * 1000000ull : 0;
 	int rc = 0;
 
 	while (!rt->stop && !rt->stopped) {
@@ -377,8 +355,7 @@ int runtime__run(struct runtime *rt, char *err, size_t errlen)
 		}
 		n = epoll_wait(rt->epfd, evs, 32, timeout);
 		if (n < 0 && errno != EINTR) {
-			rc = errf(err, errlen, neg_errno(errno), "epoll: %s",
-				  strerror(errno));
+			rc = errf(err, errlen, neg_errno(errno), "epoll: %s", strerror(errno));
 			break;
 		}
 		for (int i = 0; i < n; i++) {

@@ -40,13 +40,11 @@ struct rt_extra {
 struct rt_consumer {
 	void *ctx;
 	/* a record of a type in rt_opts.events, engine applied */
-	int (*event)(void *ctx, const struct ss_event *e,
-		     const struct rt_extra *x);
+	int (*event)(void *ctx, const struct ss_event *e, const struct rt_extra *x);
 	/* after every wakeup of the loop, and at least every rt_opts.tick_ms */
 	int (*tick)(void *ctx, uint64_t now_mono_ns);
 	/* the kernel dropped lost records between since_real_ns and now */
-	void (*loss)(void *ctx, uint64_t lost, uint64_t since_real_ns,
-		     uint64_t now_real_ns);
+	void (*loss)(void *ctx, uint64_t lost, uint64_t since_real_ns, uint64_t now_real_ns);
 	/* the engine was rebuilt from the kernel after a loss */
 	void (*resync)(void *ctx, uint64_t sockets, uint64_t now_real_ns);
 	/* SIGHUP (without any hup(), SIGHUP stops the runtime) */
@@ -64,10 +62,10 @@ struct rt_opts {
 	struct ss_filter filter; /* what the kernel sends */
 	uint32_t ring_size;
 	int verbose;
-	bool engine;	    /* keep the live model (holders, resync, answers) */
-	size_t history;	    /* closed sockets the engine remembers */
-	bool need_snapshot; /* no start without the snapshot iterators */
-	__u32 events; /* SS_EV_BIT()s of the types consumers get; 0: all */
+	bool engine;	      /* keep the live model (holders, resync, answers) */
+	size_t history;	      /* closed sockets the engine remembers */
+	bool need_snapshot;   /* no start without the snapshot iterators */
+	__u32 events;	      /* SS_EV_BIT()s of the types consumers get; 0: all */
 	uint64_t duration_ms; /* 0: until a signal */
 	uint64_t tick_ms;     /* 0: 100 */
 	enum rt_ctl ctl;
@@ -80,8 +78,7 @@ struct runtime;
 
 /* The engine, the explanation source and the loop's fds; no kernel yet (see
  * runtime__feed). 0 or -errno with a reason in err. */
-int runtime__new(struct runtime **out, const struct rt_opts *o, char *err,
-		 size_t errlen);
+int runtime__new(struct runtime **out, const struct rt_opts *o, char *err, size_t errlen);
 int runtime__add_consumer(struct runtime *rt, const struct rt_consumer *c);
 /*
  * Signals, control socket, loader, first snapshot (the engine seeded from
@@ -106,9 +103,8 @@ void runtime__free(struct runtime *rt);
 int runtime__epoll_fd(const struct runtime *rt);
 struct engine *runtime__engine(const struct runtime *rt);
 struct timefmt *runtime__timefmt(struct runtime *rt);
-struct tracer *
-runtime__tracer(const struct runtime *rt);	  /* NULL before start */
-uint64_t runtime__lost(const struct runtime *rt); /* reported to consumers */
+struct tracer *runtime__tracer(const struct runtime *rt); /* NULL before start */
+uint64_t runtime__lost(const struct runtime *rt);	  /* reported to consumers */
 uint64_t runtime__bad_records(const struct runtime *rt);
 int runtime__signal(const struct runtime *rt); /* what stopped it, or 0 */
 
@@ -116,7 +112,6 @@ int runtime__signal(const struct runtime *rt); /* what stopped it, or 0 */
  * Rebuilds the engine's live table from a kernel snapshot of every
  * namespace (at start, and after lost records). 0 or -errno with a reason.
  */
-int engine_reseed(struct engine *en, struct snapshot_loader *l, char *err,
-		  size_t errlen);
+int engine_reseed(struct engine *en, struct snapshot_loader *l, char *err, size_t errlen);
 
 #endif

@@ -89,8 +89,7 @@ static const char *errstr(int err, char *buf, size_t len)
 	return strerror_r(err < 0 ? -err : err, buf, len);
 }
 
-static void fail(struct sink *s, int64_t now, struct report *rep,
-		 const char *op, int err)
+static void fail(struct sink *s, int64_t now, struct report *rep, const char *op, int err)
 {
 	char eb[128];
 
@@ -115,9 +114,8 @@ static void fail(struct sink *s, int64_t now, struct report *rep,
 	s->outage_start = now;
 	s->dropped_at_outage = s->dropped;
 	sink_report(rep, "%s: %s; retrying in %.1f s, doubling to %lld s", op,
-		    err == -EPIPE && !strcmp(op, "connection")
-			    ? "closed by the collector"
-			    : errstr(err, eb, sizeof(eb)),
+		    err == -EPIPE && !strcmp(op, "connection") ? "closed by the collector"
+							       : errstr(err, eb, sizeof(eb)),
 		    (double)s->backoff / SEC, BACKOFF_MAX / SEC);
 }
 
@@ -126,11 +124,9 @@ static void recover(struct sink *s, int64_t now, struct report *rep)
 	s->outage = false;
 	s->backoff = 0;
 	s->retry_at = 0;
-	sink_report(
-		rep,
-		"delivering again after %.1f s; %llu events dropped meanwhile",
-		(double)(now - s->outage_start) / SEC,
-		(unsigned long long)(s->dropped - s->dropped_at_outage));
+	sink_report(rep, "delivering again after %.1f s; %llu events dropped meanwhile",
+		    (double)(now - s->outage_start) / SEC,
+		    (unsigned long long)(s->dropped - s->dropped_at_outage));
 }
 
 void sink_deliver(struct sink *s, int64_t now, struct report *rep)

@@ -46,8 +46,7 @@ static int stdout_open(struct sink *s)
 		 * opening it again gives a description of our own. Failing
 		 * that, poll before each write of at most PIPE_BUF.
 		 */
-		fd = open("/proc/self/fd/1",
-			  O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		fd = open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 		if (fd >= 0) {
 			s->fd = fd;
 			s->own_fd = true;
@@ -66,8 +65,7 @@ static int stdout_ready(struct sink *s, int64_t now, const char **op)
 	return s->fd < 0 ? stdout_open(s) : 0;
 }
 
-static ssize_t stdout_write(struct sink *s, struct iovec *iov, int n,
-			    const char **op)
+static ssize_t stdout_write(struct sink *s, struct iovec *iov, int n, const char **op)
 {
 	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
 	struct pollfd p = {.fd = s->fd, .events = POLLOUT};
@@ -109,22 +107,19 @@ const struct sink_transport sink_stdout = {
 
 /* ---- file ---- */
 
-static int file_parse(struct sink *s, const char *rest, char *err,
-		      size_t errlen)
+static int file_parse(struct sink *s, const char *rest, char *err, size_t errlen)
 {
 	const char *path = sink_spec_path(rest);
 
 	if (!path || !*path || strlen(path) >= sizeof(s->u.file.path))
-		return errf(err, errlen, -EINVAL,
-			    "file: expected file:PATH or file:///PATH");
+		return errf(err, errlen, -EINVAL, "file: expected file:PATH or file:///PATH");
 	strcpy(s->u.file.path, path);
 	s->u.file.max_bytes = FILE_MAX_DEFAULT;
 	s->u.file.keep = KEEP_DEFAULT;
 	return 0;
 }
 
-static int file_option(struct sink *s, const char *key, const char *v,
-		       char *err, size_t errlen)
+static int file_option(struct sink *s, const char *key, const char *v, char *err, size_t errlen)
 {
 	uint64_t n;
 
@@ -138,8 +133,7 @@ static int file_option(struct sink *s, const char *key, const char *v,
 	}
 	if (!strcmp(key, "keep")) {
 		if (parse_u64(v, 0, KEEP_MAX, &n))
-			return errf(err, errlen, -EINVAL,
-				    "keep '%s': a count from 0 to %u", v,
+			return errf(err, errlen, -EINVAL, "keep '%s': a count from 0 to %u", v,
 				    KEEP_MAX);
 		s->u.file.keep = (unsigned int)n;
 		return 0;
@@ -177,9 +171,7 @@ static int file_open(struct sink *s)
 
 	file_make_dir(s->u.file.path);
 	/* O_NONBLOCK: a FIFO at PATH must not block us in open() or write(). */
-	fd = open(s->u.file.path,
-		  O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY |
-			  O_NONBLOCK,
+	fd = open(s->u.file.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
 		  0640);
 	if (fd < 0)
 		return -errno;
@@ -258,8 +250,7 @@ static bool file_bounded(const struct sink *s)
 
 /* Rotates before a whole line would take the file past max_bytes, and
  * writes only the lines that fit (the first one always, however long). */
-static ssize_t file_write(struct sink *s, struct iovec *iov, int n,
-			  const char **op)
+static ssize_t file_write(struct sink *s, struct iovec *iov, int n, const char **op)
 {
 	uint64_t max = s->u.file.max_bytes;
 	ssize_t w;
@@ -272,8 +263,7 @@ static ssize_t file_write(struct sink *s, struct iovec *iov, int n,
 			return r;
 	}
 	if (file_bounded(s)) {
-		uint64_t limit =
-			max > s->u.file.size ? max - s->u.file.size : 0;
+		uint64_t limit = max > s->u.file.size ? max - s->u.file.size : 0;
 		uint64_t sum = iov[0].iov_len;
 		int i;
 

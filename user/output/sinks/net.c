@@ -32,15 +32,13 @@ static bool is_tcp(const struct sink *s)
 
 /* ---- addresses ---- */
 
-static int unix_parse(struct sink *s, const char *rest, char *err,
-		      size_t errlen)
+static int unix_parse(struct sink *s, const char *rest, char *err, size_t errlen)
 {
 	struct sockaddr_un *sa = (struct sockaddr_un *)&s->u.net.addr;
 	const char *path = sink_spec_path(rest);
 
 	if (!path || !*path || strlen(path) >= sizeof(sa->sun_path))
-		return errf(err, errlen, -EINVAL,
-			    "syslog+unix: a socket path of 1 to %zu bytes",
+		return errf(err, errlen, -EINVAL, "syslog+unix: a socket path of 1 to %zu bytes",
 			    sizeof(sa->sun_path) - 1);
 	sa->sun_family = AF_UNIX;
 	strcpy(sa->sun_path, path);
@@ -49,8 +47,7 @@ static int unix_parse(struct sink *s, const char *rest, char *err,
 }
 
 /* "HOST[:PORT]": a numeric address, IPv6 in brackets; port 514 if none. */
-static int inet_parse(struct sink *s, const char *rest, char *err,
-		      size_t errlen)
+static int inet_parse(struct sink *s, const char *rest, char *err, size_t errlen)
 {
 	const char *kind = is_tcp(s) ? "syslog+tcp" : "syslog+udp";
 	const char *why = NULL;
@@ -60,14 +57,14 @@ static int inet_parse(struct sink *s, const char *rest, char *err,
 		return errf(err, errlen, -EINVAL, "%s: missing address", kind);
 	if (parse_addrport(rest, ADDRPORT_PORT_OPTIONAL, &ap, &why)) {
 		if (why && !strncmp(why, "bad IPv", 7))
-			return errf(err, errlen, -EINVAL,
-				    "%s: '%.*s' is not a numeric IP address "
-				    "(names are not resolved: a DNS outage "
-				    "must not stall the tracer)",
-				    kind,
-				    (int)(*rest == '[' ? strcspn(rest, "]") + 1
-						       : strcspn(rest, ":")),
-				    rest);
+			return errf(
+				err, errlen, -EINVAL,
+				"%s: '%.*s' is not a numeric IP address "
+				"(names are not resolved: a DNS outage "
+				"must not stall the tracer)",
+				kind,
+				(int)(*rest == '[' ? strcspn(rest, "]") + 1 : strcspn(rest, ":")),
+				rest);
 		return errf(err, errlen, -EINVAL, "%s: '%s': %s", kind, rest,
 			    why ? why : "expected HOST[:PORT]");
 	}
@@ -92,9 +89,7 @@ static int connect_check(struct sink *s, int64_t now)
 	int soerr = 0;
 
 	if (poll(&p, 1, 0) == 0)
-		return now - s->u.net.connect_start >= CONNECT_TIMEOUT
-			       ? -ETIMEDOUT
-			       : -EINPROGRESS;
+		return now - s->u.net.connect_start >= CONNECT_TIMEOUT ? -ETIMEDOUT : -EINPROGRESS;
 	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &len))
 		return -errno;
 	if (soerr)
@@ -108,8 +103,7 @@ static int net_open(struct sink *s, int64_t now)
 	int type = is_tcp(s) ? SOCK_STREAM : SOCK_DGRAM;
 	int fd;
 
-	fd = socket(s->u.net.addr.ss_family,
-		    type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(s->u.net.addr.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	s->fd = fd;
@@ -118,8 +112,7 @@ static int net_open(struct sink *s, int64_t now)
 		unsigned int ms = TCP_UNACKED_MS;
 
 		/* Best effort: without it a dead peer is noticed later. */
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms,
-				 sizeof(ms));
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
 	}
 	if (connect(fd, (struct sockaddr *)&s->u.net.addr, s->u.net.addrlen)) {
 		if (errno != EINPROGRESS)
@@ -171,8 +164,7 @@ static int net_ready(struct sink *s, int64_t now, const char **op)
 
 /* ---- sending ---- */
 
-static ssize_t tcp_write(struct sink *s, struct iovec *iov, int n,
-			 const char **op)
+static ssize_t tcp_write(struct sink *s, struct iovec *iov, int n, const char **op)
 {
 	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
 	ssize_t w = sendmsg(s->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -196,19 +188,16 @@ static int dgram_drain(struct sink *s, const char **op)
 			mm[i].msg_hdr.msg_iov = &iov[i];
 			mm[i].msg_hdr.msg_iovlen = 1;
 		}
-		sent = sendmmsg(s->fd, mm, (unsigned int)n,
-				MSG_DONTWAIT | MSG_NOSIGNAL);
+		sent = sendmmsg(s->fd, mm, (unsigned int)n, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (sent < 0) {
 			if (errno == EINTR)
 				continue;
 			/* ENOBUFS: the local device queue, not the peer. */
-			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == ENOBUFS)
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
 				return -EAGAIN;
 			if (errno == EMSGSIZE) {
 				/* Retrying would never work: drop it, go on. */
-				sink_drop_oversize(s, iov[0].iov_len,
-						   "too big for one datagram");
+				sink_drop_oversize(s, iov[0].iov_len, "too big for one datagram");
 				s->errors++;
 				queue__pop(&s->q);
 				continue;
@@ -224,10 +213,9 @@ static int dgram_drain(struct sink *s, const char **op)
 	return 0;
 }
 
-#define SYSLOG_TRANSPORT                                                     \
-	.what = "a syslog sink", .options = "facility, format, queue_bytes", \
-	.syslog = true, .close_on_error = true, .ready = net_ready,          \
-	.close = net_close
+#define SYSLOG_TRANSPORT                                                                     \
+	.what = "a syslog sink", .options = "facility, format, queue_bytes", .syslog = true, \
+	.close_on_error = true, .ready = net_ready, .close = net_close
 
 /* Local syslog daemons parse the local format, not RFC 5424 (sink.h). */
 const struct sink_transport sink_unix = {

@@ -87,8 +87,7 @@ void queue__pop(struct queue *q)
 	}
 }
 
-int queue__gather(const struct queue *q, size_t skip, struct iovec *iov,
-		  int max)
+int queue__gather(const struct queue *q, size_t skip, struct iovec *iov, int max)
 {
 	size_t pos = q->head;
 	bool wrapped = q->wrapped;

@@ -15,8 +15,8 @@
 #include "output/sinks/sink_internal.h"
 #include "output/sinks/syslog5424.h"
 
-int sink__open(struct sink **out, const char *spec, const char *hostname,
-	       const char *app, char *err, size_t errlen)
+int sink__open(struct sink **out, const char *spec, const char *hostname, const char *app,
+	       char *err, size_t errlen)
 {
 	struct sink *s;
 	int r;
@@ -63,9 +63,8 @@ int sink__check(const char *spec, char *err, size_t errlen)
 
 /* "[LEN ]HEADER[ LINE]" for a syslog sink; the record's size, 0 if the
  * queue is full (*want: the size it needed). */
-static size_t write_syslog(struct sink *s, const char *line, size_t len,
-			   const char *msgid, int severity, int64_t ts_real_ns,
-			   uint32_t pid, size_t *want)
+static size_t write_syslog(struct sink *s, const char *line, size_t len, const char *msgid,
+			   int severity, int64_t ts_real_ns, uint32_t pid, size_t *want)
 {
 	char hdr[SYSLOG5424_HEADER_MAX], pre[24];
 	size_t hlen, plen = 0, msglen;
@@ -74,12 +73,11 @@ static size_t write_syslog(struct sink *s, const char *line, size_t len,
 	if (len && line[len - 1] == '\n')
 		len--;
 	if (s->format == FMT_RFC5424)
-		hlen = syslog5424_header(hdr, sizeof(hdr), s->facility,
-					 severity, ts_real_ns, s->hostname,
-					 s->app, pid, msgid);
+		hlen = syslog5424_header(hdr, sizeof(hdr), s->facility, severity, ts_real_ns,
+					 s->hostname, s->app, pid, msgid);
 	else
-		hlen = syslog_local_header(hdr, sizeof(hdr), s->facility,
-					   severity, ts_real_ns, s->app, pid);
+		hlen = syslog_local_header(hdr, sizeof(hdr), s->facility, severity, ts_real_ns,
+					   s->app, pid);
 	msglen = hlen + (len ? 1 + len : 0);
 	if (s->tr->framed)
 		plen = syslog5424_frame_prefix(pre, sizeof(pre), msglen);
@@ -96,9 +94,8 @@ static size_t write_syslog(struct sink *s, const char *line, size_t len,
 	return *want;
 }
 
-void sink__write(struct sink *s, const char *line, size_t len,
-		 const char *msgid, int severity, int64_t ts_real_ns,
-		 uint32_t pid)
+void sink__write(struct sink *s, const char *line, size_t len, const char *msgid, int severity,
+		 int64_t ts_real_ns, uint32_t pid)
 {
 	size_t want;
 	char *p;
@@ -116,8 +113,7 @@ void sink__write(struct sink *s, const char *line, size_t len,
 				p[len] = '\n';
 			return;
 		}
-	} else if (write_syslog(s, line, len, msgid, severity, ts_real_ns, pid,
-				&want)) {
+	} else if (write_syslog(s, line, len, msgid, severity, ts_real_ns, pid, &want)) {
 		return;
 	}
 	if (!queue__fits(&s->q, want)) {
@@ -128,8 +124,7 @@ void sink__write(struct sink *s, const char *line, size_t len,
 	s->overflow = true;
 }
 
-void sink__pump(struct sink *s, int64_t now_mono_ns, char *status,
-		size_t statuslen)
+void sink__pump(struct sink *s, int64_t now_mono_ns, char *status, size_t statuslen)
 {
 	struct report rep = {status, statuslen};
 
@@ -138,13 +133,12 @@ void sink__pump(struct sink *s, int64_t now_mono_ns, char *status,
 	if (!s->outage || now_mono_ns >= s->retry_at)
 		sink_deliver(s, now_mono_ns, &rep);
 	if (s->oversize) {
-		sink_report(&rep, "dropped an event of %zu bytes: %s",
-			    s->oversize, s->oversize_why);
+		sink_report(&rep, "dropped an event of %zu bytes: %s", s->oversize,
+			    s->oversize_why);
 		s->oversize = 0;
 	}
 	if (s->overflow && !s->overflow_told) {
-		sink_report(&rep, "queue full (%zu bytes): dropping events",
-			    s->q.cap);
+		sink_report(&rep, "queue full (%zu bytes): dropping events", s->q.cap);
 		s->overflow_told = true;
 	}
 	/* Half empty again: the next overflow is news. */

@@ -65,8 +65,8 @@ struct sink;
  * -EINVAL (err holds a one-line reason) or -ENOMEM; *out is NULL on error.
  * hostname and app are copied (NULL: "-").
  */
-int sink__open(struct sink **out, const char *spec, const char *hostname,
-	       const char *app, char *err, size_t errlen);
+int sink__open(struct sink **out, const char *spec, const char *hostname, const char *app,
+	       char *err, size_t errlen);
 
 /* Only parses spec, for --check-config: 0 or -EINVAL with the reason. */
 int sink__check(const char *spec, char *err, size_t errlen);
@@ -78,9 +78,8 @@ int sink__check(const char *spec, char *err, size_t errlen);
  * process (0: none). Never blocks, never allocates: a line the queue cannot
  * hold is dropped and counted.
  */
-void sink__write(struct sink *s, const char *line, size_t len,
-		 const char *msgid, int severity, int64_t ts_real_ns,
-		 uint32_t pid);
+void sink__write(struct sink *s, const char *line, size_t len, const char *msgid, int severity,
+		 int64_t ts_real_ns, uint32_t pid);
 
 /*
  * Delivers what it can without blocking. now_mono_ns: CLOCK_MONOTONIC,
@@ -90,8 +89,7 @@ void sink__write(struct sink *s, const char *line, size_t len,
  * 12.0 s; 40 events dropped meanwhile"), or the queue overflowing (once
  * until it drains to half).
  */
-void sink__pump(struct sink *s, int64_t now_mono_ns, char *status,
-		size_t statuslen);
+void sink__pump(struct sink *s, int64_t now_mono_ns, char *status, size_t statuslen);
 
 /*
  * SIGHUP: a file sink closes its file and opens PATH again at the next
@@ -112,11 +110,11 @@ int sink__flush(struct sink *s, int timeout_ms);
 void sink__close(struct sink *s, int timeout_ms);
 
 struct sink_stats {
-	uint64_t written; /* events delivered (to the kernel) */
-	uint64_t dropped; /* events lost: queue full, or too big to send */
-	uint64_t errors; /* failed open/connect/write attempts */
+	uint64_t written;      /* events delivered (to the kernel) */
+	uint64_t dropped;      /* events lost: queue full, or too big to send */
+	uint64_t errors;       /* failed open/connect/write attempts */
 	uint64_t queued_bytes; /* waiting in the queue */
-	bool healthy; /* not in an outage */
+	bool healthy;	       /* not in an outage */
 };
 
 void sink__stats(const struct sink *s, struct sink_stats *out);

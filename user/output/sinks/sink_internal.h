@@ -78,8 +78,7 @@ struct rec *queue__head(const struct queue *q);
 void queue__pop(struct queue *q);
 /* Up to max iovecs, one per record from the head (the first one starting
  * skip bytes in): the number filled. */
-int queue__gather(const struct queue *q, size_t skip, struct iovec *iov,
-		  int max);
+int queue__gather(const struct queue *q, size_t skip, struct iovec *iov, int max);
 
 /* ---- transports ---- */
 
@@ -107,12 +106,10 @@ struct sink_transport {
 	bool close_on_error;
 	/* The spec after its scheme ("/var/log/x.json", "[::1]:514"); NULL:
 	 * nothing to parse. */
-	int (*parse)(struct sink *s, const char *rest, char *err,
-		     size_t errlen);
+	int (*parse)(struct sink *s, const char *rest, char *err, size_t errlen);
 	/* An option of this transport: 0, -EINVAL with err, -ENOENT unknown.
 	 * NULL: none. */
-	int (*option)(struct sink *s, const char *key, const char *val,
-		      char *err, size_t errlen);
+	int (*option)(struct sink *s, const char *key, const char *val, char *err, size_t errlen);
 	/* Opens or connects, or checks the connection, before each delivery:
 	 * 0 ready, -EINPROGRESS not yet (no failure), or -errno. */
 	int (*ready)(struct sink *s, int64_t now, const char **op);
@@ -121,8 +118,7 @@ struct sink_transport {
 	int (*drain)(struct sink *s, const char **op);
 	/* For sink_drain_stream(): one writev-like call, bytes written or
 	 * -errno (-EAGAIN: full). May write fewer iovecs than given. */
-	ssize_t (*write)(struct sink *s, struct iovec *iov, int n,
-			 const char **op);
+	ssize_t (*write)(struct sink *s, struct iovec *iov, int n, const char **op);
 	/* SIGHUP (NULL: nothing to do). */
 	void (*reopen)(struct sink *s);
 	/* Closes what ready() opened; the next ready() opens it again. */
@@ -203,8 +199,7 @@ struct report {
 	size_t cap;
 };
 
-void sink_report(struct report *rep, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void sink_report(struct report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* One delivery attempt: starts or ends an outage, reported in rep. */
 void sink_deliver(struct sink *s, int64_t now, struct report *rep);
 /* n bytes from the head went out: pops the records they complete. */

@@ -40,11 +40,10 @@ static const struct {
 	const char *name;
 	int code;
 } facilities[] = {
-	{"kern", 0},	{"user", 1},	{"mail", 2},	  {"daemon", 3},
-	{"auth", 4},	{"syslog", 5},	{"lpr", 6},	  {"news", 7},
-	{"uucp", 8},	{"cron", 9},	{"authpriv", 10}, {"ftp", 11},
-	{"local0", 16}, {"local1", 17}, {"local2", 18},	  {"local3", 19},
-	{"local4", 20}, {"local5", 21}, {"local6", 22},	  {"local7", 23},
+	{"kern", 0},	  {"user", 1},	  {"mail", 2},	  {"daemon", 3},  {"auth", 4},
+	{"syslog", 5},	  {"lpr", 6},	  {"news", 7},	  {"uucp", 8},	  {"cron", 9},
+	{"authpriv", 10}, {"ftp", 11},	  {"local0", 16}, {"local1", 17}, {"local2", 18},
+	{"local3", 19},	  {"local4", 20}, {"local5", 21}, {"local6", 22}, {"local7", 23},
 };
 
 const char *sink_spec_path(const char *rest)
@@ -71,8 +70,7 @@ static int parse_facility(const char *v, int *out)
 }
 
 /* The options of every syslog sink: 0, -EINVAL, or -ENOENT (not one). */
-static int syslog_option(struct sink *s, const char *key, const char *v,
-			 char *err, size_t errlen)
+static int syslog_option(struct sink *s, const char *key, const char *v, char *err, size_t errlen)
 {
 	if (!strcmp(key, "facility")) {
 		if (parse_facility(v, &s->facility))
@@ -88,8 +86,7 @@ static int syslog_option(struct sink *s, const char *key, const char *v,
 		else if (!strcmp(v, "local"))
 			s->format = FMT_LOCAL;
 		else
-			return errf(err, errlen, -EINVAL,
-				    "format '%s': rfc5424 or local", v);
+			return errf(err, errlen, -EINVAL, "format '%s': rfc5424 or local", v);
 		return 0;
 	}
 	return -ENOENT;
@@ -101,15 +98,13 @@ static int parse_options(struct sink *s, char *opts, char *err, size_t errlen)
 	const struct sink_transport *tr = s->tr;
 	char *save = NULL;
 
-	for (char *kv = strtok_r(opts, "&", &save); kv;
-	     kv = strtok_r(NULL, "&", &save)) {
+	for (char *kv = strtok_r(opts, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
 		char *v = strchr(kv, '=');
 		uint64_t n;
 		int r = -ENOENT;
 
 		if (!v || v == kv || !v[1])
-			return errf(err, errlen, -EINVAL,
-				    "option '%s': expected key=value", kv);
+			return errf(err, errlen, -EINVAL, "option '%s': expected key=value", kv);
 		*v++ = '\0';
 		if (!strcmp(kv, "queue_bytes")) {
 			if (parse_size(v, &n) || n < QUEUE_MIN || n > QUEUE_MAX)
@@ -125,8 +120,7 @@ static int parse_options(struct sink *s, char *opts, char *err, size_t errlen)
 		if (r == -ENOENT && tr->option)
 			r = tr->option(s, kv, v, err, errlen);
 		if (r == -ENOENT)
-			return errf(err, errlen, -EINVAL,
-				    "unknown option '%s' for %s (%s)", kv,
+			return errf(err, errlen, -EINVAL, "unknown option '%s' for %s (%s)", kv,
 				    tr->what, tr->options);
 		if (r)
 			return r;
@@ -142,8 +136,8 @@ static int unknown_sink(const char *spec, char *err, size_t errlen)
 
 	list[0] = '\0';
 	for (size_t i = 0; i < ARRAY_SIZE(schemes) && len < sizeof(list); i++)
-		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
-					i ? ", " : "", schemes[i].usage);
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "",
+					schemes[i].usage);
 	return errf(err, errlen, -EINVAL, "unknown sink '%s' (%s)", spec, list);
 }
 
@@ -175,10 +169,8 @@ int sink_parse_spec(struct sink *s, const char *spec, char *err, size_t errlen)
 	s->facility = SYSLOG_FAC_DAEMON;
 	s->q.cap = QUEUE_DEFAULT;
 	r = !sc->tr->parse ? 0
-			   : sc->tr->parse(s,
-					   sc->rest ? sc->rest
-						    : copy + strlen(sc->prefix),
-					   err, errlen);
+			   : sc->tr->parse(s, sc->rest ? sc->rest : copy + strlen(sc->prefix), err,
+					   errlen);
 	if (!r && opts)
 		r = parse_options(s, opts, err, errlen);
 out:

@@ -57,15 +57,14 @@ static void put_rfc3339(struct sbuf *sb, int64_t ts_real_ns)
 		sbuf_putc(sb, '-');
 		return;
 	}
-	sbuf_printf(sb, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
-		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		    (int)(ts_real_ns % NSEC / 1000));
+	sbuf_printf(sb, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts_real_ns % NSEC / 1000));
 }
 
 /* Header, then " MSG" unless MSG is empty, into buf with snprintf's
  * contract. */
-static size_t emit(char *buf, size_t cap, const char *hdr, size_t hlen,
-		   const char *msg, size_t msglen)
+static size_t emit(char *buf, size_t cap, const char *hdr, size_t hlen, const char *msg,
+		   size_t msglen)
 {
 	size_t total, room, n;
 
@@ -97,9 +96,8 @@ static size_t finish(struct sbuf *sb, char *buf, size_t cap)
 	return sb->len;
 }
 
-size_t syslog5424_header(char *buf, size_t cap, int facility, int severity,
-			 int64_t ts_real_ns, const char *hostname,
-			 const char *app, uint32_t procid, const char *msgid)
+size_t syslog5424_header(char *buf, size_t cap, int facility, int severity, int64_t ts_real_ns,
+			 const char *hostname, const char *app, uint32_t procid, const char *msgid)
 {
 	char tmp[SYSLOG5424_HEADER_MAX];
 	struct sbuf sb;
@@ -125,15 +123,13 @@ size_t syslog5424_header(char *buf, size_t cap, int facility, int severity,
 	return finish(&sb, buf, cap);
 }
 
-size_t syslog5424_format(char *buf, size_t cap, int facility, int severity,
-			 int64_t ts_real_ns, const char *hostname,
-			 const char *app, uint32_t procid, const char *msgid,
+size_t syslog5424_format(char *buf, size_t cap, int facility, int severity, int64_t ts_real_ns,
+			 const char *hostname, const char *app, uint32_t procid, const char *msgid,
 			 const char *msg, size_t msglen)
 {
 	char hdr[SYSLOG5424_HEADER_MAX];
-	size_t hlen = syslog5424_header(hdr, sizeof(hdr), facility, severity,
-					ts_real_ns, hostname, app, procid,
-					msgid);
+	size_t hlen = syslog5424_header(hdr, sizeof(hdr), facility, severity, ts_real_ns, hostname,
+					app, procid, msgid);
 
 	return emit(buf, cap, hdr, hlen, msg, msglen);
 }
@@ -149,14 +145,13 @@ size_t syslog5424_frame_prefix(char *buf, size_t cap, size_t msglen)
 	return finish(&sb, buf, cap);
 }
 
-size_t syslog_local_header(char *buf, size_t cap, int facility, int severity,
-			   int64_t ts_real_ns, const char *app, uint32_t procid)
+size_t syslog_local_header(char *buf, size_t cap, int facility, int severity, int64_t ts_real_ns,
+			   const char *app, uint32_t procid)
 {
 	/* Month names by hand: strftime's %b follows LC_TIME, and a receiver
 	 * only knows the English ones. */
-	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr",
-					     "May", "Jun", "Jul", "Aug",
-					     "Sep", "Oct", "Nov", "Dec" };
+	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 	char tmp[128];
 	struct sbuf sb;
 	struct timespec now;
@@ -173,17 +168,14 @@ size_t syslog_local_header(char *buf, size_t cap, int facility, int severity,
 		memset(&tm, 0, sizeof(tm));
 	sbuf_init(&sb, tmp, sizeof(tmp));
 	put_pri(&sb, facility, severity);
-	sbuf_printf(&sb, "%s %2d %02d:%02d:%02d ", months[tm.tm_mon % 12],
-		    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	sbuf_printf(&sb, "%s %2d %02d:%02d:%02d ", months[tm.tm_mon % 12], tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec);
 	/* The tag ends at the first ':' or '[' for every parser; a space
 	 * would end it early. */
 	for (; app && app[n] && n < LOCAL_TAG_MAX; n++) {
 		char c = app[n];
 
-		sbuf_putc(&sb, header_byte_ok(c) && c != ':' && c != '[' &&
-					       c != ']' ?
-				       c :
-				       '_');
+		sbuf_putc(&sb, header_byte_ok(c) && c != ':' && c != '[' && c != ']' ? c : '_');
 	}
 	if (!n)
 		sbuf_putc(&sb, '-');
@@ -196,13 +188,12 @@ size_t syslog_local_header(char *buf, size_t cap, int facility, int severity,
 	return finish(&sb, buf, cap);
 }
 
-size_t syslog_local_format(char *buf, size_t cap, int facility, int severity,
-			   int64_t ts_real_ns, const char *app, uint32_t procid,
-			   const char *msg, size_t msglen)
+size_t syslog_local_format(char *buf, size_t cap, int facility, int severity, int64_t ts_real_ns,
+			   const char *app, uint32_t procid, const char *msg, size_t msglen)
 {
 	char hdr[128];
-	size_t hlen = syslog_local_header(hdr, sizeof(hdr), facility, severity,
-					  ts_real_ns, app, procid);
+	size_t hlen =
+		syslog_local_header(hdr, sizeof(hdr), facility, severity, ts_real_ns, app, procid);
 
 	return emit(buf, cap, hdr, hlen, msg, msglen);
 }

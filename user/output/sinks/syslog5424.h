@@ -52,15 +52,13 @@
  * NULL strings are empty fields. One trailing "\n" of msg is not sent; an
  * empty msg leaves out MSG and the space before it.
  */
-size_t syslog5424_format(char *buf, size_t cap, int facility, int severity,
-			 int64_t ts_real_ns, const char *hostname,
-			 const char *app, uint32_t procid, const char *msgid,
+size_t syslog5424_format(char *buf, size_t cap, int facility, int severity, int64_t ts_real_ns,
+			 const char *hostname, const char *app, uint32_t procid, const char *msgid,
 			 const char *msg, size_t msglen);
 
 /* The header alone: syslog5424_format() is this, then " MSG". */
-size_t syslog5424_header(char *buf, size_t cap, int facility, int severity,
-			 int64_t ts_real_ns, const char *hostname,
-			 const char *app, uint32_t procid, const char *msgid);
+size_t syslog5424_header(char *buf, size_t cap, int facility, int severity, int64_t ts_real_ns,
+			 const char *hostname, const char *app, uint32_t procid, const char *msgid);
 
 /*
  * RFC 6587 octet-counting frame prefix for TCP: "LEN " where LEN is the
@@ -74,12 +72,10 @@ size_t syslog5424_frame_prefix(char *buf, size_t cap, size_t msglen);
  * '[' and ']' (they delimit the tag); procid 0 leaves out "[PROCID]".
  * ts_real_ns <= 0: the current time.
  */
-size_t syslog_local_format(char *buf, size_t cap, int facility, int severity,
-			   int64_t ts_real_ns, const char *app, uint32_t procid,
-			   const char *msg, size_t msglen);
+size_t syslog_local_format(char *buf, size_t cap, int facility, int severity, int64_t ts_real_ns,
+			   const char *app, uint32_t procid, const char *msg, size_t msglen);
 /* Its header: everything up to and including the ':' after the tag. */
-size_t syslog_local_header(char *buf, size_t cap, int facility, int severity,
-			   int64_t ts_real_ns, const char *app,
-			   uint32_t procid);
+size_t syslog_local_header(char *buf, size_t cap, int facility, int severity, int64_t ts_real_ns,
+			   const char *app, uint32_t procid);
 
 #endif

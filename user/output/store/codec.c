@@ -36,8 +36,7 @@ static uint64_t get_le(const unsigned char *p, int bytes)
 	return v;
 }
 
-size_t holders_encode(unsigned char *blob, const struct store_holder *h,
-		      uint32_t n)
+size_t holders_encode(unsigned char *blob, const struct store_holder *h, uint32_t n)
 {
 	memset(blob, 0, n * HOLDER_BLOB);
 	for (uint32_t i = 0; i < n; i++) {
@@ -55,8 +54,7 @@ uint32_t holders_decode(struct store_holder *h, const void *blob, size_t len)
 	uint32_t n = 0;
 
 	for (; blob && n < 8 && (n + 1) * HOLDER_BLOB <= len; n++) {
-		const unsigned char *p =
-			(const unsigned char *)blob + n * HOLDER_BLOB;
+		const unsigned char *p = (const unsigned char *)blob + n * HOLDER_BLOB;
 
 		h[n].pid = (uint32_t)get_le(p, 4);
 		h[n].uid = (uint32_t)get_le(p + 4, 4);
@@ -87,8 +85,7 @@ size_t fholders_encode(unsigned char *blob, const struct store_failure *r)
 	for (uint32_t i = 0; i < n; i++) {
 		const struct store_failure_holder *h = &r->holders[i];
 
-		*p++ = (h->has_process ? FH_PROCESS : 0) |
-		       (h->reuseaddr ? FH_REUSEADDR : 0) |
+		*p++ = (h->has_process ? FH_PROCESS : 0) | (h->reuseaddr ? FH_REUSEADDR : 0) |
 		       (h->reuseport ? FH_REUSEPORT : 0);
 		if (h->has_process) {
 			put_le(p, h->pid, 4);

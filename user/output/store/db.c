@@ -151,18 +151,16 @@ int db_errno(sqlite3 *db, int rc)
 	}
 }
 
-int db_fail(struct store *st, int rc, const char *what, char *err,
-	    size_t errlen)
+int db_fail(struct store *st, int rc, const char *what, char *err, size_t errlen)
 {
 	int sys = st->db ? sqlite3_system_errno(st->db) : 0;
 	const char *msg = st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc);
 	int ret = db_errno(st->db, rc);
 
-	if (sys > 0 &&
-	    ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL ||
-	     (rc & 0xff) == SQLITE_CANTOPEN))
-		return errf(err, errlen, ret, "%s: %s: %s (%s)", st->path, what,
-			    msg, strerror(sys));
+	if (sys > 0 && ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL ||
+			(rc & 0xff) == SQLITE_CANTOPEN))
+		return errf(err, errlen, ret, "%s: %s: %s (%s)", st->path, what, msg,
+			    strerror(sys));
 	return errf(err, errlen, ret, "%s: %s: %s", st->path, what, msg);
 }
 
@@ -222,8 +220,7 @@ static int make_parent_dirs(const char *path, char *err, size_t errlen)
 			continue;
 		*p = '\0';
 		if (mkdir(dir, 0700) && errno != EEXIST) {
-			ret = errf(err, errlen, -errno,
-				   "cannot create directory %s: %s", dir,
+			ret = errf(err, errlen, -errno, "cannot create directory %s: %s", dir,
 				   strerror(errno));
 			goto out;
 		}
@@ -259,13 +256,11 @@ static int db_check_version(struct store *st, char *err, size_t errlen)
 				" WHERE key = 'schema_version'",
 				-1, &s, NULL);
 	if (rc)
-		return errf(err, errlen, -EINVAL,
-			    "%s: not a sockscope database", st->path);
+		return errf(err, errlen, -EINVAL, "%s: not a sockscope database", st->path);
 	rc = sqlite3_step(s);
 	v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0) : NULL;
 	if (rc != SQLITE_ROW)
-		ret = errf(err, errlen, -EINVAL, "%s: not a sockscope database",
-			   st->path);
+		ret = errf(err, errlen, -EINVAL, "%s: not a sockscope database", st->path);
 	else if (strcmp(v ?: "", SCHEMA_VERSION))
 		ret = errf(err, errlen, -EINVAL,
 			   "%s: database schema version %.32s, this sockscope "
@@ -298,13 +293,11 @@ static int db_schema(struct store *st, char *err, size_t errlen)
 	} else if (!tables) {
 		rc = sqlite3_exec(st->db, schema_sql, NULL, NULL, NULL);
 		if (rc)
-			ret = db_fail(st, rc, "creating the schema", err,
-				      errlen);
+			ret = db_fail(st, rc, "creating the schema", err, errlen);
 	} else {
 		ret = db_check_version(st, err, errlen);
 	}
-	rc = sqlite3_exec(st->db, ret ? "ROLLBACK" : "COMMIT", NULL, NULL,
-			  NULL);
+	rc = sqlite3_exec(st->db, ret ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
 	if (rc && !ret)
 		ret = db_fail(st, rc, "commit", err, errlen);
 	return ret;
@@ -324,8 +317,7 @@ static int db_schema_readonly(struct store *st, char *err, size_t errlen)
 	if (rc)
 		return db_fail(st, rc, "reading the schema", err, errlen);
 	if (!tables)
-		return errf(err, errlen, -ENOENT,
-			    "%s: empty database (no schema yet)", st->path);
+		return errf(err, errlen, -ENOENT, "%s: empty database (no schema yet)", st->path);
 	return db_check_version(st, err, errlen);
 }
 
@@ -355,19 +347,16 @@ static int db_pragmas(struct store *st, char *err, size_t errlen)
 			return db_fail(st, rc, pragmas[i], err, errlen);
 	}
 	/* The first read of the file: "not a database" shows up here. */
-	rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s,
-				NULL);
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
 	if (rc)
 		return db_fail(st, rc, "journal_mode", err, errlen);
 	rc = sqlite3_step(s);
-	wal = rc == SQLITE_ROW &&
-	      !strcmp((const char *)sqlite3_column_text(s, 0) ?: "", "wal");
+	wal = rc == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(s, 0) ?: "", "wal");
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW)
 		return db_fail(st, rc, "journal_mode", err, errlen);
 	if (!wal)
-		return errf(err, errlen, -EIO, "%s: cannot use WAL mode",
-			    st->path);
+		return errf(err, errlen, -EIO, "%s: cannot use WAL mode", st->path);
 	return 0;
 }
 
@@ -378,8 +367,7 @@ static int db_count_rows(struct store *st, char *err, size_t errlen)
 	int rc;
 
 	for (int k = 0; k < NR_QUEUES; k++) {
-		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s",
-			 store_table[k]);
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", store_table[k]);
 		n[k] = (uint64_t)single_int(st->db, sql, &rc);
 		if (rc)
 			return db_fail(st, rc, "counting rows", err, errlen);
@@ -413,8 +401,7 @@ static int db_file(struct store *st, char *err, size_t errlen)
 		fd = open(st->path, O_RDONLY | O_CLOEXEC);
 	}
 	if (fd < 0 || fstat(fd, &sb)) {
-		ret = errf(err, errlen, -errno, "%s: %s", st->path,
-			   strerror(errno));
+		ret = errf(err, errlen, -errno, "%s: %s", st->path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return ret;
@@ -433,8 +420,7 @@ static int db_open(struct store *st, char *err, size_t errlen)
 	ret = db_file(st, err, errlen);
 	if (ret)
 		return ret;
-	flags |= st->readonly ? SQLITE_OPEN_READONLY
-			      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	flags |= st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(st->path, &st->db, flags, NULL);
 	if (rc) {
 		ret = db_fail(st, rc, "open", err, errlen);
@@ -455,9 +441,8 @@ static int db_open(struct store *st, char *err, size_t errlen)
 			goto fail;
 	}
 	for (int i = 0; i < NR_STMTS; i++) {
-		rc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
-					SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
-					NULL);
+		rc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					&st->stmt[i], NULL);
 		if (rc) {
 			ret = db_fail(st, rc, "prepare", err, errlen);
 			goto fail;
@@ -482,16 +467,14 @@ int db_ready(struct store *st, char *err, size_t errlen)
 {
 	struct stat sb;
 
-	if (st->db && (stat(st->path, &sb) || sb.st_dev != st->dev ||
-		       sb.st_ino != st->ino))
+	if (st->db && (stat(st->path, &sb) || sb.st_dev != st->dev || sb.st_ino != st->ino))
 		db_close(st);
 	if (st->db)
 		return 0;
 	return db_open(st, err, errlen);
 }
 
-int store__open(struct store **out, const struct store_opts *o, char *err,
-		size_t errlen)
+int store__open(struct store **out, const struct store_opts *o, char *err, size_t errlen)
 {
 	struct store *st;
 	int ret;
@@ -562,13 +545,11 @@ int store__check(struct store *st, char *err, size_t errlen)
 	if (rc == SQLITE_ROW) {
 		msg = (const char *)sqlite3_column_text(s, 0) ?: "";
 		if (strcmp(msg, "ok"))
-			ret = errf(err, errlen, -EUCLEAN,
-				   "%s: database is corrupt: %.200s", st->path,
-				   msg);
-	} else if ((rc & 0xff) == SQLITE_CORRUPT ||
-		   (rc & 0xff) == SQLITE_NOTADB) {
-		ret = errf(err, errlen, -EUCLEAN, "%s: database is corrupt: %s",
-			   st->path, sqlite3_errmsg(st->db));
+			ret = errf(err, errlen, -EUCLEAN, "%s: database is corrupt: %.200s",
+				   st->path, msg);
+	} else if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) {
+		ret = errf(err, errlen, -EUCLEAN, "%s: database is corrupt: %s", st->path,
+			   sqlite3_errmsg(st->db));
 	} else {
 		ret = db_fail(st, rc, "quick_check", err, errlen);
 	}

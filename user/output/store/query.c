@@ -49,9 +49,8 @@ static void read_socket(struct store_socket *r, sqlite3_stmt *s)
 	r->closed_ns = sqlite3_column_int64(s, SC_CLOSED);
 	r->bytes_sent = col_u64(s, SC_SENT);
 	r->bytes_received = col_u64(s, SC_RECEIVED);
-	r->nr_holders =
-		holders_decode(r->holders, sqlite3_column_blob(s, SC_HOLDERS),
-			       (size_t)sqlite3_column_bytes(s, SC_HOLDERS));
+	r->nr_holders = holders_decode(r->holders, sqlite3_column_blob(s, SC_HOLDERS),
+				       (size_t)sqlite3_column_bytes(s, SC_HOLDERS));
 }
 
 static void read_failure(struct store_failure *r, sqlite3_stmt *s)
@@ -93,8 +92,7 @@ static void read_owner(struct store_owner *r, sqlite3_stmt *s)
 }
 
 /* The current row of s, of kind k (Q_*), to fn; fn's answer. */
-static int emit(int k, sqlite3_stmt *s,
-		int (*fn)(const struct store_row *r, void *arg), void *arg)
+static int emit(int k, sqlite3_stmt *s, int (*fn)(const struct store_row *r, void *arg), void *arg)
 {
 	struct store_row row;
 
@@ -124,22 +122,19 @@ static void bind_named_i64(sqlite3_stmt *s, const char *name, int64_t v)
  * conditions only filter those rows, and the unary + keeps the planner from
  * trading the driver for a scan of the time index or of the whole bucket.
  */
-static void history_sql(struct sbuf *sb, int kind,
-			const struct history_query *q, bool bucketed)
+static void history_sql(struct sbuf *sb, int kind, const struct history_query *q, bool bucketed)
 {
-	static const char *const cols[NR_QUEUES] = {SOCKET_COLS, FAILURE_COLS,
-						    OWNER_COLS};
+	static const char *const cols[NR_QUEUES] = {SOCKET_COLS, FAILURE_COLS, OWNER_COLS};
 	const char *t = store_time_col[kind], *tbl = store_table[kind];
 	bool by_port = q->port, by_holder = q->pid || q->comm;
 	const char *plus = bucketed ? "+" : "";
 
 	sbuf_printf(sb, "SELECT %s FROM %s WHERE 1", cols[kind], tbl);
 	if (by_port) {
-		sbuf_printf(
-			sb,
-			" AND id IN (SELECT id FROM %s WHERE (%s >> " BUCKET_SQL
-			") = :b AND lport = :port",
-			tbl, t);
+		sbuf_printf(sb,
+			    " AND id IN (SELECT id FROM %s WHERE (%s >> " BUCKET_SQL
+			    ") = :b AND lport = :port",
+			    tbl, t);
 		/* both sides, two index ranges; IN makes a set of them */
 		if (kind != Q_OWNER)
 			sbuf_printf(sb,
@@ -163,11 +158,8 @@ static void history_sql(struct sbuf *sb, int kind,
 		if (q->comm)
 			sbuf_puts(sb, " AND +comm = :comm");
 	} else if (by_holder) {
-		sbuf_printf(
-			sb,
-			" AND id IN (SELECT id FROM %s WHERE (%s >> " BUCKET_SQL
-			") = :b",
-			tbl, t);
+		sbuf_printf(sb, " AND id IN (SELECT id FROM %s WHERE (%s >> " BUCKET_SQL ") = :b",
+			    tbl, t);
 		if (q->pid)
 			sbuf_puts(sb, " AND pid = :pid");
 		if (q->comm)
@@ -191,8 +183,7 @@ struct history_out {
 
 static bool history_full(const struct history_out *out)
 {
-	return out->stopped ||
-	       (out->limit && (uint32_t)out->count >= out->limit);
+	return out->stopped || (out->limit && (uint32_t)out->count >= out->limit);
 }
 
 /* Runs the statements (NULL: kind not asked for), each newest first, and
@@ -217,8 +208,7 @@ static int history_merge(sqlite3_stmt *s[NR_QUEUES], struct history_out *out)
 			if (!live[k])
 				continue;
 			if (best < 0 ||
-			    sqlite3_column_int64(s[k], 1) >
-				    sqlite3_column_int64(s[best], 1))
+			    sqlite3_column_int64(s[k], 1) > sqlite3_column_int64(s[best], 1))
 				best = k;
 		}
 		if (best < 0)
@@ -237,8 +227,7 @@ static int history_merge(sqlite3_stmt *s[NR_QUEUES], struct history_out *out)
 }
 
 /* The time of the newest row of the asked kinds at or before lim; -1: none */
-static int history_latest(sqlite3_stmt *prev[NR_QUEUES], int64_t lim,
-			  int64_t *t)
+static int history_latest(sqlite3_stmt *prev[NR_QUEUES], int64_t lim, int64_t *t)
 {
 	int rc;
 
@@ -265,8 +254,7 @@ static int history_latest(sqlite3_stmt *prev[NR_QUEUES], int64_t lim,
  * give the next one), so the cost follows the rows, not the time span.
  */
 static int history_buckets(struct store *st, sqlite3_stmt *s[NR_QUEUES],
-			   const struct history_query *q,
-			   struct history_out *out)
+			   const struct history_query *q, struct history_out *out)
 {
 	sqlite3_stmt *prev[NR_QUEUES] = {NULL};
 	int64_t lim = q->until_ns ? q->until_ns : INT64_MAX, t;
@@ -277,8 +265,7 @@ static int history_buckets(struct store *st, sqlite3_stmt *s[NR_QUEUES],
 	for (int k = 0; k < NR_QUEUES && !rc; k++) {
 		if (!s[k])
 			continue;
-		snprintf(sql, sizeof(sql),
-			 "SELECT max(%s) FROM %s WHERE %s <= ?",
+		snprintf(sql, sizeof(sql), "SELECT max(%s) FROM %s WHERE %s <= ?",
 			 store_time_col[k], store_table[k], store_time_col[k]);
 		rc = sqlite3_prepare_v2(st->db, sql, -1, &prev[k], NULL);
 	}
@@ -311,9 +298,7 @@ int store__history(struct store *st, const struct history_query *q,
 	sqlite3_stmt *s[NR_QUEUES] = {NULL};
 	uint32_t kinds =
 		q->failed ? STORE_KIND_FAILURE
-			  : (q->kinds
-				     ?: STORE_KIND_SOCKET | STORE_KIND_FAILURE |
-						STORE_KIND_OWNER);
+			  : (q->kinds ?: STORE_KIND_SOCKET | STORE_KIND_FAILURE | STORE_KIND_OWNER);
 	bool bucketed = q->port || q->pid || q->comm;
 	struct history_out out = {
 		.limit = q->limit,
@@ -341,16 +326,12 @@ int store__history(struct store *st, const struct history_query *q,
 		bind_named_i64(s[k], ":pid", q->pid);
 		bind_named_i64(s[k], ":since", q->since_ns);
 		bind_named_i64(s[k], ":until", q->until_ns);
-		bind_named_i64(s[k], ":limit",
-			       q->limit ? (int64_t)q->limit : -1);
+		bind_named_i64(s[k], ":limit", q->limit ? (int64_t)q->limit : -1);
 		if (q->comm)
-			sqlite3_bind_text(
-				s[k],
-				sqlite3_bind_parameter_index(s[k], ":comm"),
-				q->comm, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s[k], sqlite3_bind_parameter_index(s[k], ":comm"),
+					  q->comm, -1, SQLITE_STATIC);
 	}
-	rc = bucketed ? history_buckets(st, s, q, &out)
-		      : history_merge(s, &out);
+	rc = bucketed ? history_buckets(st, s, q, &out) : history_merge(s, &out);
 	if (rc)
 		goto fail;
 	ret = out.count;
@@ -388,8 +369,7 @@ static int who_hit_cmp(const void *a, const void *b)
  * own, read from AT on without touching the rows. The cost follows the
  * answer and the long-lived sockets since AT, not the size of the table.
  */
-int store__who_at(struct store *st, uint16_t port, const char *proto,
-		  uint32_t netns, int64_t at_ns,
+int store__who_at(struct store *st, uint16_t port, const char *proto, uint32_t netns, int64_t at_ns,
 		  int (*fn)(const struct store_row *r, void *arg), void *arg)
 {
 	static const int which[] = {S_WHO_SHORT, S_WHO_LONG};
@@ -417,8 +397,7 @@ int store__who_at(struct store *st, uint16_t port, const char *proto,
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 			if (nr == cap) {
 				size_t ncap = cap ? 2 * cap : 64;
-				struct who_hit *n =
-					realloc(hits, ncap * sizeof(*hits));
+				struct who_hit *n = realloc(hits, ncap * sizeof(*hits));
 
 				if (!n) {
 					sqlite3_reset(s);

@@ -83,10 +83,9 @@ static void queue_add(struct store *st, int kind, const void *row)
 	size_t total;
 
 	store_lock(&st->qlock);
-	total = st->q[Q_SOCKET].count + st->q[Q_FAILURE].count +
-		st->q[Q_OWNER].count;
-	if (total >= st->qrows_max ||
-	    st->qbytes + q->esize > STORE_QUEUE_BYTES || rowq_push(q, row))
+	total = st->q[Q_SOCKET].count + st->q[Q_FAILURE].count + st->q[Q_OWNER].count;
+	if (total >= st->qrows_max || st->qbytes + q->esize > STORE_QUEUE_BYTES ||
+	    rowq_push(q, row))
 		st->stats.dropped++;
 	else
 		st->qbytes += q->esize;
@@ -115,7 +114,6 @@ void store__stats(const struct store *st, struct store_stats *out)
 
 	store_lock(&mst->qlock);
 	*out = st->stats;
-	out->queued = st->q[Q_SOCKET].count + st->q[Q_FAILURE].count +
-		      st->q[Q_OWNER].count;
+	out->queued = st->q[Q_SOCKET].count + st->q[Q_FAILURE].count + st->q[Q_OWNER].count;
 	store_unlock(&mst->qlock);
 }

@@ -24,8 +24,7 @@ static void count_deleted(struct store *st, const uint64_t del[NR_QUEUES])
  * One transaction deleting up to RETAIN_CHUNK rows of each kind whose time
  * is <= t, oldest first. *more: some may be left.
  */
-static int delete_chunk(struct store *st, int64_t t, bool *more, char *err,
-			size_t errlen)
+static int delete_chunk(struct store *st, int64_t t, bool *more, char *err, size_t errlen)
 {
 	static const char *const sql[] = {
 		/* the same rows twice: the subquery reads the same index */
@@ -98,8 +97,7 @@ static int delete_through(struct store *st, int64_t t, char *err, size_t errlen)
 }
 
 /* The time of the k-th oldest row of any kind (k >= 1), by merging. */
-static int kth_oldest(struct store *st, uint64_t k, int64_t *t, char *err,
-		      size_t errlen)
+static int kth_oldest(struct store *st, uint64_t k, int64_t *t, char *err, size_t errlen)
 {
 	sqlite3_stmt *s[NR_QUEUES] = {NULL};
 	bool live[NR_QUEUES];
@@ -111,8 +109,8 @@ static int kth_oldest(struct store *st, uint64_t k, int64_t *t, char *err,
 	if (ret)
 		return ret;
 	for (int q = 0; q < NR_QUEUES; q++) {
-		snprintf(sql, sizeof(sql), "SELECT %s FROM %s ORDER BY %s",
-			 store_time_col[q], store_table[q], store_time_col[q]);
+		snprintf(sql, sizeof(sql), "SELECT %s FROM %s ORDER BY %s", store_time_col[q],
+			 store_table[q], store_time_col[q]);
 		rc = sqlite3_prepare_v2(st->db, sql, -1, &s[q], NULL);
 		if (rc)
 			goto out;
@@ -126,10 +124,8 @@ static int kth_oldest(struct store *st, uint64_t k, int64_t *t, char *err,
 		int best = -1;
 
 		for (int q = 0; q < NR_QUEUES; q++)
-			if (live[q] &&
-			    (best < 0 ||
-			     sqlite3_column_int64(s[q], 0) <
-				     sqlite3_column_int64(s[best], 0)))
+			if (live[q] && (best < 0 || sqlite3_column_int64(s[q], 0) <
+							    sqlite3_column_int64(s[best], 0)))
 				best = q;
 		if (best < 0)
 			break; /* fewer than k rows: all of them */
@@ -152,15 +148,13 @@ struct db_size {
 	int64_t pages, free_pages, page_size;
 };
 
-static int db_measure(struct store *st, struct db_size *sz, char *err,
-		      size_t errlen)
+static int db_measure(struct store *st, struct db_size *sz, char *err, size_t errlen)
 {
 	int rc;
 
 	sz->pages = single_int(st->db, "PRAGMA page_count", &rc);
 	if (!rc)
-		sz->free_pages =
-			single_int(st->db, "PRAGMA freelist_count", &rc);
+		sz->free_pages = single_int(st->db, "PRAGMA freelist_count", &rc);
 	if (!rc)
 		sz->page_size = single_int(st->db, "PRAGMA page_size", &rc);
 	if (rc)
@@ -180,8 +174,7 @@ static int db_measure(struct store *st, struct db_size *sz, char *err,
  * (twice its size on disk while it runs, exactly when space is short) and
  * hold the write lock for as long, stalling every flush.
  */
-static int retain_size(struct store *st, bool *deleted, char *err,
-		       size_t errlen)
+static int retain_size(struct store *st, bool *deleted, char *err, size_t errlen)
 {
 	uint64_t limit = st->retain_bytes, target = limit - limit / 10;
 	struct db_size sz;
@@ -199,16 +192,13 @@ static int retain_size(struct store *st, bool *deleted, char *err,
 		store_unlock(&st->dblock);
 		if (ret)
 			return ret;
-		used = (uint64_t)(sz.pages - sz.free_pages) *
-		       (uint64_t)sz.page_size;
+		used = (uint64_t)(sz.pages - sz.free_pages) * (uint64_t)sz.page_size;
 		store__stats(st, &now);
 		rows = now.rows_socket + now.rows_failure + now.rows_owner;
 		if (used <= limit || !rows)
 			break;
 		/* rows in proportion to the excess; rounds correct the guess */
-		k = (uint64_t)((double)rows * (double)(used - target) /
-			       (double)used) +
-		    1;
+		k = (uint64_t)((double)rows * (double)(used - target) / (double)used) + 1;
 		if (k > RETAIN_STEP_MAX)
 			k = RETAIN_STEP_MAX;
 		store_lock(&st->dblock);
@@ -225,28 +215,23 @@ static int retain_size(struct store *st, bool *deleted, char *err,
 	ret = db_ready(st, err, errlen);
 	if (!ret)
 		ret = db_measure(st, &sz, err, errlen);
-	if (!ret && (uint64_t)(sz.pages * sz.page_size) > limit &&
-	    sz.free_pages) {
-		int64_t excess = (sz.pages * sz.page_size - (int64_t)limit +
-				  sz.page_size - 1) /
+	if (!ret && (uint64_t)(sz.pages * sz.page_size) > limit && sz.free_pages) {
+		int64_t excess = (sz.pages * sz.page_size - (int64_t)limit + sz.page_size - 1) /
 				 sz.page_size;
 		char sql[64];
 		int rc;
 
-		snprintf(sql, sizeof(sql), "PRAGMA incremental_vacuum(%lld)",
-			 (long long)excess);
+		snprintf(sql, sizeof(sql), "PRAGMA incremental_vacuum(%lld)", (long long)excess);
 		rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
 		if (rc)
-			ret = db_fail(st, rc, "incremental vacuum", err,
-				      errlen);
+			ret = db_fail(st, rc, "incremental vacuum", err, errlen);
 		*deleted = true;
 	}
 	store_unlock(&st->dblock);
 	return ret;
 }
 
-int store__retain(struct store *st, int64_t now_real_ns, char *err,
-		  size_t errlen)
+int store__retain(struct store *st, int64_t now_real_ns, char *err, size_t errlen)
 {
 	bool deleted = false;
 	int ret = db_writable(st, err, errlen);
@@ -256,8 +241,7 @@ int store__retain(struct store *st, int64_t now_real_ns, char *err,
 	if (st->retain_secs && st->retain_secs <= INT64_MAX / NSEC) {
 		int64_t cutoff;
 
-		if (!__builtin_sub_overflow(now_real_ns,
-					    (int64_t)st->retain_secs * NSEC,
+		if (!__builtin_sub_overflow(now_real_ns, (int64_t)st->retain_secs * NSEC,
 					    &cutoff)) {
 			/* strictly older than the cutoff */
 			ret = delete_through(st, cutoff - 1, err, errlen);
@@ -274,9 +258,8 @@ int store__retain(struct store *st, int64_t now_real_ns, char *err,
 		 */
 		store_lock(&st->dblock);
 		if (st->db)
-			sqlite3_wal_checkpoint_v2(st->db, NULL,
-						  SQLITE_CHECKPOINT_TRUNCATE,
-						  NULL, NULL);
+			sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
+						  NULL);
 		store_unlock(&st->dblock);
 	}
 	return ret;

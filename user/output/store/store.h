@@ -36,8 +36,7 @@ struct store_opts {
 	bool readonly;
 };
 
-int store__open(struct store **out, const struct store_opts *o, char *err,
-		size_t errlen);
+int store__open(struct store **out, const struct store_opts *o, char *err, size_t errlen);
 /* Flushes what is queued (best effort: call store__flush() first to know). */
 void store__close(struct store *st);
 
@@ -61,8 +60,8 @@ struct store_socket {
 	char laddr[48]; /* "" if never bound */
 	uint16_t lport;
 	char raddr[48];
-	uint16_t rport; /* 0: no remote */
-	char state[16]; /* last state ("LISTEN", "ESTABLISHED", "UNCONN", ...)
+	uint16_t rport;	   /* 0: no remote */
+	char state[16];	   /* last state ("LISTEN", "ESTABLISHED", "UNCONN", ...)
 			 */
 	int64_t opened_ns; /* 0: unknown (existed before sockscope) */
 	int64_t closed_ns;
@@ -138,14 +137,13 @@ int store__flush(struct store *st, char *err, size_t errlen);
  * until the database is under retain_bytes. Deletes in small transactions so
  * a flush never waits long; call it every few seconds at most.
  */
-int store__retain(struct store *st, int64_t now_real_ns, char *err,
-		  size_t errlen);
+int store__retain(struct store *st, int64_t now_real_ns, char *err, size_t errlen);
 
 struct store_stats {
-	uint64_t queued;       /* rows waiting for a flush */
-	uint64_t committed;    /* rows written since open */
-	uint64_t dropped;      /* rows lost: queue full */
-	uint64_t flush_errors; /* failed store__flush() calls */
+	uint64_t queued;				/* rows waiting for a flush */
+	uint64_t committed;				/* rows written since open */
+	uint64_t dropped;				/* rows lost: queue full */
+	uint64_t flush_errors;				/* failed store__flush() calls */
 	uint64_t rows_socket, rows_failure, rows_owner; /* in the database */
 };
 void store__stats(const struct store *st, struct store_stats *out);
@@ -173,14 +171,14 @@ struct store_row {
  * their array.
  */
 struct history_query {
-	uint16_t port;	  /* 0: any; local or remote */
-	uint32_t pid;	  /* 0: any; any holder of a socket */
-	const char *comm; /* NULL: any; exact, any holder of a socket */
+	uint16_t port;		    /* 0: any; local or remote */
+	uint32_t pid;		    /* 0: any; any holder of a socket */
+	const char *comm;	    /* NULL: any; exact, any holder of a socket */
 	int64_t since_ns, until_ns; /* 0: unbounded; inclusive, on the row's
 				     * time (a socket's is its close) */
-	bool failed;	/* only failures (same as kinds = STORE_KIND_FAILURE) */
-	uint32_t limit; /* 0: no limit */
-	uint32_t kinds; /* STORE_KIND_* mask; 0: all three */
+	bool failed;		    /* only failures (same as kinds = STORE_KIND_FAILURE) */
+	uint32_t limit;		    /* 0: no limit */
+	uint32_t kinds;		    /* STORE_KIND_* mask; 0: all three */
 };
 
 /* Rows of all kinds, newest first (a socket's time is its close). */
@@ -192,8 +190,7 @@ int store__history(struct store *st, const struct history_query *q,
  * sockets whose life covers it (opened_ns <= at <= closed_ns; an unknown
  * opening counts as before), most recently opened first.
  */
-int store__who_at(struct store *st, uint16_t port, const char *proto,
-		  uint32_t netns, int64_t at_ns,
+int store__who_at(struct store *st, uint16_t port, const char *proto, uint32_t netns, int64_t at_ns,
 		  int (*fn)(const struct store_row *r, void *arg), void *arg);
 
 /*

@@ -81,7 +81,7 @@ struct store {
 	bool readonly;
 
 	pthread_mutex_t dblock; /* the connection: flush, retain, queries */
-	sqlite3 *db; /* NULL: (re)opened by the next call that needs it */
+	sqlite3 *db;		/* NULL: (re)opened by the next call that needs it */
 	sqlite3_stmt *stmt[NR_STMTS];
 	dev_t dev; /* the file we opened, to notice it being replaced */
 	ino_t ino;
@@ -159,8 +159,7 @@ extern const char *const store_time_col[NR_QUEUES];
 /* An SQLite result as -errno; the OS error when SQLite saw one. */
 int db_errno(sqlite3 *db, int rc);
 /* Reports the connection's last error; returns it as -errno. */
-int db_fail(struct store *st, int rc, const char *what, char *err,
-	    size_t errlen);
+int db_fail(struct store *st, int rc, const char *what, char *err, size_t errlen);
 /* Runs a prepared statement to completion, ready for the next use. */
 int stmt_run(sqlite3_stmt *s);
 int64_t single_int(sqlite3 *db, const char *sql, int *rcp);
@@ -203,8 +202,7 @@ void rowq_free(struct rowq *q);
 
 /* A socket's holders: at most 8 * HOLDER_BLOB bytes. */
 #define HOLDER_BLOB 24
-size_t holders_encode(unsigned char *blob, const struct store_holder *h,
-		      uint32_t n);
+size_t holders_encode(unsigned char *blob, const struct store_holder *h, uint32_t n);
 uint32_t holders_decode(struct store_holder *h, const void *blob, size_t len);
 
 /* A failure's holders; the longest encoding of 8 (see codec.c). */

@@ -112,8 +112,8 @@ static int insert_owner(struct store *st, const struct store_owner *r)
 }
 
 /* The first n[k] queued rows of each kind, in one transaction. */
-static int write_rows(struct store *st, struct rowq_iter it[NR_QUEUES],
-		      const size_t n[NR_QUEUES], char *err, size_t errlen)
+static int write_rows(struct store *st, struct rowq_iter it[NR_QUEUES], const size_t n[NR_QUEUES],
+		      char *err, size_t errlen)
 {
 	const char *what = "begin";
 	int rc, ret;
