@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/exitcodes.h"
+#include "lib/io.h"
 #include "runtime/ctl_client.h"
 
 #define MAX_FRAME (64u << 20)
@@ -52,25 +53,19 @@ static int wait_for(int fd, short ev, int64_t deadline)
 	}
 }
 
+/* A whole request on a non-blocking socket, waiting for room until deadline. */
 static int send_all(int fd, const char *p, size_t n, int64_t deadline)
 {
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-		int err;
+	size_t done;
+	int err;
 
-		if (w > 0) {
-			p += w;
-			n -= (size_t)w;
-			continue;
-		}
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno != EAGAIN)
-			return -errno;
+	while ((err = io_write_all(fd, p, n, &done)) == -EAGAIN) {
+		p += done;
+		n -= done;
 		if ((err = wait_for(fd, POLLOUT, deadline)))
 			return err;
 	}
-	return 0;
+	return err;
 }
 
 static int recv_all(int fd, void *buf, size_t n, int64_t deadline)
