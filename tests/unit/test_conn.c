@@ -4,6 +4,7 @@
  * clients past the cap or the deadline, and the control socket's framing.
  */
 #include "testutil.h"
+#include "loop_testutil.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,14 +44,7 @@ struct fixture {
 
 static void pump(struct fixture *f, int timeout_ms)
 {
-	struct epoll_event evs[16];
-	int n = epoll_wait(f->epfd, evs, 16, timeout_ms);
-
-	for (int i = 0; i < n; i++) {
-		struct ep_source *s = evs[i].data.ptr;
-
-		s->ready(s, evs[i].events);
-	}
+	tu_pump(f->epfd, timeout_ms);
 }
 
 static void open_fixture(struct fixture *f, unsigned int max_conns, uint64_t request_ns)
@@ -96,21 +90,7 @@ static int client(struct fixture *f)
 /* What the server sent, after pumping the loop a while; "" if closed. */
 static void read_reply(struct fixture *f, int fd, char *buf, size_t len)
 {
-	size_t used = 0;
-
-	for (int i = 0; i < 50 && used < len - 1; i++) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		ssize_t n;
-
-		pump(f, 10);
-		if (poll(&p, 1, 0) <= 0)
-			continue;
-		n = recv(fd, buf + used, len - 1 - used, 0);
-		if (n <= 0)
-			break;
-		used += (size_t)n;
-	}
-	buf[used] = '\0';
+	tu_read_reply(f->epfd, fd, buf, len, 50, 10);
 }
 
 static bool closed_by_server(struct fixture *f, int fd)

@@ -5,6 +5,7 @@
  * a scrape split across segments, another path, a bad address.
  */
 #include "testutil.h"
+#include "loop_testutil.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -57,18 +58,6 @@ static void render(struct sbuf *sb, void *arg)
 	metrics_sample(sb, "sockscope_test", NULL, NULL, *(unsigned long long *)arg);
 }
 
-static void pump(int epfd, int timeout_ms)
-{
-	struct epoll_event evs[16];
-	int n = epoll_wait(epfd, evs, 16, timeout_ms);
-
-	for (int i = 0; i < n; i++) {
-		struct ep_source *s = evs[i].data.ptr;
-
-		s->ready(s, evs[i].events);
-	}
-}
-
 /* A loopback port nobody listens on now. */
 static unsigned int free_port(void)
 {
@@ -96,21 +85,7 @@ static int client(unsigned int port)
 /* Everything the server sends until it closes, pumping its loop meanwhile. */
 static void read_all(int epfd, int fd, char *buf, size_t len)
 {
-	size_t used = 0;
-
-	for (int i = 0; i < 200 && used < len - 1; i++) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		ssize_t n;
-
-		pump(epfd, 5);
-		if (poll(&p, 1, 0) <= 0)
-			continue;
-		n = recv(fd, buf + used, len - 1 - used, 0);
-		if (n <= 0)
-			break;
-		used += (size_t)n;
-	}
-	buf[used] = '\0';
+	tu_read_reply(epfd, fd, buf, len, 200, 5);
 }
 
 static void test_scrape_in_segments(void **state)
@@ -128,9 +103,9 @@ static void test_scrape_in_segments(void **state)
 	/* the request line and the headers in three writes */
 	fd = client(port);
 	assert_int_equal(send(fd, "GET /met", 8, 0), 8);
-	pump(epfd, 20);
+	tu_pump(epfd, 20);
 	assert_int_equal(send(fd, "rics HTTP/1.1\r\nHost: x\r\n", 24, 0), 24);
-	pump(epfd, 20);
+	tu_pump(epfd, 20);
 	assert_int_equal(send(fd, "\r\n", 2, 0), 2);
 	read_all(epfd, fd, reply, sizeof(reply));
 	close(fd);
