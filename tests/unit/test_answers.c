@@ -343,6 +343,41 @@ static void history_filters(void **state)
 	assert_non_null(strstr(errs, "bad --since 'yesterday-ish'"));
 }
 
+/* Bad times: usage errors with what is wrong, no rows. */
+static void bad_times(void **state)
+{
+	struct answers_times t;
+	struct cli_opts o;
+	char *argv[] = {"sockscope", "history", "--since", "2h", "--until", "1h", NULL}, err[256];
+
+	(void)state;
+	assert_int_equal(ASK("who", "80", "--at", "yesterday-ish"), SS_EXIT_USAGE);
+	assert_string_equal(errs, "sockscope: bad --at 'yesterday-ish': expected RFC 3339, "
+				  "\"2026-11-20 14:02\", or an age like 1h, 30m, 2d\n");
+	assert_int_equal(ASK("history", "--since", "2026-02-30T00:00:00Z"), SS_EXIT_USAGE);
+	assert_string_equal(errs, "sockscope: bad --since '2026-02-30T00:00:00Z': expected RFC "
+				  "3339, \"2026-11-20 14:02\", or an age like 1h, 30m, 2d\n");
+	assert_int_equal(ASK("history", "--since", "9999-12-31T23:59:59Z"), SS_EXIT_USAGE);
+	assert_string_equal(errs, "sockscope: bad --since '9999-12-31T23:59:59Z': out of range "
+				  "(years 1678 to 2261)\n");
+	assert_int_equal(ASK("history", "--until", "99999999d"), SS_EXIT_USAGE);
+	assert_string_equal(
+		errs, "sockscope: bad --until '99999999d': out of range (years 1678 to 2261)\n");
+	assert_int_equal(ASK("history", "--since", "1h", "--until", "2h"), SS_EXIT_USAGE);
+	assert_string_equal(errs, "sockscope: --until '2h' is before --since '1h'\n");
+	assert_int_equal(ASK("history", "--since", "2026-11-20T14:02:11Z", "--until",
+			     "2026-11-20T14:02:10Z"),
+			 SS_EXIT_USAGE);
+	assert_string_equal(out, "");
+	/* the window the right way round, and answers__times on its own */
+	assert_int_equal(cli_parse(6, argv, &o, err, sizeof(err)), 0);
+	nerr = 0;
+	errs[0] = '\0';
+	assert_int_equal(answers__times(&o, &t, &w), 0);
+	assert_true(t.since_ns < t.until_ns && !t.at_ns);
+	assert_string_equal(errs, "");
+}
+
 /* The engine's history obeys the same filters as the store's. */
 static void history_of_an_engine(void **state)
 {
@@ -403,7 +438,7 @@ int main(void)
 		tu_test(ports_listening_and_all), tu_test(who_now_and_before_from_the_engine),
 		tu_test(who_nothing_held),	  tu_test(who_with_the_store),
 		tu_test(history_filters),	  tu_test(history_of_an_engine),
-		tu_test(who_with_more_sources),
+		tu_test(who_with_more_sources),	  tu_test(bad_times),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

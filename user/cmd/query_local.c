@@ -3,7 +3,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cmd/daemon.h"
 #include "cmd/query_local.h"
@@ -18,36 +17,44 @@ static long ask_engines(char *const *q_argv, const struct writer *w, void *arg)
 	return ctl_client__ask_engines(q_argv, w, NULL);
 }
 
-/* The database, if there is one: NULL otherwise (or SS_EXIT_* in *rc). */
+/*
+ * The database, if there is one: NULL otherwise (or SS_EXIT_* in *rc). The
+ * read-only open tells the cases apart (no access() first: it would call an
+ * unreadable file "no database"): -ENOENT none, -EACCES not ours to read.
+ */
 static struct store *open_db(const struct cli_opts *o, bool needed, int *rc)
 {
 	struct daemon_config c;
 	struct store_opts so = {0};
 	struct store *st = NULL;
 	char err[512];
+	int ret;
 
 	*rc = daemon_config_resolve(o, &c);
 	if (*rc)
 		return NULL;
-	if (access(c.db, R_OK)) {
-		if (needed) {
-			fprintf(stderr,
-				"sockscope: no daemon is running and there is "
-				"no database at %s "
-				"(start 'sockscope daemon', or give --db)\n",
-				c.db);
-			*rc = SS_EXIT_RUNTIME;
-		}
-		return NULL;
-	}
 	so.path = c.db;
 	so.readonly = true; /* a reader never writes, nor creates */
-	if (store__open(&st, &so, err, sizeof(err))) {
+	ret = store__open(&st, &so, err, sizeof(err));
+	if (!ret)
+		return st;
+	if ((ret == -ENOENT || ret == -EACCES) && !needed)
+		return NULL; /* the engines answer without it */
+	if (ret == -ENOENT) {
+		fprintf(stderr,
+			"sockscope: no daemon is running and there is "
+			"no database at %s "
+			"(start 'sockscope daemon', or give --db)\n",
+			c.db);
+		*rc = SS_EXIT_RUNTIME;
+	} else if (ret == -EACCES) {
+		fprintf(stderr, "sockscope: database %s: permission denied\n", c.db);
+		*rc = SS_EXIT_PERM;
+	} else {
 		fprintf(stderr, "sockscope: database %s: %s\n", c.db, err);
 		*rc = SS_EXIT_RUNTIME;
-		return NULL;
 	}
-	return st;
+	return NULL;
 }
 
 int query_local_run(const struct cli_opts *o)
@@ -58,12 +65,16 @@ int query_local_run(const struct cli_opts *o)
 	 * engines */
 	bool live = o->command == SS_CMD_PORTS || (o->command == SS_CMD_WHO && !o->at);
 	bool db_needed = o->at || (o->command == SS_CMD_HISTORY && !ctl_client__engines_present());
+	struct answers_times times;
 	struct engine *en = NULL;
 	struct store *st = NULL;
 	struct timefmt tf;
 	int rc = 0;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* a bad time is a usage error, database or not */
+	if ((rc = answers__times(o, &times, &ctl_stdio_writer)))
+		return rc;
 	if (past && (st = open_db(o, db_needed, &rc), rc))
 		return rc;
 	if (live && (rc = oneshot_engine(o, &en))) {

@@ -66,7 +66,7 @@ static int to_ns(int64_t sec, int64_t frac_ns, int64_t *out)
 	int64_t ns;
 
 	if (__builtin_mul_overflow(sec, NSEC, &ns) || __builtin_add_overflow(ns, frac_ns, &ns))
-		return -EINVAL;
+		return -ERANGE;
 	*out = ns;
 	return 0;
 }
@@ -97,7 +97,7 @@ static int parse_duration(const char *p, int64_t now, int64_t *out)
 		for (; is_digit(*p); p++) {
 			if (__builtin_mul_overflow(v, 10, &v) ||
 			    __builtin_add_overflow(v, *p - '0', &v))
-				return -EINVAL;
+				return -ERANGE;
 		}
 		for (u = next_unit; u < sizeof(units) / sizeof(units[0]); u++)
 			if (units[u].unit == *p)
@@ -106,12 +106,12 @@ static int parse_duration(const char *p, int64_t now, int64_t *out)
 			return -EINVAL; /* unknown unit, or out of order */
 		if (__builtin_mul_overflow(v, units[u].ns, &part) ||
 		    __builtin_add_overflow(total, part, &total))
-			return -EINVAL;
+			return -ERANGE;
 		next_unit = u + 1;
 		p++;
 	}
 	if (__builtin_sub_overflow(now, total, out))
-		return -EINVAL;
+		return -ERANGE;
 	return 0;
 }
 
@@ -133,7 +133,7 @@ static int local_secs(int year, int mon, int day, int hour, int min, int sec, in
 	t = mktime(&tm);
 	/* (time_t)-1 is also one valid second, 1969-12-31T23:59:59Z */
 	if (t == (time_t)-1 && errno)
-		return -EINVAL;
+		return -ERANGE;
 	*out = (int64_t)t;
 	return 0;
 }
@@ -143,6 +143,7 @@ static int parse_datetime(const char *p, int64_t *out)
 	int year, mon, day, hour = 0, min = 0, sec = 0, oh, om;
 	int64_t frac_ns = 0, secs;
 	bool zoned = false;
+	int ret;
 	int offset = 0; /* seconds east of UTC */
 
 	if (!take_digits(&p, 4, &year) || !take_char(&p, '-') || !take_digits(&p, 2, &mon) ||
@@ -193,8 +194,9 @@ static int parse_datetime(const char *p, int64_t *out)
 		return to_ns(secs, frac_ns, out);
 	}
 local:
-	if (local_secs(year, mon, day, hour, min, sec, &secs))
-		return -EINVAL;
+	ret = local_secs(year, mon, day, hour, min, sec, &secs);
+	if (ret)
+		return ret;
 	return to_ns(secs, frac_ns, out);
 }
 

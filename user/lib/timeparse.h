@@ -18,8 +18,9 @@
  *   90s 30m 1h 2d 1h30m           that long before now_real_ns: units d, h,
  *                                 m, s, largest first, each at most once
  *   now                           now_real_ns
- * Returns 0 and sets *out_real_ns, or -EINVAL (also when the result does not
- * fit in 64-bit nanoseconds, years 1678..2261).
+ * Returns 0 and sets *out_real_ns, -EINVAL when s is none of these (Feb 30
+ * included), or -ERANGE when it is one but does not fit in 64-bit
+ * nanoseconds (years 1678..2261; 9999-12-31, 106752d).
  */
 int timeparse(const char *s, int64_t now_real_ns, int64_t *out_real_ns);
 

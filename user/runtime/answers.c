@@ -30,13 +30,41 @@ void writer_printf(const struct writer *w, int stream, const char *fmt, ...)
 			 (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
-int answers_time(const char *what, const char *s, int64_t *out_ns, const struct writer *w)
+static int answer_time(const char *what, const char *s, int64_t *out_ns, const struct writer *w)
 {
-	if (timeparse(s, (int64_t)real_now_ns(), out_ns)) {
+	int ret = timeparse(s, (int64_t)real_now_ns(), out_ns);
+
+	if (ret == -ERANGE) {
+		/* a date the user meant, just not one a 64-bit ns clock holds */
+		writer_printf(w, 2, "sockscope: bad %s '%s': out of range (years 1678 to 2261)\n",
+			      what, s);
+		return SS_EXIT_USAGE;
+	}
+	if (ret) {
 		writer_printf(w, 2,
 			      "sockscope: bad %s '%s': expected RFC 3339, "
 			      "\"2026-11-20 14:02\", or an age like 1h, 30m, 2d\n",
 			      what, s);
+		return SS_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int answers__times(const struct cli_opts *o, struct answers_times *t, const struct writer *w)
+{
+	int rc;
+
+	*t = (struct answers_times){0};
+	if (o->at && (rc = answer_time("--at", o->at, &t->at_ns, w)))
+		return rc;
+	if (o->since && (rc = answer_time("--since", o->since, &t->since_ns, w)))
+		return rc;
+	if (o->until && (rc = answer_time("--until", o->until, &t->until_ns, w)))
+		return rc;
+	/* an empty window is a typo (--since 1h --until 2h), not "no history" */
+	if (o->since && o->until && t->until_ns < t->since_ns) {
+		writer_printf(w, 2, "sockscope: --until '%s' is before --since '%s'\n", o->until,
+			      o->since);
 		return SS_EXIT_USAGE;
 	}
 	return 0;
@@ -266,14 +294,15 @@ static int answer_history(struct engine *en, struct store *st, struct timefmt *t
 		.failed = o->filter.failed_only,
 		.limit = o->limit,
 	};
+	struct answers_times t;
 	struct section sec;
 	long n;
 	int rc;
 
-	if (o->since && (rc = answers_time("--since", o->since, &q.since_ns, w)))
+	if ((rc = answers__times(o, &t, w)))
 		return rc;
-	if (o->until && (rc = answers_time("--until", o->until, &q.until_ns, w)))
-		return rc;
+	q.since_ns = t.since_ns;
+	q.until_ns = t.until_ns;
 	section_init(&sec, w, NULL, o->json);
 	n = past_rows(en, st, tf, o, &q, o->since, o->until, more, &sec);
 	if (n < 0)
@@ -310,14 +339,16 @@ static const char *proto_arg(const struct cli_opts *o)
 static int answer_who_at(struct engine *en, struct store *st, struct timefmt *tf,
 			 const struct cli_opts *o, const struct writer *w)
 {
+	struct answers_times t;
 	struct engrows r = {0};
 	struct section sec;
 	struct past p;
 	int64_t at;
 	int rc;
 
-	if ((rc = answers_time("--at", o->at, &at, w)))
+	if ((rc = answers__times(o, &t, w)))
 		return rc;
+	at = t.at_ns;
 	if (!st) {
 		writer_printf(w, 2, "sockscope: who --at needs the daemon's database\n");
 		return SS_EXIT_RUNTIME;

@@ -60,7 +60,17 @@ int answers__run_more(struct engine *en, struct store *st, struct timefmt *tf,
 		      const struct cli_opts *o, const struct writer *w,
 		      const struct answers_more *more);
 
-/* --at / --since / --until: 0, or SS_EXIT_USAGE with a message written. */
-int answers_time(const char *what, const char *s, int64_t *out_ns, const struct writer *w);
+/* The times of a query, CLOCK_REALTIME ns (0: not given). */
+struct answers_times {
+	int64_t at_ns, since_ns, until_ns;
+};
+
+/*
+ * Parses o's --at, --since and --until into t: 0, or SS_EXIT_USAGE with a
+ * message written (a bad form, a date out of range, --until before
+ * --since). Callers check them before looking for a database: a typo is a
+ * usage error whether or not there is one.
+ */
+int answers__times(const struct cli_opts *o, struct answers_times *t, const struct writer *w);
 
 #endif

@@ -191,8 +191,14 @@ int ctl_client__forward(int argc, char **argv, int *rc)
 	err = ctl_client__ask(CTL_DAEMON_SOCKET, args, &ctl_stdio_writer, CTL_DAEMON_TIMEOUT_MS,
 			      rc);
 	fflush(stdout);
-	if (err == -ENOENT || err == -ECONNREFUSED || err == -EAGAIN || err == -ENOTDIR)
-		return err; /* no daemon: the caller answers itself */
+	/*
+	 * No daemon, or (-EACCES: the root-only socket) none this user may ask:
+	 * connect() failed, nothing was asked, the caller answers itself (and
+	 * says so if the database is not this user's to read either).
+	 */
+	if (err == -ENOENT || err == -ECONNREFUSED || err == -EAGAIN || err == -ENOTDIR ||
+	    err == -EACCES)
+		return err;
 	if (err) {
 		/* it took the question: answering again here could print twice
 		 */
