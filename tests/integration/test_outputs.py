@@ -47,32 +47,38 @@ def trace(ctx, path, *args, timeout=20, umask=None):
 @test(timeout=60, needs=("useradd", "userdel"))
 def test_output_planted_symlink_refused(ctx):
     """fs.protected_symlinks=0 (the hosts where this matters): root must not
-    append to /root/VICTIM through a link another user planted in /tmp."""
+    append to /root/VICTIM through a link another user planted, in a sticky
+    /tmp-like directory (where the kernel may refuse it too) or in a
+    directory of the user's own (where only O_NOFOLLOW does)."""
     victim = tempfile.NamedTemporaryFile(prefix="ss-it-victim-", dir="/root", delete=False)
     victim.write(b"precious\n")
     victim.close()
     sticky = tempfile.mkdtemp(prefix="ss-it-sticky-", dir="/tmp")
     os.chmod(sticky, 0o1777)
-    link = os.path.join(sticky, "x")
     saved = open(PROTECTED).read().strip()
     try:
         pw = add_user()
-        subprocess.run(["ln", "-s", victim.name, link], check=True, capture_output=True,
-                       timeout=10, user=pw.pw_uid, group=pw.pw_gid, extra_groups=[])
-        expect(os.lstat(link).st_uid == pw.pw_uid, "the link is not the user's")
+        own = os.path.join(sticky, "own")
+        os.mkdir(own, 0o755)
+        os.chown(own, pw.pw_uid, pw.pw_gid)
         with open(PROTECTED, "w") as f:
             f.write("0")
-        r, _, err = trace(ctx, link)
-        expect(r.returncode == 5, "-o planted link: exit %d, want 5: %s" % (
-            r.returncode, " | ".join(err)))
-        expect(len(err) == 1 and link in err[0] and "symbolic link" in err[0],
-               "want one line naming %s and why: %s" % (link, " | ".join(err)))
-        with open(victim.name, "rb") as f:
-            data = f.read()
-        expect(data == b"precious\n", "the victim file changed: %r" % data[:200])
-        st = os.stat(victim.name)
-        expect(st.st_mode & 0o7777 == 0o600 and st.st_uid == 0,
-               "victim mode %o uid %d" % (st.st_mode & 0o7777, st.st_uid))
+        for d in (sticky, own):
+            link = os.path.join(d, "x")
+            subprocess.run(["ln", "-s", victim.name, link], check=True, capture_output=True,
+                           timeout=10, user=pw.pw_uid, group=pw.pw_gid, extra_groups=[])
+            expect(os.lstat(link).st_uid == pw.pw_uid, "the link is not the user's")
+            r, _, err = trace(ctx, link)
+            expect(r.returncode == 5, "-o planted link: exit %d, want 5: %s" % (
+                r.returncode, " | ".join(err)))
+            expect(len(err) == 1 and link in err[0] and "symbolic link" in err[0],
+                   "want one line naming %s and why: %s" % (link, " | ".join(err)))
+            with open(victim.name, "rb") as f:
+                data = f.read()
+            expect(data == b"precious\n", "the victim file changed: %r" % data[:200])
+            st = os.stat(victim.name)
+            expect(st.st_mode & 0o7777 == 0o600 and st.st_uid == 0,
+                   "victim mode %o uid %d" % (st.st_mode & 0o7777, st.st_uid))
     finally:
         with open(PROTECTED, "w") as f:
             f.write(saved)

@@ -20,12 +20,19 @@
 static int open_nofollow(const char *path, int flags)
 {
 	struct stat ls;
-	int fd;
+	int fd, e;
 
 	fd = open(path, flags | O_NOFOLLOW, 0600);
-	if (fd < 0 && errno == ELOOP && !lstat(path, &ls) && S_ISLNK(ls.st_mode) &&
-	    ls.st_uid == geteuid())
-		fd = open(path, flags, 0600);
+	if (fd >= 0)
+		return fd;
+	/* EACCES: in a sticky directory the kernel itself refuses another
+	 * user's link with O_CREAT; both say "a link not ours". */
+	e = errno;
+	if ((e != ELOOP && e != EACCES) || lstat(path, &ls) || !S_ISLNK(ls.st_mode))
+		return -e;
+	if (ls.st_uid != geteuid())
+		return -ELOOP;
+	fd = open(path, flags, 0600);
 	return fd < 0 ? -errno : fd;
 }
 
