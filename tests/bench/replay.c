@@ -287,7 +287,7 @@ __attribute__((noinline)) int replay_run(const struct ss_event *ev, size_t n, bo
 	int rc = 0;
 
 	memset(&t, 0, sizeof(t));
-	if (output_open(&t.out, "/dev/null", OUTPUT_BUF))
+	if (output_open(&t.out, "/dev/null", OUTPUT_BUF, NULL, 0))
 		return -1;
 	formatter_init(&t.fmt, json);
 	trace_out__consumer(&t, &c);

@@ -1,5 +1,5 @@
 """Where the output goes: a closed stdout pipe, an output file created
-with mode 644 and appended to.
+with mode 600 and appended to.
 """
 
 import os
@@ -32,7 +32,7 @@ def test_output_file_append_and_mode(ctx):
     ctx.workload(ns, "basic_udp", "ssappend", 21400)
     tr.finish(ns)
     mode = os.stat(path).st_mode & 0o7777
-    expect(mode == 0o644, "new output file has mode %o, want 644" % mode)
+    expect(mode == 0o600, "new output file has mode %o, want 600" % mode)
     old = open(path, "rb").read()
     tr = ctx.tracer(path=path, sub=(), out_flag="--output")  # sockscope --json --output F
     f = ctx.workload(ns, "basic_udp", "ssappend", 21400)

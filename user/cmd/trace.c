@@ -109,10 +109,9 @@ int trace_cmd_run(const struct cli_opts *o)
 		return ss_exit_code(rc);
 	}
 	/* Before anything is attached: a bad path leaves nothing behind. */
-	rc = output_open(&t.out, o->output, OUTPUT_BUF);
+	rc = output_open(&t.out, o->output, OUTPUT_BUF, err, sizeof(err));
 	if (rc) {
-		fprintf(stderr, "sockscope: cannot open output file '%s': %s\n", o->output,
-			strerror(-rc));
+		fprintf(stderr, "sockscope: cannot open output: %s\n", err);
 		return SS_EXIT_OUTPUT;
 	}
 	formatter_init(&t.fmt, o->json);

@@ -224,8 +224,8 @@ int watch_run(const struct cli_opts *o)
 	}
 	timefmt_init(&w.tf);
 	w.tty = !o->json && isatty(STDOUT_FILENO);
-	if (output_open(&w.out, NULL, 256u << 10) || runtime__new(&rt, &ro, err, sizeof(err)) ||
-	    runtime__add_consumer(rt, &c)) {
+	if (output_open(&w.out, NULL, 256u << 10, err, sizeof(err)) ||
+	    runtime__new(&rt, &ro, err, sizeof(err)) || runtime__add_consumer(rt, &c)) {
 		fprintf(stderr, "sockscope: out of memory\n");
 		rc = SS_EXIT_RUNTIME;
 		goto out;

@@ -3,35 +3,99 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/err.h"
 #include "lib/io.h"
 #include "output/output.h"
 
-int output_open(struct output *out, const char *path, size_t bufsize)
+/*
+ * A path root writes to may sit in a directory others can write (/tmp), so
+ * a link planted there must not redirect us to a file of root's choosing:
+ * the last component is opened O_NOFOLLOW. A link that belongs to us (as
+ * /dev/stdout -> /proc/self/fd/1 belongs to root) was not planted and is
+ * followed; fs.protected_symlinks makes the same distinction.
+ */
+static int open_nofollow(const char *path, int flags)
 {
+	struct stat ls;
+	int fd, e;
+
+	fd = open(path, flags | O_NOFOLLOW, 0600);
+	if (fd >= 0)
+		return fd;
+	/* EACCES: in a sticky directory the kernel itself refuses another
+	 * user's link with O_CREAT; both say "a link not ours". */
+	e = errno;
+	if ((e != ELOOP && e != EACCES) || lstat(path, &ls) || !S_ISLNK(ls.st_mode))
+		return -e;
+	if (ls.st_uid != geteuid())
+		return -ELOOP;
+	fd = open(path, flags, 0600);
+	return fd < 0 ? -errno : fd;
+}
+
+int output_open_path(const char *path, char *err, size_t errlen)
+{
+	int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	struct stat st;
+	int fd, rc;
+
+	fd = open_nofollow(path, flags);
+	if (fd == -ELOOP)
+		return errf(err, errlen, fd, "%s: a symbolic link that is not ours: refused", path);
+	if (fd == -ENXIO && !stat(path, &st) && S_ISFIFO(st.st_mode))
+		return errf(err, errlen, fd, "no reader on FIFO %s", path);
+	if (fd == -ENXIO && !stat(path, &st) && S_ISSOCK(st.st_mode))
+		goto refuse;
+	if (fd < 0)
+		return errf(err, errlen, fd, "%s: %s", path, strerror(-fd));
+	if (fstat(fd, &st)) {
+		rc = -errno;
+		close(fd);
+		return errf(err, errlen, rc, "%s: %s", path, strerror(-rc));
+	}
+	if (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))
+		return fd;
+	close(fd);
+refuse:
+	return errf(err, errlen, -EINVAL,
+		    "%s: not a regular file, FIFO or character device: refused", path);
+}
+
+int output_open(struct output *out, const char *path, size_t bufsize, char *err, size_t errlen)
+{
+	int fd, fl;
+
 	memset(out, 0, sizeof(*out));
 	out->fd = -1;
 	out->buf = malloc(bufsize);
 	if (!out->buf)
-		return -ENOMEM;
+		return errf(err, errlen, -ENOMEM, "output buffer: %s", strerror(ENOMEM));
 	out->cap = bufsize;
 	if (!path || !strcmp(path, "-")) {
 		out->fd = STDOUT_FILENO;
 		return 0;
 	}
-	out->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (out->fd < 0) {
-		int err = -errno;
+	fd = output_open_path(path, err, errlen);
+	/* Opened without blocking (a FIFO with no reader); written blocking,
+	 * as stdout is: a slow reader slows us, it does not lose lines. */
+	if (fd >= 0 && ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK))) {
+		int rc = -errno;
 
+		close(fd);
+		fd = errf(err, errlen, rc, "%s: %s", path, strerror(-rc));
+	}
+	if (fd < 0) {
 		free(out->buf);
 		out->buf = NULL;
-		return err;
+		return fd;
 	}
+	out->fd = fd;
 	out->own_fd = true;
 	return 0;
 }
-
 int output_flush(struct output *out)
 {
 	int err;

@@ -18,8 +18,17 @@ struct output {
 	size_t cap;
 };
 
-/* path NULL or "-": stdout. Returns 0 or -errno. */
-int output_open(struct output *out, const char *path, size_t bufsize);
+/*
+ * Opens PATH for appending as outputs must be opened: the last component
+ * not followed if it is a link someone else planted, a new file 0600, only
+ * a regular file, a FIFO or a character device accepted, a FIFO without a
+ * reader refused (-ENXIO) rather than waited for. Returns the fd (still
+ * O_NONBLOCK) or -errno with one line in err.
+ */
+int output_open_path(const char *path, char *err, size_t errlen);
+/* path NULL or "-": stdout; else output_open_path(), then blocking writes.
+ * Returns 0 or -errno with one line in err. */
+int output_open(struct output *out, const char *path, size_t bufsize, char *err, size_t errlen);
 /* Buffers; writes when full. 0 or -errno (-EPIPE: the reader went away). */
 int output_append(struct output *out, const char *data, size_t len);
 int output_flush(struct output *out);

@@ -16,6 +16,7 @@
 #include "lib/err.h"
 #include "lib/io.h"
 #include "lib/parse.h"
+#include "output/output.h"
 #include "output/sinks/sink_internal.h"
 
 #define FILE_MAX_DEFAULT (10ull << 20)
@@ -170,11 +171,12 @@ static int file_open(struct sink *s)
 	int fd;
 
 	file_make_dir(s->u.file.path);
-	/* O_NONBLOCK: a FIFO at PATH must not block us in open() or write(). */
-	fd = open(s->u.file.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-		  0640);
+	/* Opened as trace -o opens its file (no planted link, 0600, no
+	 * device but a FIFO or a character one); kept O_NONBLOCK: a FIFO
+	 * at PATH must not block us in write(). */
+	fd = output_open_path(s->u.file.path, NULL, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &st)) {
 		int err = -errno;
 

@@ -396,7 +396,8 @@ static int db_file(struct store *st, char *err, size_t errlen)
 		ret = make_parent_dirs(st->path, err, errlen);
 		if (ret)
 			return ret;
-		fd = open(st->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		/* Not through a link someone planted (as trace -o). */
+		fd = open(st->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
 	} else {
 		fd = open(st->path, O_RDONLY | O_CLOEXEC);
 	}
@@ -405,6 +406,10 @@ static int db_file(struct store *st, char *err, size_t errlen)
 		if (fd >= 0)
 			close(fd);
 		return ret;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		return errf(err, errlen, -EINVAL, "%s: not a regular file", st->path);
 	}
 	close(fd);
 	st->dev = sb.st_dev;
