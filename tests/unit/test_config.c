@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd/config.h"
@@ -38,7 +39,7 @@ static int load(struct daemon_config *c, const char *text)
 	nr_bad = 0;
 	config_defaults(c);
 	{
-		int rc = config_load(c, path, report, NULL);
+		int rc = config_load(c, path, report, NULL, NULL, 0);
 
 		unlink(path);
 		return rc;
@@ -136,16 +137,104 @@ static void overrides_and_values(void **state)
 	assert_int_equal(config_set(&c, "retain_size", "1x", err, sizeof(err)), -EINVAL);
 	assert_int_equal(config_set(&c, "sink", "file:", err, sizeof(err)), -EINVAL);
 	assert_int_equal(config_set(&c, "sink", "syslog+udp://", err, sizeof(err)), -EINVAL);
-	assert_int_equal(config_load(&c, "/nonexistent/sockscope.conf", NULL, NULL), -ENOENT);
+	assert_int_equal(config_load(&c, "/nonexistent/sockscope.conf", NULL, NULL, NULL, 0),
+			 -ENOENT);
+}
+
+/* The values that used to pass: each refused with the message shown. */
+static void refused_values(void **state)
+{
+	static const struct {
+		const char *key, *value, *why;
+	} cases[] = {
+		{"retain", "0",
+		 "retain '0': expected an age like 30d, 12h or 90m (use forever to keep history "
+		 "forever)"},
+		{"retain", "0d",
+		 "retain '0d': expected an age like 30d, 12h or 90m (use forever to keep history "
+		 "forever)"},
+		{"retain", "soon", "retain 'soon': expected an age like 30d, 12h, 90m or forever"},
+		{"metrics", "::1:80",
+		 "metrics '::1:80': an IPv6 address goes in brackets, e.g. [::1]:8080 (expected "
+		 "ADDR:PORT on loopback, e.g. 127.0.0.1:9463 or [::1]:9463)"},
+		{"sink", "file:relative/path", "file:relative/path: expected an absolute path"},
+		{"sink", "syslog+udp://1.2.3.4", "syslog+udp: '1.2.3.4': missing ':PORT'"},
+	};
+	struct daemon_config c;
+	char err[256];
+
+	(void)state;
+	config_defaults(&c);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(config_set(&c, cases[i].key, cases[i].value, err, sizeof(err)),
+				 -EINVAL);
+		assert_string_equal(err, cases[i].why);
+	}
+	/* nothing refused changed the configuration */
+	assert_int_equal(c.retain_secs, 30 * 86400);
+	assert_int_equal(c.nr_sinks, 0);
+	assert_string_equal(c.metrics, "");
+}
+
+static int load_path(const char *p, int want, const char *why)
+{
+	struct daemon_config c;
+	char err[256] = "";
+	int rc;
+
+	config_defaults(&c);
+	rc = config_load(&c, p, report, NULL, err, sizeof(err));
+	if (rc != want || (why && strcmp(err, why)))
+		fail_msg("%s: %d \"%s\", want %d \"%s\"", p, rc, err, want, why ? why : "");
+	return rc;
+}
+
+/* Only a regular file (or /dev/null) of at most 1 MiB is a configuration;
+ * none of these may hang or print a line per byte. */
+static void only_regular_files(void **state)
+{
+	char dir[] = "/tmp/ss-config-dir-XXXXXX", fifo[96], big[96];
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	load_path(dir, -EISDIR, "not a regular file");
+	load_path("/dev/zero", -EINVAL, "not a regular file");
+	load_path("/dev/urandom", -EINVAL, "not a regular file");
+	load_path("/proc/self/mem", -EIO, "Input/output error");
+	load_path("/nonexistent/sockscope.conf", -ENOENT, "No such file or directory");
+	nr_bad = 0;
+	load_path("/dev/null", 0, NULL); /* "--config /dev/null": none */
+	/* a FIFO without a writer: refused at once, not waited on */
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	load_path(fifo, -EINVAL, "not a regular file");
+	/* one byte over the cap, even of comments */
+	snprintf(big, sizeof(big), "%s/big.conf", dir);
+	f = fopen(big, "w");
+	assert_non_null(f);
+	for (int i = 0; i < CONFIG_MAX_BYTES / 16; i++)
+		fputs("# fifteen bytes\n", f);
+	fclose(f);
+	load_path(big, 0, NULL);
+	f = fopen(big, "a");
+	assert_non_null(f);
+	fputc('\n', f);
+	fclose(f);
+	load_path(big, -EFBIG, "larger than 1 MiB");
+	assert_int_equal(nr_bad, 0);
+	unlink(big);
+	unlink(fifo);
+	rmdir(dir);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(defaults),
-		cmocka_unit_test(every_key),
-		cmocka_unit_test(errors_by_line),
-		cmocka_unit_test(overrides_and_values),
+		cmocka_unit_test(defaults),	  cmocka_unit_test(every_key),
+		cmocka_unit_test(errors_by_line), cmocka_unit_test(overrides_and_values),
+		cmocka_unit_test(refused_values), cmocka_unit_test(only_regular_files),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -109,8 +109,10 @@ static void specs_parse_or_say_why_not(void **state)
 		"syslog+udp://127.0.0.1:5514",
 		"syslog+tcp://127.0.0.1:5514?facility=16",
 		"syslog+udp://[::1]:5514",
-		"syslog+tcp://[::1]",
-		"syslog+udp://127.0.0.1?format=local",
+		"syslog+tcp://[::1]:514",
+		"syslog+udp://127.0.0.1:514?format=local",
+		/* 0: never rotated (a file logrotate rotates) */
+		"file:/var/log/s.json?max_bytes=0",
 		"stdout?queue_bytes=8M",
 		/* The one size grammar (lib/parse.h) and IPv6 zones. */
 		"file:/tmp/x.json?max_bytes=2TB&queue_bytes=1MiB",
@@ -122,6 +124,11 @@ static void specs_parse_or_say_why_not(void **state)
 		"stdout?max_bytes=1",
 		"file:",
 		"file://relative/path",
+		"file:relative/path",
+		"file:./x.json",
+		"syslog+udp://1.2.3.4",
+		"syslog+tcp://[::1]",
+		"syslog+udp://127.0.0.1?format=local",
 		"file:/x?keep=1001",
 		"file:/x?keep=5K",
 		"file:/x?max_bytes=ten",
@@ -170,12 +177,34 @@ static void specs_parse_or_say_why_not(void **state)
 	sink__close(NULL, 0);
 }
 
+/* The reasons an operator reads for the values that used to pass. */
+static void specs_refused_with_reason(void **state)
+{
+	static const struct {
+		const char *spec, *why;
+	} cases[] = {
+		{"file:relative/path", "file:relative/path: expected an absolute path"},
+		{"file:/x?max_bytes=ten", "max_bytes 'ten': a size such as 10485760 or 10M, "
+					  "or 0 (never rotate)"},
+		{"syslog+udp://1.2.3.4", "syslog+udp: '1.2.3.4': missing ':PORT'"},
+		{"syslog+tcp://[::1]", "syslog+tcp: '[::1]': missing ':PORT'"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(sink__check(cases[i].spec, err, sizeof(err)), -EINVAL);
+		assert_string_equal(err, cases[i].why);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(queue_bound_drops_and_counts),
 		T(queue_wraps_and_keeps_order),
 		T(specs_parse_or_say_why_not),
+		T(specs_refused_with_reason),
 	};
 
 	return run_sink_tests("sink", tests);

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "cmd/commands.h"
 #include "cmd/config.h"
@@ -20,7 +24,10 @@ void config_defaults(struct daemon_config *c)
 	c->history = 10000;
 }
 
-/* "90", "30s", "15m", "12h", "30d", "2w", or "0"/"forever". */
+/*
+ * "90", "30s", "15m", "12h", "30d", "2w", or "forever". A zero age is
+ * -ERANGE: "0" used to mean forever silently, which reads as "keep nothing".
+ */
 static int parse_age(const char *s, uint64_t *out)
 {
 	static const struct {
@@ -44,11 +51,13 @@ static int parse_age(const char *s, uint64_t *out)
 			break;
 		}
 	if (len >= sizeof(digits))
-		return -ERANGE;
+		return -EINVAL;
 	memcpy(digits, s, len);
 	digits[len] = '\0';
 	if (parse_u64(digits, 0, UINT64_MAX / mult, &v))
 		return -EINVAL;
+	if (!v)
+		return -ERANGE;
 	*out = v * mult;
 	return 0;
 }
@@ -87,7 +96,14 @@ int config_set(struct daemon_config *c, const char *key, const char *v, char *er
 			return errf(err, errlen, -EINVAL, "db '%s': expected an absolute path", v);
 		snprintf(c->db, sizeof(c->db), "%s", v);
 	} else if (!strcmp(key, "retain")) {
-		if (parse_age(v, &c->retain_secs))
+		int r = parse_age(v, &c->retain_secs);
+
+		if (r == -ERANGE)
+			return errf(err, errlen, -EINVAL,
+				    "retain '%s': expected an age like 30d, "
+				    "12h or 90m (use forever to keep history forever)",
+				    v);
+		if (r)
 			return errf(err, errlen, -EINVAL,
 				    "retain '%s': expected an age like 30d, "
 				    "12h, 90m or forever",
@@ -150,21 +166,60 @@ static char *trim(char *s)
 	return s;
 }
 
+/*
+ * Opens a configuration file that can be read to its end: a regular file
+ * (a symlink to one is fine, admins manage configs that way), never a
+ * directory, device or FIFO (O_NONBLOCK: opening a FIFO must not wait for a
+ * writer), and not larger than CONFIG_MAX_BYTES. /dev/null is the one
+ * device allowed: "--config /dev/null" is the usual way to say "none".
+ */
+static FILE *config_open(const char *path, char *err, size_t errlen, int *rc)
+{
+	struct stat st;
+	FILE *f;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0) {
+		*rc = errf(err, errlen, -errno, "%s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st)) {
+		*rc = errf(err, errlen, -errno, "%s", strerror(errno));
+	} else if (!S_ISREG(st.st_mode) && !(S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))) {
+		*rc = errf(err, errlen, S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL,
+			   "not a regular file");
+	} else if (st.st_size > CONFIG_MAX_BYTES) {
+		*rc = errf(err, errlen, -EFBIG, "larger than %s", CONFIG_MAX_TEXT);
+	} else if (!(f = fdopen(fd, "r"))) {
+		*rc = errf(err, errlen, -errno, "%s", strerror(errno));
+	} else {
+		*rc = 0;
+		return f;
+	}
+	close(fd);
+	return NULL;
+}
+
 int config_load(struct daemon_config *c, const char *path,
 		void (*report)(const char *path, unsigned int line, const char *why, void *arg),
-		void *arg)
+		void *arg, char *ferr, size_t ferrlen)
 {
 	char buf[1024], err[512];
 	unsigned int lineno = 0;
 	bool cleared_sinks = false;
-	int bad = 0;
-	FILE *f = fopen(path, "re");
+	int bad = 0, rc;
+	FILE *f = config_open(path, ferr, ferrlen, &rc);
 
 	if (!f)
-		return -errno;
+		return rc;
 	while (fgets(buf, sizeof(buf), f)) {
 		char *line, *eq, *key, *val;
 
+		/* st_size is 0 for /proc files: the cap holds while reading */
+		if (ftello(f) > CONFIG_MAX_BYTES) {
+			fclose(f);
+			return errf(ferr, ferrlen, -EFBIG, "larger than %s", CONFIG_MAX_TEXT);
+		}
 		lineno++;
 		if (!strchr(buf, '\n') && !feof(f)) {
 			int ch;
@@ -209,6 +264,12 @@ int config_load(struct daemon_config *c, const char *path,
 				report(path, lineno, err, arg);
 			bad++;
 		}
+	}
+	if (ferror(f)) {
+		/* /proc/self/mem and the like: a read error is not "OK" */
+		rc = errno ? -errno : -EIO;
+		fclose(f);
+		return errf(ferr, ferrlen, rc, "%s", strerror(-rc));
 	}
 	fclose(f);
 	return bad;

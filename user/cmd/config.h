@@ -15,6 +15,9 @@
 #define CONFIG_DEFAULT_PATH "/etc/sockscope/sockscope.conf"
 #define CONFIG_DEFAULT_DB "/var/lib/sockscope/sockscope.db"
 #define CONFIG_MAX_SINKS 8
+/* A configuration is a few lines: anything bigger is not one. */
+#define CONFIG_MAX_BYTES (1 << 20)
+#define CONFIG_MAX_TEXT "1 MiB"
 
 struct daemon_config {
 	char db[256];
@@ -37,13 +40,15 @@ int config_parse_size(const char *s, uint64_t *out);
 int config_set(struct daemon_config *c, const char *key, const char *value, char *err,
 	       size_t errlen);
 /*
- * Reads a file into c. Every bad line is reported to report(line, reason)
- * (may be NULL); returns the number of bad lines, or -errno if the file
- * cannot be read (-ENOENT for a missing file).
+ * Reads a regular file of at most CONFIG_MAX_BYTES into c. Every bad line is
+ * reported to report(line, reason) (may be NULL); returns the number of bad
+ * lines, or -errno with the reason in err if the file cannot be read
+ * (-ENOENT for a missing file, -EISDIR, -EINVAL for a device or FIFO,
+ * -EFBIG for a file over the cap, a read error's errno).
  */
 int config_load(struct daemon_config *c, const char *path,
 		void (*report)(const char *path, unsigned int line, const char *why, void *arg),
-		void *arg);
+		void *arg, char *err, size_t errlen);
 /* Writes the effective configuration, one key per line (for --check-config). */
 void config_print(const struct daemon_config *c, FILE *f);
 

@@ -11,10 +11,15 @@
 #include "cmd/daemon.h"
 #include "lib/exitcodes.h"
 
+/* A screenful: a file of garbage must not print a million lines. */
+#define REPORT_MAX 20
+
 static void report_line(const char *path, unsigned int line, const char *why, void *arg)
 {
-	(void)arg;
-	fprintf(stderr, "%s:%u: %s\n", path, line, why);
+	unsigned int *reported = arg;
+
+	if ((*reported)++ < REPORT_MAX)
+		fprintf(stderr, "%s:%u: %s\n", path, line, why);
 }
 
 /* File, then command line. Returns 0 or an SS_EXIT_* code (messages
@@ -22,15 +27,18 @@ static void report_line(const char *path, unsigned int line, const char *why, vo
 int daemon_config_resolve(const struct cli_opts *o, struct daemon_config *c)
 {
 	const char *path = o->config ? o->config : CONFIG_DEFAULT_PATH;
+	unsigned int reported = 0;
 	char err[512];
 	int bad;
 
 	config_defaults(c);
-	bad = config_load(c, path, report_line, NULL);
+	bad = config_load(c, path, report_line, &reported, err, sizeof(err));
 	if (bad == -ENOENT && !o->config)
 		bad = 0; /* the default file is optional */
+	if (reported > REPORT_MAX)
+		fprintf(stderr, "%s: ... and %u more\n", path, reported - REPORT_MAX);
 	if (bad < 0) {
-		fprintf(stderr, "sockscope: config %s: %s\n", path, strerror(-bad));
+		fprintf(stderr, "sockscope: config %s: %s\n", path, err);
 		return SS_EXIT_USAGE;
 	}
 	if (bad > 0) {

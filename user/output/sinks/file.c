@@ -114,6 +114,9 @@ static int file_parse(struct sink *s, const char *rest, char *err, size_t errlen
 
 	if (!path || !*path || strlen(path) >= sizeof(s->u.file.path))
 		return errf(err, errlen, -EINVAL, "file: expected file:PATH or file:///PATH");
+	/* The daemon runs from / and a relative path would move with it. */
+	if (path[0] != '/')
+		return errf(err, errlen, -EINVAL, "file:%s: expected an absolute path", path);
 	strcpy(s->u.file.path, path);
 	s->u.file.max_bytes = FILE_MAX_DEFAULT;
 	s->u.file.keep = KEEP_DEFAULT;
@@ -125,11 +128,13 @@ static int file_option(struct sink *s, const char *key, const char *v, char *err
 	uint64_t n;
 
 	if (!strcmp(key, "max_bytes")) {
-		if (parse_size(v, &s->u.file.max_bytes))
+		/* 0 is "never rotate" (sink.h), for files logrotate rotates */
+		if (parse_size(v, &n))
 			return errf(err, errlen, -EINVAL,
 				    "max_bytes '%s': a size such as 10485760 "
-				    "or 10M",
+				    "or 10M, or 0 (never rotate)",
 				    v);
+		s->u.file.max_bytes = n;
 		return 0;
 	}
 	if (!strcmp(key, "keep")) {

@@ -23,7 +23,6 @@
 /* Data unacknowledged this long ends the connection (then we reconnect)
  * instead of filling the socket buffer of a dead peer forever. */
 #define TCP_UNACKED_MS 30000
-#define SYSLOG_PORT 514
 
 static bool is_tcp(const struct sink *s)
 {
@@ -46,7 +45,8 @@ static int unix_parse(struct sink *s, const char *rest, char *err, size_t errlen
 	return 0;
 }
 
-/* "HOST[:PORT]": a numeric address, IPv6 in brackets; port 514 if none. */
+/* "HOST:PORT": a numeric address, IPv6 in brackets. The port is required,
+ * as documented: collectors listen on 514, 601, 6514 or anything else. */
 static int inet_parse(struct sink *s, const char *rest, char *err, size_t errlen)
 {
 	const char *kind = is_tcp(s) ? "syslog+tcp" : "syslog+udp";
@@ -55,7 +55,7 @@ static int inet_parse(struct sink *s, const char *rest, char *err, size_t errlen
 
 	if (!*rest)
 		return errf(err, errlen, -EINVAL, "%s: missing address", kind);
-	if (parse_addrport(rest, ADDRPORT_PORT_OPTIONAL, &ap, &why)) {
+	if (parse_addrport(rest, 0, &ap, &why)) {
 		if (why && !strncmp(why, "bad IPv", 7))
 			return errf(
 				err, errlen, -EINVAL,
@@ -66,10 +66,8 @@ static int inet_parse(struct sink *s, const char *rest, char *err, size_t errlen
 				(int)(*rest == '[' ? strcspn(rest, "]") + 1 : strcspn(rest, ":")),
 				rest);
 		return errf(err, errlen, -EINVAL, "%s: '%s': %s", kind, rest,
-			    why ? why : "expected HOST[:PORT]");
+			    why ? why : "expected HOST:PORT");
 	}
-	if (!ap.port)
-		ap.port = SYSLOG_PORT;
 	s->u.net.addrlen = addrport_sockaddr(&ap, &s->u.net.addr);
 	return 0;
 }

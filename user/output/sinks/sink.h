@@ -21,7 +21,7 @@
  * by '&'. Sizes are those of lib/parse.h: an optional K, M, G or T suffix
  * (powers of 1024), optionally followed by B or iB: 64K, 10MiB.
  *   stdout
- *   file:PATH             NDJSON; PATH may be written file:///abs/path
+ *   file:PATH             NDJSON; PATH is absolute, may be written file:///abs/path
  *       max_bytes=N       rotate before a line would take the file past N
  *                         (default 10M; 0: never, e.g. under logrotate)
  *       keep=N            rotated files kept: PATH.1 (newest) .. PATH.N,
@@ -31,11 +31,12 @@
  *       space), the retry opens PATH anew and starts with a whole line.
  *   syslog                /dev/log, AF_UNIX datagrams
  *   syslog+unix:PATH      another AF_UNIX datagram socket (same options)
- *   syslog+udp://HOST[:PORT]  RFC 5424, one message per datagram
- *   syslog+tcp://HOST[:PORT]  RFC 5424, RFC 6587 octet counting "LEN SP MSG"
+ *   syslog+udp://HOST:PORT  RFC 5424, one message per datagram
+ *   syslog+tcp://HOST:PORT  RFC 5424, RFC 6587 octet counting "LEN SP MSG"
  *       HOST is a numeric address, IPv6 in brackets: [::1] (a link-local
  *       one with its interface: [fe80::1%eth0]). Names are not resolved: a
- *       DNS outage must not stall the tracer. PORT: 514.
+ *       DNS outage must not stall the tracer. PORT is required (514 is
+ *       only the usual one).
  *   Options of every syslog sink:
  *       facility=NAME|N   daemon (default), local0..local7, user, ... or 0..23
  *       format=rfc5424|local   the message format (syslog5424.h). Default:
