@@ -11,6 +11,7 @@ import ctypes
 import errno as errno_mod
 import json
 import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -62,6 +63,21 @@ class Netns:
 
     def __repr__(self):
         return "%s (inode %d)" % (self.name, self.inode)
+
+
+def add_user(name):
+    """A system user for tests that act as an unprivileged local user; the
+    test removes it with del_user(name). Returns its pwd entry."""
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                        name], check=True, capture_output=True, timeout=20)
+    return pwd.getpwnam(name)
+
+
+def del_user(name):
+    subprocess.run(["userdel", name], capture_output=True, timeout=20)
 
 
 def _run(cmd, timeout=15, check=True):

@@ -5,7 +5,6 @@ may be named on purpose (/dev/null, root's /dev/stdout) still works.
 """
 
 import os
-import pwd
 import shutil
 import socket
 import subprocess
@@ -14,21 +13,10 @@ import time
 
 from harness import Fail, expect, run_bad, test
 
+from harness import add_user, del_user
+
 USER = "ss-it-outputs"
 PROTECTED = "/proc/sys/fs/protected_symlinks"
-
-
-def add_user():
-    try:
-        pwd.getpwnam(USER)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                        USER], check=True, capture_output=True, timeout=20)
-    return pwd.getpwnam(USER)
-
-
-def del_user():
-    subprocess.run(["userdel", USER], capture_output=True, timeout=20)
 
 
 def trace(ctx, path, *args, timeout=20, umask=None):
@@ -57,7 +45,7 @@ def test_output_planted_symlink_refused(ctx):
     os.chmod(sticky, 0o1777)
     saved = open(PROTECTED).read().strip()
     try:
-        pw = add_user()
+        pw = add_user(USER)
         own = os.path.join(sticky, "own")
         os.mkdir(own, 0o755)
         os.chown(own, pw.pw_uid, pw.pw_gid)
@@ -84,7 +72,7 @@ def test_output_planted_symlink_refused(ctx):
             f.write(saved)
         shutil.rmtree(sticky, ignore_errors=True)
         os.unlink(victim.name)
-        del_user()
+        del_user(USER)
 
 
 @test(timeout=60)

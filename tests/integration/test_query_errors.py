@@ -7,12 +7,13 @@ Imported by run.py, whose harness (test registry, Ctx, assertions) it uses.
 Run under the kernel lock: no daemon of the suite is running then.
 """
 import os
-import pwd
 import socket
 import subprocess
 
 import harness as h
 from test_daemon import SOCK, Daemon
+
+from harness import add_user, del_user
 
 USER = "ssqueryerr"
 
@@ -26,19 +27,6 @@ def no_daemon():
     finally:
         s.close()
     raise h.Fail("a daemon answers on %s: these tests need none" % SOCK)
-
-
-def add_user():
-    try:
-        pwd.getpwnam(USER)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                        USER], check=True, capture_output=True, timeout=20)
-    return pwd.getpwnam(USER)
-
-
-def del_user():
-    subprocess.run(["userdel", USER], capture_output=True, timeout=20)
 
 
 def as_user(ctx, pw, *args):
@@ -64,7 +52,7 @@ def test_unreadable_database_is_permission_denied(ctx):
     d.stop()
     os.chmod(d.db, 0o600)
     no_daemon()
-    pw = add_user()
+    pw = add_user(USER)
     try:
         args = ("history", "--db", d.db)
         want(ctx, as_user(ctx, pw, *args), args, 3, "database %s: permission denied" % d.db)
@@ -75,7 +63,7 @@ def test_unreadable_database_is_permission_denied(ctx):
         args = ("history", "--db", missing)
         want(ctx, as_user(ctx, pw, *args), args, 1, "there is no database at %s" % missing)
     finally:
-        del_user()
+        del_user(USER)
 
 
 @h.test(timeout=60)

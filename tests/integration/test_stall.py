@@ -9,7 +9,6 @@ connections on loopback. The daemon must lose nothing, and GET /metrics and
 """
 import json
 import os
-import pwd
 import signal
 import subprocess
 import sys
@@ -18,6 +17,8 @@ import urllib.request
 
 import harness as h
 from test_daemon import SOCK, Daemon, parse_prometheus, run
+
+from harness import add_user, del_user
 
 USER = "ssstall"
 METRICS_PORT = 19480
@@ -92,19 +93,6 @@ print(n, flush=True)
 '''
 
 
-def add_user():
-    try:
-        pwd.getpwnam(USER)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                        USER], check=True, capture_output=True, timeout=20)
-    return pwd.getpwnam(USER)
-
-
-def del_user():
-    subprocess.run(["userdel", USER], capture_output=True, timeout=20)
-
-
 def holder(ctx, cmd, **kw):
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          start_new_session=True, **kw)
@@ -153,7 +141,7 @@ def stop(p):
 
 @h.test(timeout=180)
 def test_silent_clients_do_not_stall_the_daemon(ctx):
-    pw = add_user()
+    pw = add_user(USER)
     attackers = []
     try:
         ns = ctx.netns()
@@ -201,7 +189,7 @@ def test_silent_clients_do_not_stall_the_daemon(ctx):
     finally:
         for p in attackers:
             stop(p)
-        del_user()
+        del_user(USER)
 
 
 def ask_in_segments(path, args, pieces=4, gap=0.05):
