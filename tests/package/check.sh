@@ -16,6 +16,7 @@ version=$(sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
 abi=$(sed -n 's/^#define SS_ABI_VERSION \([0-9]*\).*/\1/p' include/sockscope_abi.h)
 fails=0
 installed=0
+started=0
 tmp=$(mktemp -d)
 
 fail() {
@@ -27,6 +28,11 @@ cleanup() {
 	if ((installed)) && dpkg-query -W -f='${Status}' sockscope 2>/dev/null | grep -q installed; then
 		echo "deb-check: purging the package after a failure" >&2
 		apt-get purge -y -qq -o DPkg::Lock::Timeout=120 sockscope >/dev/null 2>&1
+	fi
+	# none of them existed before (checked below): what a broken purge left
+	# is reported, then removed, so the next run starts clean
+	if ((started)); then
+		rm -rf /etc/sockscope /var/lib/sockscope /var/log/sockscope
 	fi
 	rm -rf "$tmp"
 }
@@ -60,10 +66,12 @@ for p in /etc/sockscope /var/lib/sockscope /var/log/sockscope /usr/sbin/sockscop
 	fi
 done
 
+started=1
+
 # ---- lintian: no errors; warnings and the rest are listed ----
-lintian --fail-on error --info "$deb" >"$tmp/lintian" 2>&1
+lintian --fail-on error --display-info --pedantic --show-overrides "$deb" >"$tmp/lintian" 2>&1
 lrc=$?
-grep -v 'running with root privileges' "$tmp/lintian" | sed -n 's/^\([EWIXP]\): /lintian: \1: /p'
+grep -v 'running with root privileges' "$tmp/lintian" | sed -n "s/^\([EWIPOX]\): /lintian: \1: /p"
 [ $lrc -eq 0 ] || fail "lintian reports errors (exit $lrc)"
 
 # ---- the maintainer scripts never start or enable the unit ----
