@@ -37,4 +37,4 @@ deb:
 
 # Build, lintian, install with apt-get, use, purge: nothing may be left.
 deb-check: deb
-	$(Q)sh tests/package/check.sh $(OUTPUT)/deb
+	$(Q)bash tests/package/check.sh $(OUTPUT)/deb
