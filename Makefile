@@ -57,6 +57,8 @@ SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR ?= /etc/systemd/system
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+LOCALSTATEDIR ?= /var
 
 all: sockscope
 
@@ -70,6 +72,7 @@ help:
 	@echo "make vmlinux    regenerate $(VMLINUX) from /sys/kernel/btf/vmlinux"
 	@echo "make format     clang-format the sources (kernel style); format-check: only check"
 	@echo "make install    binary, man page, systemd unit, example config (PREFIX, DESTDIR)"
+	@echo "make deb        Debian package in $(OUTPUT)/deb/ (deb-check: lintian, install, purge)"
 
 deps:
 	$(Q)sh scripts/install-deps.sh
@@ -80,7 +83,8 @@ run: deps
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory sockscope unit-bins asan-bins
-	$(Q)$(MAKE) --no-print-directory format-check unit unit-asan unit-valgrind integration bench-smoke
+	$(Q)$(MAKE) --no-print-directory format-check unit unit-asan unit-valgrind integration bench-smoke \
+		deb-check
 
 $(OUTPUT) $(OUTPUT)/unit $(OUTPUT)/asan:
 	$(Q)mkdir -p $@
@@ -138,7 +142,7 @@ $(ASAN_LIB): $(ASAN_LIB_OBJS)
 
 sockscope: $(OUTPUT)/user/main.o $(LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDFLAGS) $(LDLIBS) -o $@
 
 # ---- unit tests (cmocka), plain and with ASan/UBSan ----
 .PHONY: unit-bins asan-bins
@@ -166,9 +170,11 @@ integration: sockscope
 	$(Q)$(PYTHON) tests/integration/run.py --binary ./sockscope
 
 # ---- installation ----
-install: sockscope
+install: sockscope $(MAN_PAGE) $(COMPLETION)
 	install -D -m 0755 sockscope $(DESTDIR)$(SBINDIR)/sockscope
-	install -D -m 0644 docs/sockscope.8 $(DESTDIR)$(MANDIR)/man8/sockscope.8
+	install -D -m 0644 $(MAN_PAGE) $(DESTDIR)$(MANDIR)/man8/sockscope.8
+	install -D -m 0644 $(COMPLETION) $(DESTDIR)$(COMPLETIONDIR)/sockscope
+	install -d -m 0700 $(DESTDIR)$(LOCALSTATEDIR)/lib/sockscope
 	install -d -m 0755 $(DESTDIR)$(UNITDIR)
 	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/sockscope.service > $(DESTDIR)$(UNITDIR)/sockscope.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/sockscope.service
@@ -183,7 +189,7 @@ install: sockscope
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/sockscope $(DESTDIR)$(MANDIR)/man8/sockscope.8 \
-	      $(DESTDIR)$(UNITDIR)/sockscope.service
+	      $(DESTDIR)$(UNITDIR)/sockscope.service $(DESTDIR)$(COMPLETIONDIR)/sockscope
 
 # ---- maintenance ----
 vmlinux:
@@ -193,7 +199,7 @@ vmlinux:
 
 # Every C source and header we write (vmlinux.h is generated: not ours).
 FORMAT_SRCS = $(sort $(wildcard bpf/*.c bpf/*.h include/*.h user/*.c user/*/*.[ch] \
-	      user/*/*/*.[ch] tests/unit/*.[ch] tests/bench/*.[ch]))
+	      user/*/*/*.[ch] tests/unit/*.[ch] tests/bench/*.[ch] packaging/*.c))
 format:
 	clang-format -i $(FORMAT_SRCS)
 
@@ -207,3 +213,4 @@ clean:
 
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
 include tests/bench/bench.mk
+include packaging/package.mk

@@ -7,6 +7,12 @@ set -eu
 PKGS="${*:-make gcc clang clang-format llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
 libcmocka-dev libsqlite3-dev iproute2 python3 valgrind rsyslog util-linux}"
 
+# make deb and deb-check (tests/package/check.sh): debhelper, lintian, and
+# the bash-completion the generated script relies on
+if [ $# -eq 0 ]; then
+	PKGS="$PKGS dpkg-dev debhelper fakeroot lintian bash-completion"
+fi
+
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then

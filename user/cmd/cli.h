@@ -15,7 +15,6 @@
 
 #include "sockscope_abi.h"
 
-#define SS_VERSION "0.1.0"
 #define SS_DEFAULT_RING_SIZE (16u << 20)
 
 enum ss_command {

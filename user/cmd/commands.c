@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The command table: what each command word runs, takes and says in --help. */
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <string.h>
 
@@ -18,10 +19,17 @@ static int help_run(const struct cli_opts *o)
 	return SS_EXIT_OK;
 }
 
+/* The Makefile passes the version of debian/changelog, its one source. */
+#ifndef SS_VERSION
+#error "SS_VERSION is set by the Makefile (from debian/changelog)"
+#endif
+
+/* libbpf's version is the library loaded now, not the headers built with. */
 static int version_run(const struct cli_opts *o)
 {
 	(void)o;
-	printf("sockscope %s (event ABI %d)\n", SS_VERSION, SS_ABI_VERSION);
+	printf("sockscope %s (event ABI %d, libbpf %u.%u)\n", SS_VERSION, SS_ABI_VERSION,
+	       libbpf_major_version(), libbpf_minor_version());
 	return SS_EXIT_OK;
 }
 
@@ -157,7 +165,7 @@ const struct command commands[] = {
 		.id = SS_CMD_VERSION,
 		.hidden = true, /* --version */
 		.summary = "print the version",
-		.about = "The version and the event ABI it speaks.",
+		.about = "The version, the event ABI it speaks and the libbpf it runs on.",
 		.options = common_options,
 		.run = version_run,
 	},

@@ -73,6 +73,13 @@ int sink__open(struct sink **out, const char *spec, const char *hostname, const 
 int sink__check(const char *spec, char *err, size_t errlen);
 
 /*
+ * The i-th scheme a spec may start with ("file:", "stdout": a whole spec
+ * when it has no ':'), with its usage ("file:PATH") in *usage; NULL past
+ * the last. For the shell completion (cmd/completion.c).
+ */
+const char *sink_spec__scheme(unsigned int i, const char **usage);
+
+/*
  * Queues one event line (with or without its "\n": a file gets exactly
  * one, a syslog message none). severity: 0..7 (6 info, 4 warning);
  * msgid: the event name; ts_real_ns: CLOCK_REALTIME of the event; pid: its

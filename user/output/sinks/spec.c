@@ -177,3 +177,11 @@ out:
 	free(copy);
 	return r;
 }
+
+const char *sink_spec__scheme(unsigned int i, const char **usage)
+{
+	if (i >= ARRAY_SIZE(schemes))
+		return NULL;
+	*usage = schemes[i].usage;
+	return schemes[i].prefix;
+}
