@@ -174,6 +174,8 @@ static void event_carries_its_fields(void **state)
 	n = parse_entry(got, len, fs, 32);
 	/* MESSAGE is the line trace prints */
 	formatter_init(&f, false);
+	/* at the time sink__write_event() was given */
+	f.tf.mono_to_real_ns = TS - (int64_t)e.ts_ns;
 	sbuf_init(&sb, msg, sizeof(msg));
 	format_event(&f, &sb, &e, NULL);
 	msg[sb.len - 1] = '\0';

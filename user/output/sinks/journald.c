@@ -197,6 +197,10 @@ static bool journald_encode(struct sink *s, const struct sink_msg *m, size_t *wa
 	if (m->e) {
 		struct sbuf sb;
 
+		/* The time the JSON line says, whatever our clock offset: the
+		 * daemon sampled its own. (The cached second stays right: it
+		 * depends on the wall-clock time alone.) */
+		j->fmt.tf.mono_to_real_ns = m->ts_real_ns - (int64_t)m->e->ts_ns;
 		sbuf_init(&sb, j->text, sizeof(j->text));
 		format_event(&j->fmt, &sb, m->e, m->x);
 		while (sb.len && sb.buf[sb.len - 1] == '\n')
