@@ -114,6 +114,12 @@ static void fail(struct sink *s, int64_t now, struct report *rep, const char *op
 	s->outage_start = now;
 	s->dropped_at_outage = s->dropped;
 	s->failed_at_outage = s->failed;
+	if (s->tr->outage_note) {
+		sink_report(rep, "%s: %s; %s", op,
+			    s->fail_why ? s->fail_why : errstr(err, eb, sizeof(eb)),
+			    s->tr->outage_note);
+		return;
+	}
 	sink_report(rep, "%s: %s; retrying in %.1f s, doubling to %lld s", op,
 		    s->fail_why					 ? s->fail_why
 		    : err == -EPIPE && !strcmp(op, "connection") ? "closed by the collector"

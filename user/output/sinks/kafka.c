@@ -492,6 +492,7 @@ const struct sink_transport sink_kafka = {
 	.options = "key, acks, compression, queue_bytes, security.protocol, sasl.*, ssl.*, "
 		   "client.id, message.timeout.ms",
 	.format = FMT_NDJSON,
+	.outage_note = "librdkafka reconnects; events wait up to message.timeout.ms",
 	.parse = kafka_parse,
 	.option = kafka_option,
 	.ready = kafka_ready,

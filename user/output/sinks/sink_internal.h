@@ -116,6 +116,9 @@ struct sink_transport {
 	/* A failure ends the connection: reconnect, and resend a record cut
 	 * in the middle. */
 	bool close_on_error;
+	/* Said after an outage's cause instead of "retrying in 0.5 s, doubling
+	 * to 30 s", for a transport that retries by itself. */
+	const char *outage_note;
 	/* The spec after its scheme ("/var/log/x.json", "[::1]:514"); NULL:
 	 * nothing to parse. */
 	int (*parse)(struct sink *s, const char *rest, char *err, size_t errlen);
