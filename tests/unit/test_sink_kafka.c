@@ -230,6 +230,35 @@ static void close_counts_what_stayed_undelivered(void **state)
 	assert_int_equal(rd_kafka_mock_broker_set_up(mock, 1), 0);
 }
 
+static void full_queues_drop_and_count_never_block(void **state)
+{
+	uint64_t left, dropped;
+	struct sink *s;
+	int64_t t0;
+
+	(void)state;
+	assert_int_equal(rd_kafka_mock_broker_set_down(mock, 1), 0);
+	s = open_sinkf("kafka://%s/events?queue_bytes=16K", rd_kafka_mock_cluster_bootstraps(mock));
+	t0 = (int64_t)mono_now_ns();
+	/* librdkafka takes 16 KiB, our queue 16 KiB more; the rest drops. */
+	for (int i = 0; i < 5000; i++) {
+		put_event(s, i);
+		if (i % 100 == 0)
+			pump(s, (int64_t)mono_now_ns());
+	}
+	assert_true((int64_t)mono_now_ns() - t0 < SEC);
+	pump(s, (int64_t)mono_now_ns());
+	assert_true(stats(s).dropped > 3000);
+	assert_int_equal(stats(s).written, 0);
+	assert_int_equal(stats(s).failed, 0);
+	dropped = stats(s).dropped;
+	left = sink__close(s, 100);
+	/* every event accounted for: dropped, or undelivered at exit */
+	assert_true(left > 100);
+	assert_int_equal(dropped + left, 5000);
+	assert_int_equal(rd_kafka_mock_broker_set_up(mock, 1), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest spec[] = {
@@ -240,6 +269,7 @@ int main(void)
 	const struct CMUnitTest broker[] = {
 		cmocka_unit_test(delivers_reports_outage_once_and_resumes),
 		cmocka_unit_test(close_counts_what_stayed_undelivered),
+		cmocka_unit_test(full_queues_drop_and_count_never_block),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
