@@ -24,7 +24,9 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	  -D_GNU_SOURCE -Iinclude -Iuser -I$(OUTPUT) -MMD -MP
 LDLIBS_BPF := -lbpf -lelf -lz
-LDLIBS_CORE := -lsqlite3 -lm
+# The Kafka sink (user/output/sinks/kafka.c) links librdkafka.
+RDKAFKA_LIBS := $(shell pkg-config --libs rdkafka 2>/dev/null || echo -lrdkafka)
+LDLIBS_CORE := -lsqlite3 -lm $(RDKAFKA_LIBS)
 LDLIBS := $(LDLIBS_BPF) $(LDLIBS_CORE)
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
@@ -166,8 +168,13 @@ unit-asan: $(ASAN_BINS)
 unit-valgrind: $(UNIT_BINS)
 	$(Q)sh tests/run-unit.sh valgrind $^
 
-integration: sockscope
+integration: sockscope $(OUTPUT)/kafka_fixture
 	$(Q)$(PYTHON) tests/integration/run.py --binary ./sockscope
+
+# librdkafka's mock cluster, for tests/integration/test_sink_kafka.py.
+$(OUTPUT)/kafka_fixture: tests/integration/kafka_fixture.c Makefile | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(RDKAFKA_LIBS) -o $@
 
 # ---- installation ----
 install: sockscope $(MAN_PAGE) $(COMPLETION)

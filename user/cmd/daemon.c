@@ -59,11 +59,14 @@ struct daemon {
 
 /* ---- sinks ---- */
 
+/* e: the event behind the line (NULL for a note), for sinks with fields. */
 static void to_sinks(struct daemon *d, const char *line, size_t len, const char *msgid,
-		     int severity, uint64_t ts_real_ns, uint32_t pid)
+		     int severity, uint64_t ts_real_ns, uint32_t pid, const struct ss_event *e,
+		     const struct event_extra *x)
 {
 	for (unsigned int i = 0; i < d->nr_sinks; i++)
-		sink__write(d->sinks[i], line, len, msgid, severity, (int64_t)ts_real_ns, pid);
+		sink__write_event(d->sinks[i], line, len, msgid, severity, (int64_t)ts_real_ns, pid,
+				  e, x);
 }
 
 static void pump_sinks(struct daemon *d)
@@ -163,8 +166,8 @@ static int sinks_event(void *ctx, const struct ss_event *e, const struct rt_extr
 	sbuf_init(&sb, d->line, sizeof(d->line));
 	format_event(&d->fmt, &sb, e, &x->fmt);
 	to_sinks(d, sb.buf, sb.len, event_name(e->hdr.type), e->err ? 4 : 6,
-		 timefmt_real_ns(&d->fmt.tf, e->ts_ns),
-		 (e->hdr.flags & SS_F_NO_OWNER) ? 0 : e->pid);
+		 timefmt_real_ns(&d->fmt.tf, e->ts_ns), (e->hdr.flags & SS_F_NO_OWNER) ? 0 : e->pid,
+		 e, &x->fmt);
 	if (++d->since_pump >= PUMP_EVERY) {
 		d->since_pump = 0;
 		pump_sinks(d);
@@ -187,7 +190,7 @@ static void sinks_loss(void *ctx, uint64_t lost, uint64_t since_real_ns, uint64_
 	(void)since_real_ns;
 	sbuf_init(&sb, d->line, sizeof(d->line));
 	format_lost(&d->fmt, &sb, lost, now, now);
-	to_sinks(d, sb.buf, sb.len, "lost", 4, now, 0);
+	to_sinks(d, sb.buf, sb.len, "lost", 4, now, 0, NULL, NULL);
 	fprintf(stderr,
 		"sockscope: the kernel dropped %llu records; re-reading the "
 		"socket tables\n",
@@ -201,7 +204,7 @@ static void sinks_resync(void *ctx, uint64_t sockets, uint64_t now)
 
 	sbuf_init(&sb, d->line, sizeof(d->line));
 	format_resync(&d->fmt, &sb, sockets, now);
-	to_sinks(d, sb.buf, sb.len, "resync", 5, now, 0);
+	to_sinks(d, sb.buf, sb.len, "resync", 5, now, 0, NULL, NULL);
 }
 
 static void sinks_hup(void *ctx)
@@ -288,6 +291,9 @@ static void render_metrics(struct sbuf *sb, void *arg)
 	sink_counter(sb, d, "sockscope_sink_dropped_total",
 		     "Events a sink could not deliver (its queue was full).",
 		     offsetof(struct sink_stats, dropped));
+	sink_counter(sb, d, "sockscope_sink_failed_total",
+		     "Events handed over but refused or never acknowledged (Kafka).",
+		     offsetof(struct sink_stats, failed));
 	sink_counter(sb, d, "sockscope_sink_errors_total", "Sink write/connect errors.",
 		     offsetof(struct sink_stats, errors));
 	store__stats(d->store, &ss);
@@ -358,8 +364,16 @@ static void close_all(struct daemon *d)
 
 	if (d->store && store__flush(d->store, err, sizeof(err)))
 		fprintf(stderr, "sockscope: database: final flush: %s\n", err);
-	for (unsigned int i = 0; i < d->nr_sinks; i++)
-		sink__close(d->sinks[i], 2000);
+	for (unsigned int i = 0; i < d->nr_sinks; i++) {
+		char name[512];
+		uint64_t left;
+
+		snprintf(name, sizeof(name), "%s", sink__name(d->sinks[i]));
+		left = sink__close(d->sinks[i], 2000);
+		if (left)
+			fprintf(stderr, "sockscope: sink %s: %llu events undelivered at exit\n",
+				name, (unsigned long long)left);
+	}
 	metrics_server__close(d->metrics); /* before the loop's epoll set goes */
 	runtime__free(d->rt);
 	store__close(d->store);
@@ -502,7 +516,9 @@ static const struct cli_option opt_sink = {
 	.metavar = "SPEC",
 	.help = "where events go, repeatable: stdout, syslog,\n"
 		"file:/PATH[?max_bytes=N&keep=N],\n"
-		"syslog+udp://HOST:PORT, syslog+tcp://HOST:PORT",
+		"syslog+udp://HOST:PORT, syslog+tcp://HOST:PORT,\n"
+		"kafka://HOST:PORT[,...]/TOPIC[?key=host|port|cookie],\n"
+		"journald",
 };
 
 static const struct cli_option opt_metrics = {

@@ -113,9 +113,17 @@ static void fail(struct sink *s, int64_t now, struct report *rep, const char *op
 	s->outage = true;
 	s->outage_start = now;
 	s->dropped_at_outage = s->dropped;
+	s->failed_at_outage = s->failed;
+	if (s->tr->outage_note) {
+		sink_report(rep, "%s: %s; %s", op,
+			    s->fail_why ? s->fail_why : errstr(err, eb, sizeof(eb)),
+			    s->tr->outage_note);
+		return;
+	}
 	sink_report(rep, "%s: %s; retrying in %.1f s, doubling to %lld s", op,
-		    err == -EPIPE && !strcmp(op, "connection") ? "closed by the collector"
-							       : errstr(err, eb, sizeof(eb)),
+		    s->fail_why					 ? s->fail_why
+		    : err == -EPIPE && !strcmp(op, "connection") ? "closed by the collector"
+								 : errstr(err, eb, sizeof(eb)),
 		    (double)s->backoff / SEC, BACKOFF_MAX / SEC);
 }
 
@@ -127,17 +135,24 @@ static void recover(struct sink *s, int64_t now, struct report *rep)
 	sink_report(rep, "delivering again after %.1f s; %llu events dropped meanwhile",
 		    (double)(now - s->outage_start) / SEC,
 		    (unsigned long long)(s->dropped - s->dropped_at_outage));
+	if (s->failed != s->failed_at_outage)
+		sink_report(rep, "%llu failed delivery",
+			    (unsigned long long)(s->failed - s->failed_at_outage));
 }
 
 void sink_deliver(struct sink *s, int64_t now, struct report *rep)
 {
 	const char *op = "write";
-	int err = s->tr->ready(s, now, &op);
+	int err;
 
+	s->fail_why = NULL;
+	err = s->tr->ready(s, now, &op);
 	if (err == -EINPROGRESS)
 		return;
 	if (!err)
 		err = s->tr->drain(s, &op);
+	if (err == -EINPROGRESS)
+		return;
 	if (err && err != -EAGAIN) {
 		fail(s, now, rep, op, err);
 		return;

@@ -94,13 +94,21 @@ static size_t write_syslog(struct sink *s, const char *line, size_t len, const c
 	return *want;
 }
 
-void sink__write(struct sink *s, const char *line, size_t len, const char *msgid, int severity,
-		 int64_t ts_real_ns, uint32_t pid)
+void sink__write_event(struct sink *s, const char *line, size_t len, const char *msgid,
+		       int severity, int64_t ts_real_ns, uint32_t pid, const struct ss_event *e,
+		       const struct event_extra *x)
 {
 	size_t want;
 	char *p;
 
-	if (s->format == FMT_NDJSON) {
+	if (s->tr->encode) {
+		struct sink_msg m = {line, len, msgid, severity, ts_real_ns, pid, e, x};
+
+		if (m.len && m.line[m.len - 1] == '\n')
+			m.len--;
+		if (!m.len || s->tr->encode(s, &m, &want))
+			return;
+	} else if (s->format == FMT_NDJSON) {
 		bool nl = len && line[len - 1] == '\n';
 
 		if (!len)
@@ -122,6 +130,12 @@ void sink__write(struct sink *s, const char *line, size_t len, const char *msgid
 	}
 	s->dropped++;
 	s->overflow = true;
+}
+
+void sink__write(struct sink *s, const char *line, size_t len, const char *msgid, int severity,
+		 int64_t ts_real_ns, uint32_t pid)
+{
+	sink__write_event(s, line, len, msgid, severity, ts_real_ns, pid, NULL, NULL);
 }
 
 void sink__pump(struct sink *s, int64_t now_mono_ns, char *status, size_t statuslen)
@@ -167,7 +181,7 @@ int sink__flush(struct sink *s, int timeout_ms)
 		if (!s->outage || now >= s->retry_at)
 			sink_deliver(s, now, NULL);
 		if (!s->q.nrec)
-			return 0;
+			return s->tr->flush ? s->tr->flush(s, (int)((deadline - now) / MSEC)) : 0;
 		if (now >= deadline)
 			return s->outage ? s->last_err : -ETIMEDOUT;
 		wait = deadline - now;
@@ -194,25 +208,35 @@ int sink__flush(struct sink *s, int timeout_ms)
 	}
 }
 
-void sink__close(struct sink *s, int timeout_ms)
+uint64_t sink__close(struct sink *s, int timeout_ms)
 {
+	uint64_t left;
+
 	if (!s)
-		return;
+		return 0;
 	if (timeout_ms > 0 && s->q.buf)
 		sink__flush(s, timeout_ms);
-	if (s->tr)
+	left = s->q.nrec;
+	if (s->tr && s->tr->pending)
+		left += s->tr->pending(s);
+	if (s->tr) {
 		s->tr->close(s);
+		if (s->tr->destroy)
+			s->tr->destroy(s);
+	}
 	queue__free(&s->q);
 	free(s->app);
 	free(s->hostname);
 	free(s->name);
 	free(s);
+	return left;
 }
 
 void sink__stats(const struct sink *s, struct sink_stats *out)
 {
 	out->written = s->written;
 	out->dropped = s->dropped;
+	out->failed = s->failed;
 	out->errors = s->errors;
 	out->queued_bytes = s->q.bytes - s->head_off;
 	out->healthy = !s->outage;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Log sinks: where the daemon's NDJSON event lines go (stdout, a rotated
- * file, syslog on /dev/log, UDP or TCP). The tracer must never wait on a
+ * file, syslog on /dev/log, UDP or TCP, Kafka, journald's native socket). The tracer must never wait on a
  * disk or a collector, so a sink is a bounded queue plus a pump:
  *
  *   sink__write()  copies the event into the sink's queue (a fixed ring of
@@ -44,6 +44,20 @@
  *                         because neither journald nor rsyslog's default
  *                         /dev/log input parses RFC 5424 (format=rfc5424
  *                         suits rsyslog with useSpecialParser="off").
+ *   kafka://HOST:PORT[,HOST:PORT...]/TOPIC   a librdkafka producer (kafka.c);
+ *                         each event one message: the NDJSON line without
+ *                         its newline, headers "host" and "event"
+ *       key=host|port|cookie   the message key (default host)
+ *       acks=all|1|0      (default all)
+ *       compression=none|lz4|zstd   (default none)
+ *       security.protocol=, sasl.*=, ssl.*=, client.id=, message.timeout.ms=
+ *                         passed to librdkafka as they are (values may be
+ *                         %-encoded: %26 for '&'), checked when parsed
+ *       queue_bytes also bounds librdkafka's own queue
+ *       (queue.buffering.max.kbytes)
+ *   journald              the journal's native protocol on
+ *                         /run/systemd/journal/socket (journald.c)
+ *   journald:PATH         another socket, written journald:///PATH too
  *   Options of every sink:
  *       queue_bytes=N     queue bound (default 4M; 1K to 1G)
  *
@@ -58,6 +72,8 @@
 #include <stdint.h>
 
 struct sink;
+struct ss_event;
+struct event_extra;
 
 /*
  * Parses spec and prepares the sink. Nothing is opened or connected here:
@@ -90,6 +106,15 @@ void sink__write(struct sink *s, const char *line, size_t len, const char *msgid
 		 int64_t ts_real_ns, uint32_t pid);
 
 /*
+ * sink__write() with the event behind the line, for the sinks that send
+ * fields of their own (journald's, Kafka's key): e is NULL for the notes
+ * sockscope adds (lost, resync), x may be NULL.
+ */
+void sink__write_event(struct sink *s, const char *line, size_t len, const char *msgid,
+		       int severity, int64_t ts_real_ns, uint32_t pid, const struct ss_event *e,
+		       const struct event_extra *x);
+
+/*
  * Delivers what it can without blocking. now_mono_ns: CLOCK_MONOTONIC,
  * which times the backoff. status (may be NULL) gets "" or one line for
  * the daemon's log: the start of an outage ("connect: Connection refused;
@@ -114,12 +139,19 @@ void sink__reopen(struct sink *s);
  */
 int sink__flush(struct sink *s, int timeout_ms);
 
-/* SIGTERM: sink__flush(s, timeout_ms), then closes and frees. NULL-safe. */
-void sink__close(struct sink *s, int timeout_ms);
+/*
+ * SIGTERM: sink__flush(s, timeout_ms), then closes and frees. NULL-safe.
+ * Returns the events that were not delivered: still queued, or (Kafka)
+ * handed to librdkafka and never acknowledged.
+ */
+uint64_t sink__close(struct sink *s, int timeout_ms);
 
 struct sink_stats {
-	uint64_t written;      /* events delivered (to the kernel) */
+	uint64_t written;      /* events delivered (to the kernel; Kafka: acknowledged
+			   * by the broker) */
 	uint64_t dropped;      /* events lost: queue full, or too big to send */
+	uint64_t failed;       /* events handed over but refused or never
+			   * acknowledged (Kafka delivery reports) */
 	uint64_t errors;       /* failed open/connect/write attempts */
 	uint64_t queued_bytes; /* waiting in the queue */
 	bool healthy;	       /* not in an outage */

@@ -6,15 +6,15 @@
  *   queue.c     the bounded ring of records waiting to go
  *   deliver.c   one delivery attempt: outage, backoff, status lines
  *   file.c, net.c   the transports: stdout and files; AF_UNIX, UDP, TCP
+ *   kafka.c, journald.c   a librdkafka producer; journald's native socket
  *
  * and sink.c, the API that formats events into the queue and pumps it.
  *
- * Adding a transport (a Kafka producer, journald's native socket) is one
- * new file defining a struct sink_transport, its state in the union of
- * struct sink, and one line in spec.c's scheme table. A transport with no
- * fd (a librdkafka producer) leaves fd at -1: sink__flush() then retries
- * on a timer. One with a record format of its own (journald's fields) adds
- * an enum sink_format value and its case in sink__write().
+ * Adding a transport is one new file defining a struct sink_transport, its
+ * state in the union of struct sink, and one line in spec.c's scheme
+ * table. A transport with no fd (the librdkafka producer) leaves fd at -1:
+ * sink__flush() then retries on a timer. One with a record format of its
+ * own (journald's fields) gives an encode() function.
  */
 #ifndef SS_SINK_INTERNAL_H
 #define SS_SINK_INTERNAL_H
@@ -84,6 +84,18 @@ int queue__gather(const struct queue *q, size_t skip, struct iovec *iov, int max
 
 struct sink;
 
+/* One event as sink__write_event() got it. */
+struct sink_msg {
+	const char *line; /* NDJSON, newline stripped */
+	size_t len;
+	const char *msgid;
+	int severity;
+	int64_t ts_real_ns;
+	uint32_t pid;
+	const struct ss_event *e;    /* NULL: a note (lost, resync) */
+	const struct event_extra *x; /* may be NULL */
+};
+
 /*
  * A transport moves queued records to one kind of destination. Calls return
  * 0 or -errno; on a failure *op names the step for the status line
@@ -104,6 +116,9 @@ struct sink_transport {
 	/* A failure ends the connection: reconnect, and resend a record cut
 	 * in the middle. */
 	bool close_on_error;
+	/* Said after an outage's cause instead of "retrying in 0.5 s, doubling
+	 * to 30 s", for a transport that retries by itself. */
+	const char *outage_note;
 	/* The spec after its scheme ("/var/log/x.json", "[::1]:514"); NULL:
 	 * nothing to parse. */
 	int (*parse)(struct sink *s, const char *rest, char *err, size_t errlen);
@@ -114,7 +129,10 @@ struct sink_transport {
 	 * 0 ready, -EINPROGRESS not yet (no failure), or -errno. */
 	int (*ready)(struct sink *s, int64_t now, const char **op);
 	/* Delivers records until the queue is empty (0), the destination is
-	 * full (-EAGAIN) or a failure (-errno). */
+	 * full (-EAGAIN) or a failure (-errno). -EINPROGRESS: handed over,
+	 * but whether the destination works again is not known yet (no
+	 * acknowledgement since the outage began): neither a new failure
+	 * nor the end of the outage. */
 	int (*drain)(struct sink *s, const char **op);
 	/* For sink_drain_stream(): one writev-like call, bytes written or
 	 * -errno (-EAGAIN: full). May write fewer iovecs than given. */
@@ -123,10 +141,27 @@ struct sink_transport {
 	void (*reopen)(struct sink *s);
 	/* Closes what ready() opened; the next ready() opens it again. */
 	void (*close)(struct sink *s);
+	/* A record format of the transport's own (journald's fields, Kafka's
+	 * key and headers): queues m with queue__push(); false when the
+	 * queue is full, *want the size it needed. NULL: s->format. */
+	bool (*encode)(struct sink *s, const struct sink_msg *m, size_t *want);
+	/* Transports that queue on their own (librdkafka): sink__flush()
+	 * waits for them once the sink's queue is empty, for at most
+	 * timeout_ms; 0 or -ETIMEDOUT. pending(): events handed over and not
+	 * acknowledged yet. NULL: nothing beyond the queue. */
+	int (*flush)(struct sink *s, int timeout_ms);
+	uint64_t (*pending)(const struct sink *s);
+	/* Frees what parse() and option() allocated, after close(). */
+	void (*destroy)(struct sink *s);
 };
 
 extern const struct sink_transport sink_stdout, sink_file;	  /* file.c */
 extern const struct sink_transport sink_unix, sink_udp, sink_tcp; /* net.c */
+extern const struct sink_transport sink_kafka;			  /* kafka.c */
+extern const struct sink_transport sink_journald;		  /* journald.c */
+
+struct kafka;
+struct journald;
 
 /* How stdout is written without blocking (see file.c). */
 enum out_mode { OUT_WRITE, OUT_SEND, OUT_POLL };
@@ -163,6 +198,8 @@ struct sink {
 			bool connecting;
 			int64_t connect_start;
 		} net;
+		struct kafka *kafka;	   /* kafka.c */
+		struct journald *journald; /* journald.c */
 	} u;
 
 	struct queue q;
@@ -173,13 +210,16 @@ struct sink {
 	int64_t retry_at;
 	int64_t backoff;
 	int last_err;
-	uint64_t dropped_at_outage;
+	uint64_t dropped_at_outage, failed_at_outage;
+	/* A transport's own words for a failure (librdkafka's reason), in
+	 * place of strerror() in the outage line; NULL: strerror(). */
+	const char *fail_why;
 	bool overflow; /* dropped since the queue was last half empty */
 	bool overflow_told;
 	size_t oversize; /* an event too big to send was dropped: its size */
 	const char *oversize_why;
 
-	uint64_t written, dropped, errors;
+	uint64_t written, dropped, failed, errors;
 };
 
 /* ---- spec.c ---- */

@@ -19,6 +19,7 @@
 #define QUEUE_MIN 1024ull
 #define QUEUE_MAX (1ull << 30)
 #define DEV_LOG "/dev/log"
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct scheme {
@@ -34,6 +35,9 @@ static const struct scheme {
 	{"syslog+unix:", false, "syslog+unix:PATH", &sink_unix, NULL},
 	{"syslog+udp://", false, "syslog+udp://HOST:PORT", &sink_udp, NULL},
 	{"syslog+tcp://", false, "syslog+tcp://HOST:PORT", &sink_tcp, NULL},
+	{"kafka://", false, "kafka://HOST:PORT/TOPIC", &sink_kafka, NULL},
+	{"journald", true, "journald", &sink_journald, JOURNAL_SOCKET},
+	{"journald:", false, "journald:PATH", &sink_journald, NULL},
 };
 
 static const struct {
