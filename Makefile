@@ -64,7 +64,7 @@ help:
 	@echo "make            build ./sockscope"
 	@echo "make run        install dependencies, build, start 'sockscope trace'"
 	@echo "make test       install dependencies, build, run every test (and bench-smoke)"
-	@echo "make bench      full benchmark vs tcplife/tcpstates/bpftrace/auditd (~25 min)"
+	@echo "make bench      full benchmark vs tcplife/tcpstates/bpftrace/auditd (~35 min)"
 	@echo "make unit       cmocka unit tests (also: unit-asan, unit-valgrind)"
 	@echo "make integration  real-kernel tests (root, BPF)"
 	@echo "make vmlinux    regenerate $(VMLINUX) from /sys/kernel/btf/vmlinux"
