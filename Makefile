@@ -68,8 +68,9 @@ help:
 	@echo "make            build ./sockscope"
 	@echo "make run        install dependencies, build, start 'sockscope trace'"
 	@echo "make test       install dependencies, build, run every test (and bench-smoke)"
-	@echo "make bench      full benchmark vs tcplife/tcpstates/bpftrace/auditd (~25 min)"
+	@echo "make bench      full benchmark vs tcplife/tcpstates/bpftrace/auditd (~35 min)"
 	@echo "make unit       cmocka unit tests (also: unit-asan, unit-valgrind)"
+	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS (60) each; fuzz-smoke: 10 s each"
 	@echo "make integration  real-kernel tests (root, BPF)"
 	@echo "make vmlinux    regenerate $(VMLINUX) from /sys/kernel/btf/vmlinux"
 	@echo "make format     clang-format the sources (kernel style); format-check: only check"
@@ -84,9 +85,9 @@ run: deps
 	./sockscope trace
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory sockscope unit-bins asan-bins
-	$(Q)$(MAKE) --no-print-directory format-check unit unit-asan unit-valgrind integration bench-smoke \
-		deb-check
+	$(Q)$(MAKE) --no-print-directory sockscope unit-bins asan-bins fuzz-bins
+	$(Q)$(MAKE) --no-print-directory format-check unit unit-asan unit-valgrind fuzz-smoke integration \
+		bench-smoke deb-check
 
 $(OUTPUT) $(OUTPUT)/unit $(OUTPUT)/asan:
 	$(Q)mkdir -p $@
@@ -206,7 +207,7 @@ vmlinux:
 
 # Every C source and header we write (vmlinux.h is generated: not ours).
 FORMAT_SRCS = $(sort $(wildcard bpf/*.c bpf/*.h include/*.h user/*.c user/*/*.[ch] \
-	      user/*/*/*.[ch] tests/unit/*.[ch] tests/bench/*.[ch] packaging/*.c))
+	      user/*/*/*.[ch] tests/unit/*.[ch] tests/bench/*.[ch] tests/fuzz/*.c packaging/*.c))
 format:
 	clang-format -i $(FORMAT_SRCS)
 
@@ -221,3 +222,4 @@ clean:
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
 include tests/bench/bench.mk
 include packaging/package.mk
+include tests/fuzz/fuzz.mk

@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="${*:-make gcc clang clang-format llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
-libcmocka-dev libsqlite3-dev librdkafka-dev iproute2 python3 valgrind rsyslog util-linux}"
+libcmocka-dev libsqlite3-dev librdkafka-dev iproute2 python3 valgrind rsyslog util-linux libclang-rt-14-dev}"
 
 # make deb and deb-check (tests/package/check.sh): debhelper, lintian, and
 # the bash-completion the generated script relies on

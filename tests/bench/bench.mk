@@ -5,6 +5,8 @@
 #   make bench-smoke  seconds: asserts that the harness works end to end and
 #                     that sockscope lost nothing ("bench-smoke: N passed, N failed")
 #   make bench-deps   apt-get the Debian packages the full run needs
+#   make bench-soak   only the daemon soak (SQLite, rotating file sink, queries;
+#                     SOAK_SECONDS, default 600): bench-results/soak-<date>.md
 #
 # BENCH_ARGS passes options to tests/bench/bench.py, e.g.
 #   make bench BENCH_ARGS="--soak-secs 120"
@@ -17,10 +19,14 @@ BENCH_BINS := $(BENCH_GENS) $(BENCH_OUT)/replay
 # Debian's python3 (matplotlib comes from python3-matplotlib)
 BENCH_PYTHON ?= $(if $(wildcard /usr/bin/python3),/usr/bin/python3,$(PYTHON))
 BENCH_ARGS ?=
+# the daemon soak's length in make bench / bench-soak (bench.py's default: 600 s)
+SOAK_SECONDS ?=
+SOAK_ARG := $(if $(SOAK_SECONDS),--daemon-soak-secs $(SOAK_SECONDS))
+BENCH_NOT_SOAK := startup,throughput,saturated,sweep,snapshot,memory,soak,callgrind,diagnostics
 BENCH_PKGS := libbpf-tools bpftrace auditd lsof python3-matplotlib valgrind \
 	      iproute2 util-linux linux-perf bpftool
 
-.PHONY: bench bench-smoke bench-deps bench-bins
+.PHONY: bench bench-smoke bench-soak bench-deps bench-bins
 
 bench-bins: $(BENCH_BINS)
 
@@ -41,7 +47,12 @@ bench-deps:
 
 bench: deps bench-deps
 	$(Q)$(MAKE) --no-print-directory sockscope bench-bins
-	$(BENCH_PYTHON) $(BENCH_DIR)/bench.py $(BENCH_ARGS)
+	$(BENCH_PYTHON) $(BENCH_DIR)/bench.py $(SOAK_ARG) $(BENCH_ARGS)
+
+bench-soak: deps
+	$(Q)$(MAKE) --no-print-directory sockscope bench-bins
+	$(BENCH_PYTHON) $(BENCH_DIR)/bench.py --tracers sockscope --quiet-budget 0 \
+		--skip $(BENCH_NOT_SOAK) $(SOAK_ARG) $(BENCH_ARGS)
 
 bench-smoke: deps
 	$(Q)$(MAKE) --no-print-directory sockscope bench-bins

@@ -81,6 +81,14 @@ def main():
     ap.add_argument("--sweep", default=None, help="offered-rate fractions of capacity, e.g. 0.1,0.3,0.6")
     ap.add_argument("--sweep-secs", type=float, default=None)
     ap.add_argument("--soak-secs", type=float, default=None, help="soak duration (default 600; smoke 3)")
+    ap.add_argument("--daemon-soak-secs", type=float, default=None,
+                    help="daemon soak duration, 0: none (default 600; smoke 15)")
+    ap.add_argument("--daemon-soak-interval", type=float, default=None,
+                    help="seconds between RSS / fd / database samples (default 10; smoke 2)")
+    ap.add_argument("--daemon-soak-rate", type=int, default=None,
+                    help="ops/s of each soak workload (default 300)")
+    ap.add_argument("--daemon-soak-query-period", type=float, default=None,
+                    help="seconds between history/who/ports queries (default 5; smoke 2)")
     ap.add_argument("--snapshot-sockets", type=int, default=None)
     ap.add_argument("--snapshot-procs", type=int, default=None)
     ap.add_argument("--snapshot-runs", type=int, default=None)
@@ -94,7 +102,7 @@ def main():
                     help="wait up to this long for other BPF tracers to finish before each group")
     ap.add_argument("--quiet-budget", type=float, default=None,
                     help="total seconds the run may spend waiting for other tracers")
-    ap.add_argument("--skip", default="", help="phases to skip: startup,throughput,saturated,sweep,snapshot,memory,soak,callgrind,diagnostics")
+    ap.add_argument("--skip", default="", help="phases to skip: startup,throughput,saturated,sweep,snapshot,memory,soak,daemon-soak,callgrind,diagnostics")
     ap.add_argument("--plot-in-smoke", action="store_true")
     ap.add_argument("--render", metavar="RESULTS_JSON",
                     help="only re-render the report and plot from a results-*.json")
@@ -102,12 +110,15 @@ def main():
     if a.render:
         return render_only(a.render)
     full = dict(tracers="sockscope," + ",".join(PEERS), reps=5, trial_secs=1.5, saturated_reps=2,
-                sweep="0.1,0.3,0.6", sweep_secs=1.0, soak_secs=600, snapshot_sockets=20000,
-                snapshot_procs=100, snapshot_runs=5, memory_sockets=100000, memory_procs=100,
+                sweep="0.1,0.3,0.6", sweep_secs=1.0, soak_secs=600, daemon_soak_secs=600,
+                daemon_soak_interval=10, daemon_soak_rate=300, daemon_soak_query_period=5,
+                snapshot_sockets=20000, snapshot_procs=100, snapshot_runs=5, memory_sockets=100000, memory_procs=100,
                 memory_load_secs=5, startup_runs=10, replay_events=100000, diag_secs=4, quiet_wait=60,
                 quiet_budget=60)
     smoke = dict(tracers="sockscope", reps=1, trial_secs=0.3, saturated_reps=0, sweep="0.3",
-                 sweep_secs=0.3, soak_secs=3, snapshot_sockets=400, snapshot_procs=4, snapshot_runs=2,
+                 sweep_secs=0.3, soak_secs=3, daemon_soak_secs=15, daemon_soak_interval=2,
+                 daemon_soak_rate=300, daemon_soak_query_period=2, snapshot_sockets=400,
+                 snapshot_procs=4, snapshot_runs=2,
                  memory_sockets=2000, memory_procs=4, memory_load_secs=0.5, startup_runs=3,
                  replay_events=5000, diag_secs=0, quiet_wait=0, quiet_budget=0)
     for k, v in (smoke if a.smoke else full).items():

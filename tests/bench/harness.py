@@ -17,6 +17,7 @@ from peers import Auditd, Bpftrace, LibbpfTool
 from phases import Phases
 from plot import make_plot
 from report import render_report
+from soak import DaemonSoak
 from tracers import Sockscope
 from workloads import Gens
 
@@ -35,7 +36,7 @@ class Checks:
         return p, len(self.items) - p
 
 
-class Bench(Phases):
+class Bench(Phases, DaemonSoak):
     """One run: set-up, the trials and A/B groups the phases use, the phases in
     order, the checks and the outputs."""
 
@@ -239,6 +240,7 @@ class Bench(Phases):
                    ("snapshot", self.phase_snapshot),
                    ("memory", self.phase_memory),
                    ("soak", self.phase_soak),
+                   ("daemon-soak", self.phase_daemon_soak),
                    ("callgrind", self.phase_callgrind)]
         if not self.smoke and self.a.diag_secs > 0:
             phases.append(("diagnostics", self.phase_diagnostics))

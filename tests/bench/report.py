@@ -5,6 +5,7 @@ a function that writes one line (w) and the plot's file name (png or None).
 import statistics
 
 from figures import evaluate_targets, events_per_op, ratio_rows, tainted, tracer_names
+from soak import section_daemon_soak
 from lib import MIB, NPROC, WORKLOAD_TITLE, WORKLOADS, fmt3, fmt_med, median, stats3
 
 
@@ -405,8 +406,8 @@ def section_method(b, w, png):
 
 SECTIONS = (section_header, section_headline, section_cpu_ratio, section_other_figures,
             section_targets, section_throughput_detail, section_saturated, section_sweep,
-            section_snapshot, section_startup_memory, section_callgrind, section_diagnostics,
-            section_method)
+            section_snapshot, section_startup_memory, section_daemon_soak, section_callgrind,
+            section_diagnostics, section_method)
 
 
 def render_report(b, png):

@@ -41,7 +41,9 @@ void timefmt_init(struct timefmt *tf)
 
 uint64_t timefmt_real_ns(const struct timefmt *tf, uint64_t mono_ns)
 {
-	return (uint64_t)((int64_t)mono_ns + tf->mono_to_real_ns);
+	/* modulo 2^64: a record's timestamp is not trusted to be in range
+	 * (a signed sum could overflow, which is undefined) */
+	return mono_ns + (uint64_t)tf->mono_to_real_ns;
 }
 
 static void refresh(struct timefmt *tf, int64_t sec)

@@ -24,6 +24,16 @@ struct metrics_server {
 	char *buf;
 };
 
+int metrics_request_kind(const char *in, size_t len)
+{
+	/* the request ends with an empty line */
+	if (!memmem(in, len, "\r\n\r\n", 4) && !memmem(in, len, "\n\n", 2))
+		return METRICS_REQ_PARTIAL;
+	if (len < 13 || (memcmp(in, "GET /metrics ", 13) && memcmp(in, "GET /metrics?", 13)))
+		return METRICS_REQ_OTHER;
+	return METRICS_REQ_METRICS;
+}
+
 static int on_request(void *ctx, struct conn *c, const char *in, size_t len)
 {
 	static const char nf[] = "HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\n"
@@ -32,10 +42,10 @@ static int on_request(void *ctx, struct conn *c, const char *in, size_t len)
 	char head[256];
 	struct sbuf sb;
 
-	/* the request ends with an empty line */
-	if (!memmem(in, len, "\r\n\r\n", 4) && !memmem(in, len, "\n\n", 2))
+	switch (metrics_request_kind(in, len)) {
+	case METRICS_REQ_PARTIAL:
 		return 0;
-	if (len < 13 || (memcmp(in, "GET /metrics ", 13) && memcmp(in, "GET /metrics?", 13))) {
+	case METRICS_REQ_OTHER:
 		conn_reply(c, nf, sizeof(nf) - 1);
 		return 1;
 	}

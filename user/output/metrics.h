@@ -22,6 +22,15 @@ int metrics_server__open(struct metrics_server **out, int epfd, const char *addr
 			 size_t errlen);
 void metrics_server__close(struct metrics_server *m);
 
+/*
+ * What an HTTP request read so far (in, len: every byte since the connection
+ * opened) asks for: not complete yet (no empty line), GET /metrics, or
+ * anything else (answered 404). Pure: the server's reader and the fuzz
+ * target (tests/fuzz/fuzz_metrics.c) share it.
+ */
+enum { METRICS_REQ_PARTIAL, METRICS_REQ_METRICS, METRICS_REQ_OTHER };
+int metrics_request_kind(const char *in, size_t len);
+
 /* Exposition helpers: "# HELP/# TYPE" once per family, then samples. */
 void metrics_family(struct sbuf *sb, const char *name, const char *type, const char *help);
 /* label may be NULL; value is escaped as the text format requires. */

@@ -123,8 +123,9 @@ static int send_request(int fd, char *const *argv, int64_t deadline)
 	return err ? err : send_all(fd, "", 1, deadline);
 }
 
-static int read_reply(int fd, const struct writer *w, int64_t deadline, int *rc)
+int ctl_client__read_reply(int fd, const struct writer *w, int timeout_ms, int *rc)
 {
+	int64_t deadline = now_ms() + timeout_ms;
 	char *buf = NULL;
 	int err;
 
@@ -173,7 +174,7 @@ int ctl_client__ask(const char *path, char *const *argv, const struct writer *w,
 		return fd;
 	err = send_request(fd, argv, deadline);
 	if (!err)
-		err = read_reply(fd, w, deadline, rc);
+		err = ctl_client__read_reply(fd, w, (int)(deadline - now_ms()), rc);
 	close(fd);
 	return err;
 }

@@ -32,6 +32,13 @@ int ctl_client__ask(const char *path, char *const *argv, const struct writer *w,
 		    int *rc);
 
 /*
+ * The reply frames on fd (connected, non-blocking), until 'X' (its code in
+ * *rc): the reader of ctl_client__ask(), on its own for tests and the fuzz
+ * target. 0, or -EPROTO (a bad frame, closed before 'X'), -ETIMEDOUT, -errno.
+ */
+int ctl_client__read_reply(int fd, const struct writer *w, int timeout_ms, int *rc);
+
+/*
  * main()'s forwarding: argv[1..argc-1] run by a daemon, its output on our
  * stdout/stderr. 0 with *rc set, or -errno when no daemon answers. With
  * argc 0: a ping.
