@@ -5,9 +5,10 @@
 # the binary (--version), the man page and the package take it from there.
 VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
 
-$(OUTPUT)/user/cmd/commands.o $(OUTPUT)/asan/user/cmd/commands.o: debian/changelog
-$(OUTPUT)/user/cmd/commands.o $(OUTPUT)/asan/user/cmd/commands.o: \
-	CFLAGS += -DSS_VERSION='"$(VERSION)"'
+VERSION_OBJS := $(OUTPUT)/user/cmd/commands.o $(OUTPUT)/asan/user/cmd/commands.o
+$(VERSION_OBJS) $(OUTPUT)/fuzz/user/cmd/commands.o: debian/changelog
+$(VERSION_OBJS): CFLAGS += -DSS_VERSION='"$(VERSION)"'
+$(OUTPUT)/fuzz/user/cmd/commands.o: FUZZ_CFLAGS += -DSS_VERSION='"$(VERSION)"'
 
 # The man page with the version in its footer.
 MAN_PAGE := $(OUTPUT)/sockscope.8
