@@ -35,6 +35,22 @@ static void neg_errno_never_zero(void **state)
 	assert_true(neg_errno(0) < 0);
 }
 
+/* A hostile value quoted in a message cannot break its line. */
+static void errf_escapes_control_bytes(void **state)
+{
+	char err[64], tiny[8];
+
+	(void)state;
+	assert_int_equal(errf(err, sizeof(err), -EINVAL, "unknown sink '%s'", "a\nb\033[2J"),
+			 -EINVAL);
+	assert_string_equal(err, "unknown sink 'a\\x0ab\\x1b[2J'");
+	errf(err, sizeof(err), -EINVAL, "plain %s", "caf\xc3\xa9");
+	assert_string_equal(err, "plain caf\xc3\xa9");
+	/* cut at a whole escape, never half of one */
+	errf(tiny, sizeof(tiny), -EINVAL, "ab\n\n");
+	assert_string_equal(tiny, "ab\\x0a");
+}
+
 static void grow_doubles(void **state)
 {
 	uint32_t *v = NULL;
@@ -65,6 +81,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(exit_codes_by_errno),
 		cmocka_unit_test(neg_errno_never_zero),
+		cmocka_unit_test(errf_escapes_control_bytes),
 		cmocka_unit_test(grow_doubles),
 		cmocka_unit_test(grow_refuses_overflow),
 	};
