@@ -171,6 +171,14 @@ def test_dual_stack_sockets_as_ss_prints_them(ctx):
     check_ports_like_ss(ctx, ns, "from the daemon's engine")
     who = run(ctx, "who", 9401, "--netns", ns.inode).stdout
     h.expect(" *:9401 " in who, "who shows the dual-stack listener as *:9401: %r" % who)
+    # asked for the IPv4 address: the dual-stack socket holds it, the v6-only one not
+    who = run(ctx, "who", "127.0.0.1:9401", "--netns", ns.inode).stdout
+    h.expect(" *:9401 " in who, "who 127.0.0.1:9401 names the dual-stack listener: %r" % who)
+    r = run(ctx, "who", "127.0.0.1:9402", "--netns", ns.inode, expect_rc=6)
+    h.expect("[::]:9402" not in r.stdout, "who 127.0.0.1:9402: the v6-only listener does not "
+             "hold the IPv4 port: %r" % r.stdout)
+    who = run(ctx, "who", "[::1]:9402", "--netns", ns.inode).stdout
+    h.expect(" [::]:9402 " in who, "who [::1]:9402 names the v6-only listener: %r" % who)
 
     def v4bind(port):
         r = in_ns(ns, sys.executable, "-c",
