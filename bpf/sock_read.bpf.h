@@ -101,6 +101,9 @@ static __always_inline void fill_sock(struct ss_event *e, struct sock *sk)
 		e->hdr.flags |= SS_F_REUSEADDR;
 	if (BPF_CORE_READ_BITFIELD(c, skc_reuseport))
 		e->hdr.flags |= SS_F_REUSEPORT;
+	/* an inet6 socket without it also holds the IPv4 port (dual-stack) */
+	if (family == SS_AF_INET6 && BPF_CORE_READ_BITFIELD(c, skc_ipv6only))
+		e->hdr.flags |= SS_F_V6ONLY;
 	e->laddr_family = family;
 	e->raddr_family = family;
 	if (family == SS_AF_INET) {

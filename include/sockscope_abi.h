@@ -56,6 +56,7 @@
 #define SS_F_FIN_RCVD 0x100 /* state: the peer's FIN had arrived (SOCK_DONE) */
 #define SS_F_RESET 0x200    /* state: to CLOSE with an error (reset, timeout) */
 #define SS_F_IMPLICIT 0x400 /* bind: the kernel chose the port (UDP sendto) */
+#define SS_F_V6ONLY 0x800   /* an AF_INET6 socket with IPV6_V6ONLY (skc_ipv6only) */
 
 /* Address families and protocols, as the kernel numbers them. */
 #define SS_AF_INET 2

@@ -89,6 +89,63 @@ static void text_escapes_everything_unsafe(void **state)
 	assert_null(strchr(text("x\n\ry\t", 16), '\n'));
 }
 
+/* Valid UTF-8 is escaped too: a column's width is its length in bytes. */
+static void text_non_ascii_escaped_per_byte(void **state)
+{
+	(void)state;
+	assert_string_equal(text("\xe2\x82\xac euro", 16), "\\xe2\\x82\\xac\\x20euro");
+	assert_string_equal(text("caf\xc3\xa9", 16), "caf\\xc3\\xa9");
+	assert_string_equal(text("\x7f\x01", 16), "\\x7f\\x01");
+	/* quotes, brackets and parentheses are printable: kept */
+	assert_string_equal(text("a(b)=[c]'\"", 16), "a(b)=[c]'\"");
+}
+
+static int unhex(char c)
+{
+	return c <= '9' ? c - '0' : c - 'a' + 10;
+}
+
+/* Every byte but NUL round-trips, and the output is printable ASCII with
+ * no space: one token, whatever the name. */
+static void text_is_lossless_and_one_token(void **state)
+{
+	char name[16], back[16];
+
+	(void)state;
+	for (int b = 1; b < 256; b += 15) {
+		const char *t;
+		size_t n = 0;
+
+		for (int i = 0; i < 15; i++)
+			name[i] = (char)(b + i > 255 ? 255 : b + i);
+		name[15] = '\0';
+		t = text(name, sizeof(name));
+		for (const char *p = t; *p; p++)
+			assert_true(*p > 0x20 && *p < 0x7f);
+		for (const char *p = t; *p; n++) {
+			if (*p == '\\') {
+				assert_int_equal(p[1], 'x');
+				back[n] = (char)(unhex(p[2]) << 4 | unhex(p[3]));
+				p += 4;
+			} else {
+				back[n] = *p++;
+			}
+		}
+		assert_int_equal(n, 15);
+		assert_memory_equal(back, name, 15);
+	}
+}
+
+static void text_respects_maxlen_without_nul(void **state)
+{
+	char comm[4] = {'a', ' ', 'c', 'd'}; /* no NUL, like a full comm */
+
+	(void)state;
+	assert_string_equal(text(comm, sizeof(comm)), "a\\x20cd");
+	assert_string_equal(text("ab\xc3\xa9", 3), "ab\\xc3");
+	assert_string_equal(text("", 16), "");
+}
+
 static void sbuf_overflow_is_bounded(void **state)
 {
 	char small[8];
@@ -115,6 +172,9 @@ int main(void)
 		cmocka_unit_test(json_invalid_utf8_replaced),
 		cmocka_unit_test(json_respects_maxlen_without_nul),
 		cmocka_unit_test(text_escapes_everything_unsafe),
+		cmocka_unit_test(text_non_ascii_escaped_per_byte),
+		cmocka_unit_test(text_is_lossless_and_one_token),
+		cmocka_unit_test(text_respects_maxlen_without_nul),
 		cmocka_unit_test(sbuf_overflow_is_bounded),
 	};
 

@@ -182,6 +182,82 @@ static void dual_stack_wildcards(void **state)
 	}
 }
 
+/* An IPv4 bind in the way of a dual-stack "::": said so; a v6-only one is not in the way. */
+static void dual_stack_holder_named(void **state)
+{
+	struct ss_event e = failed_bind(AF_INET, "0.0.0.0", 8080, EADDRINUSE);
+	struct ss_sockinfo *l;
+
+	(void)state;
+	reset();
+	l = add_sock(AF_INET6, "::", 8080, NULL, 0, 10, 90);
+	add_holder(90, 812, "nginx");
+	snapshot__sort(&snap);
+	assert_true(explain_event(&e, &snap, &x));
+	assert_string_equal(
+		x.reason,
+		"port 8080 is held by pid 812 (nginx), listening on [::]:8080: a dual-stack IPv6 socket (IPV6_V6ONLY off), which also holds the IPv4 port");
+	assert_int_equal(x.nr_holders, 1);
+	/* an IPv6 bind conflicts too, but there is nothing IPv4 to say */
+	e = failed_bind(AF_INET6, "::1", 8080, EADDRINUSE);
+	assert_true(explain_event(&e, &snap, &x));
+	assert_null(strstr(x.reason, "dual-stack"));
+	/* IPV6_V6ONLY on: the IPv4 port is free, the holder is not in the way */
+	l->v6only = 1;
+	e = failed_bind(AF_INET, "0.0.0.0", 8080, EADDRINUSE);
+	assert_true(explain_event(&e, &snap, &x));
+	assert_non_null(strstr(x.reason, "nothing holds it now"));
+	assert_int_equal(x.nr_holders, 0);
+}
+
+/* A dual-stack "::" request needs the IPv4 port; with IPV6_V6ONLY it does not. */
+static void dual_stack_request(void **state)
+{
+	struct ss_event e = failed_bind(AF_INET6, "::", 443, EADDRINUSE);
+
+	(void)state;
+	reset();
+	add_sock(AF_INET, "0.0.0.0", 443, NULL, 0, 10, 91);
+	add_holder(91, 5, "srv");
+	snapshot__sort(&snap);
+	assert_true(explain_event(&e, &snap, &x));
+	assert_string_equal(
+		x.reason,
+		"port 443 is held by pid 5 (srv), listening on 0.0.0.0:443; this socket is dual-stack (IPV6_V6ONLY off) and needs the IPv4 port too: IPV6_V6ONLY would allow this bind");
+	e.hdr.flags |= SS_F_V6ONLY;
+	assert_true(explain_event(&e, &snap, &x));
+	assert_non_null(strstr(x.reason, "nothing holds it now"));
+}
+
+/* A server with its listener and accepted connections on the port is one
+ * holder, listed with the listener; the others follow, best first. */
+static void holders_listed_once(void **state)
+{
+	struct ss_event e = failed_bind(AF_INET, "127.0.0.1", 8080, EADDRINUSE);
+
+	(void)state;
+	reset();
+	add_sock(AF_INET, "127.0.0.1", 8080, "127.0.0.1", 40001, 1, 100);
+	add_sock(AF_INET, "127.0.0.1", 8080, "127.0.0.1", 40002, 1, 101);
+	add_sock(AF_INET, "127.0.0.1", 8080, "127.0.0.1", 40003, 6, 102); /* TIME_WAIT */
+	add_sock(AF_INET, "127.0.0.1", 8080, NULL, 0, 10, 103);		  /* listener */
+	add_sock(AF_INET, "127.0.0.1", 8080, "127.0.0.1", 40004, 1, 104);
+	add_holder(100, 812, "srv");
+	add_holder(101, 812, "srv");
+	add_holder(103, 812, "srv");
+	add_holder(104, 813, "worker");
+	snapshot__sort(&snap);
+	assert_true(explain_event(&e, &snap, &x));
+	assert_non_null(strstr(x.reason, "held by pid 812 (srv), listening on 127.0.0.1:8080"));
+	assert_int_equal(x.nr_holders, 3);
+	assert_int_equal(x.holders[0].proc.pid, 812);
+	assert_int_equal(x.holders[0].sock.cookie, 103);
+	assert_int_equal(x.holders[1].proc.pid, 813);
+	assert_false(x.holders[2].has_process);
+	assert_int_equal(x.holders[2].sock.cookie, 102);
+	assert_int_equal(x.more_holders, 0);
+}
+
 static void eacces_privileged(void **state)
 {
 	struct ss_event e = failed_bind(AF_INET, "0.0.0.0", 80, EACCES);
@@ -275,6 +351,9 @@ int main(void)
 		cmocka_unit_test(listener_beats_time_wait_and_reuseport),
 		cmocka_unit_test(no_conflict_other_address_or_netns),
 		cmocka_unit_test(dual_stack_wildcards),
+		cmocka_unit_test(dual_stack_holder_named),
+		cmocka_unit_test(dual_stack_request),
+		cmocka_unit_test(holders_listed_once),
 		cmocka_unit_test(eacces_privileged),
 		cmocka_unit_test(eaddrnotavail),
 		cmocka_unit_test(not_explained),

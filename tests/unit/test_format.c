@@ -103,7 +103,7 @@ static void json_ipv6_rfc5952(void **state)
 	e.family = SS_AF_INET6;
 	tu_set_remote(&e, AF_INET6, "2001:db8:0:0:0:0:0:1", 443);
 	render(&e);
-	assert_non_null(strstr(line, "\"raddr\":\"2001:db8::1\",\"rport\":443}"));
+	assert_non_null(strstr(line, "\"raddr\":\"2001:db8::1\",\"rport\":443,\"v6only\":false}"));
 }
 
 static void json_per_event_fields(void **state)

@@ -19,9 +19,12 @@
 void json_str(struct sbuf *sb, const char *s, size_t maxlen);
 
 /*
- * For one column of text: printable ASCII other than space and backslash is
- * kept, every other byte becomes \xNN, so a value is one token on one line
- * and its width is its length.
+ * The one text escaper: every text output (trace lines and reasons, ports,
+ * who, history) prints hostile strings through it. Printable ASCII other
+ * than space and backslash is kept, every other byte becomes \xNN (space
+ * \x20, backslash \x5c, each byte of UTF-8, valid or not): lossless, a
+ * value is one token on one line and its width is its length, so columns
+ * stay aligned (docs/CONTRACT.md).
  */
 void text_str(struct sbuf *sb, const char *s, size_t maxlen);
 

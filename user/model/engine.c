@@ -259,6 +259,17 @@ static void set_remote(struct eng_sock *s, const struct ss_event *e)
 	s->info.rport = e->rport;
 }
 
+/*
+ * IPV6_V6ONLY as the record read it from the socket: set before bind, it
+ * decides whether "::" also holds the IPv4 port, so it is taken from each
+ * record that read the bound socket.
+ */
+static void set_v6only(struct eng_sock *s, const struct ss_event *e)
+{
+	if (s->info.family == SS_AF_INET6)
+		s->info.v6only = !!(e->hdr.flags & SS_F_V6ONLY);
+}
+
 /* The socket of e, created on first sight. */
 static struct eng_sock *sock_for(struct engine *en, const struct ss_event *e)
 {
@@ -468,12 +479,14 @@ void engine__apply(struct engine *en, const struct ss_event *e)
 		set_local(s, e);
 		s->info.reuseaddr = !!(e->hdr.flags & SS_F_REUSEADDR);
 		s->info.reuseport = !!(e->hdr.flags & SS_F_REUSEPORT);
+		set_v6only(s, e);
 		s->changed_seq = ++en->seq;
 		break;
 	case SS_EV_LISTEN:
 		if (!(s = held_sock(en, e)) || e->err)
 			break;
 		set_local(s, e);
+		set_v6only(s, e);
 		set_state(en, s, SS_TCP_LISTEN);
 		break;
 	case SS_EV_CONNECT_DONE:
@@ -481,6 +494,7 @@ void engine__apply(struct engine *en, const struct ss_event *e)
 			break;
 		set_local(s, e);
 		set_remote(s, e);
+		set_v6only(s, e);
 		if (s->info.proto == SS_PROTO_UDP)
 			set_state(en, s, SS_TCP_ESTABLISHED);
 		s->changed_seq = ++en->seq;
@@ -490,6 +504,7 @@ void engine__apply(struct engine *en, const struct ss_event *e)
 			break;
 		set_local(s, e);
 		set_remote(s, e);
+		set_v6only(s, e); /* inherited from the listener */
 		if (s->info.state == SS_TCP_CLOSE)
 			set_state(en, s, SS_TCP_ESTABLISHED);
 		actor_holds(en, s, e);

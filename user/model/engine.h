@@ -92,6 +92,17 @@ size_t engine__port_sockets(struct engine *en, uint32_t netns, unsigned int prot
 int engine__port_snapshot(struct engine *en, uint32_t netns, unsigned int proto, unsigned int port,
 			  struct snapshot *out);
 
+/*
+ * The end of a socket's life as its last known tuple: a close record, or a
+ * TCP state change to CLOSE, of a socket the engine knows, whose local or
+ * remote end the kernel no longer had (a reset or an abort releases the
+ * port before the record is read). Copies e to *out with the ends it lacks
+ * taken from the engine and returns out; returns e itself otherwise.
+ * Call before engine__apply(), which may forget the socket.
+ */
+const struct ss_event *engine__last_tuple(struct engine *en, const struct ss_event *e,
+					  struct ss_event *out);
+
 /* Everyone who held the socket: current holders, then past ones. */
 size_t eng_sock__all_holders(const struct eng_sock *s, struct holder *out, size_t max);
 

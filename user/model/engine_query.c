@@ -74,6 +74,41 @@ size_t engine__port_sockets(struct engine *en, uint32_t netns, unsigned int prot
 	return n;
 }
 
+const struct ss_event *engine__last_tuple(struct engine *en, const struct ss_event *e,
+					  struct ss_event *out)
+{
+	const struct ss_sockinfo *k;
+	struct eng_sock *s;
+	bool local, remote;
+
+	if (e->hdr.type != SS_EV_CLOSE &&
+	    (e->hdr.type != SS_EV_STATE || e->u.state.new_state != SS_TCP_CLOSE))
+		return e;
+	if ((e->hdr.flags & (SS_F_LOCAL | SS_F_REMOTE)) == (SS_F_LOCAL | SS_F_REMOTE) ||
+	    !e->cookie || (e->hdr.flags & SS_F_NO_COOKIE) ||
+	    !(s = sock_table__find(&en->socks, e->cookie)))
+		return e;
+	k = &s->info;
+	local = !(e->hdr.flags & SS_F_LOCAL) && k->lport;
+	remote = !(e->hdr.flags & SS_F_REMOTE) && k->rport;
+	if (!local && !remote)
+		return e;
+	*out = *e;
+	if (local) {
+		memcpy(out->laddr, k->laddr, SS_ADDR_LEN);
+		out->laddr_family = k->family;
+		out->lport = k->lport;
+		out->hdr.flags |= SS_F_LOCAL;
+	}
+	if (remote) {
+		memcpy(out->raddr, k->raddr, SS_ADDR_LEN);
+		out->raddr_family = k->family;
+		out->rport = k->rport;
+		out->hdr.flags |= SS_F_REMOTE;
+	}
+	return out;
+}
+
 /* The holder rows of s, in the snapshot's shape. */
 static void holder_rows(const struct eng_sock *s, struct snapshot *out)
 {

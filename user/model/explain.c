@@ -61,16 +61,61 @@ bool addr_covers(unsigned int family, const __u8 *laddr, bool v6only, unsigned i
 	return !addr_v4 && af == SS_AF_INET6 && !memcmp(laddr, addr, SS_ADDR_LEN);
 }
 
+/* The failing socket's own IPV6_V6ONLY: its "::" is dual-stack without it. */
+static bool event_v6only(const struct ss_event *e)
+{
+	return e->family == SS_AF_INET6 && (e->hdr.flags & SS_F_V6ONLY);
+}
+
 /* Two local addresses that cannot both be bound to one port. */
-static bool addrs_conflict(const struct ss_sockinfo *s, unsigned int af, const __u8 *addr)
+static bool addrs_conflict(const struct ss_sockinfo *s, const struct ss_event *e)
 {
 	__u8 zero[SS_ADDR_LEN] = {0};
+	unsigned int af = e->laddr_family;
 
-	if (addr_covers(s->family, s->laddr, s->v6only, af, addr))
+	if (addr_covers(s->family, s->laddr, s->v6only, af, e->laddr))
 		return true;
 	/* the request is a wildcard covering the existing socket's address */
-	if (addr_is_zero(af, addr))
-		return addr_covers(af, zero, false, s->family, s->laddr);
+	if (addr_is_zero(af, e->laddr))
+		return addr_covers(af, zero, event_v6only(e), s->family, s->laddr);
+	return false;
+}
+
+/* An IPv6 socket on "::" without IPV6_V6ONLY: it holds the IPv4 port too. */
+static bool dual_stack(const struct ss_sockinfo *s)
+{
+	return s->family == SS_AF_INET6 && !s->v6only && addr_is_zero(s->family, s->laddr);
+}
+
+static bool is_v4(unsigned int family, const __u8 *addr)
+{
+	__u8 a4[4];
+
+	return as_v4(family, addr, a4);
+}
+
+/* Whether the conflict is the IPv4 half of a dual-stack socket, either way. */
+static void stack_note(char *out, size_t len, const struct ss_event *e, const struct ss_sockinfo *s)
+{
+	struct ss_sockinfo me = {.family = e->family, .v6only = event_v6only(e)};
+
+	out[0] = '\0';
+	memcpy(me.laddr, e->laddr, SS_ADDR_LEN);
+	if (dual_stack(s) && is_v4(e->laddr_family, e->laddr))
+		snprintf(
+			out, len,
+			": a dual-stack IPv6 socket (IPV6_V6ONLY off), which also holds the IPv4 port");
+	else if (e->laddr_family == SS_AF_INET6 && dual_stack(&me) && is_v4(s->family, s->laddr))
+		snprintf(
+			out, len,
+			"; this socket is dual-stack (IPV6_V6ONLY off) and needs the IPv4 port too: IPV6_V6ONLY would allow this bind");
+}
+
+static bool holder_listed(const struct explanation *x, uint32_t pid)
+{
+	for (size_t i = 0; i < x->nr_holders; i++)
+		if (x->holders[i].has_process && x->holders[i].proc.pid == pid)
+			return true;
 	return false;
 }
 
@@ -79,6 +124,9 @@ static void add_holder(struct explanation *x, const struct ss_sockinfo *sock,
 {
 	struct explain_holder *h;
 
+	/* a process is listed once, with the socket that says the most */
+	if (proc && holder_listed(x, proc->pid))
+		return;
 	if (x->nr_holders == EXPLAIN_MAX_HOLDERS) {
 		x->more_holders++;
 		return;
@@ -151,13 +199,49 @@ static void reuse_note(char *out, size_t len, const struct ss_event *e, const st
 			s->uid, e->uid);
 }
 
+/* A socket of the snapshot in the way of e's bind or listen. */
+static bool in_the_way(const struct ss_event *e, const struct ss_sockinfo *c)
+{
+	if (c->netns != e->netns || c->proto != e->proto || c->lport != e->lport ||
+	    c->cookie == e->cookie)
+		return false;
+	if (e->hdr.type == SS_EV_LISTEN && !sock_is_listening(c))
+		return false;
+	return addrs_conflict(c, e);
+}
+
+/*
+ * The sockets in the way, best first (conflict_rank()), each process once:
+ * a server with its listener and a hundred accepted connections on the
+ * port is one holder, listed with its listener.
+ */
+static void add_holders(const struct ss_event *e, const struct snapshot *s, struct explanation *x)
+{
+	for (int rank = 0; rank <= 3; rank++) {
+		for (size_t i = 0; i < s->nr_socks; i++) {
+			const struct ss_sockinfo *c = &s->socks[i];
+			const struct ss_sockinfo *procs;
+			size_t n;
+
+			if (!in_the_way(e, c))
+				continue;
+			procs = snapshot__holders(s, c->cookie, &n);
+			if (conflict_rank(c, n) != rank)
+				continue;
+			if (!n)
+				add_holder(x, c, NULL);
+			for (size_t k = 0; k < n; k++)
+				add_holder(x, c, &procs[k]);
+		}
+	}
+}
+
 static bool explain_in_use(const struct ss_event *e, const struct snapshot *s,
 			   struct explanation *x)
 {
 	const struct ss_sockinfo *best = NULL, *best_proc = NULL;
 	int best_rank = 99;
-	char what[160], who[COMM_TEXT_LEN], note[160];
-	unsigned int af = e->laddr_family;
+	char what[160], who[COMM_TEXT_LEN], note[160], stack[160];
 
 	for (size_t i = 0; i < s->nr_socks; i++) {
 		const struct ss_sockinfo *c = &s->socks[i];
@@ -165,19 +249,9 @@ static bool explain_in_use(const struct ss_event *e, const struct snapshot *s,
 		size_t n;
 		int rank;
 
-		if (c->netns != e->netns || c->proto != e->proto || c->lport != e->lport ||
-		    c->cookie == e->cookie)
-			continue;
-		if (e->hdr.type == SS_EV_LISTEN && !sock_is_listening(c))
-			continue;
-		if (!addrs_conflict(c, af, e->laddr))
+		if (!in_the_way(e, c))
 			continue;
 		procs = snapshot__holders(s, c->cookie, &n);
-		if (!n)
-			add_holder(x, c, NULL);
-		for (size_t k = 0; k < n; k++)
-			if (!k || procs[k].pid != procs[k - 1].pid)
-				add_holder(x, c, &procs[k]);
 		rank = conflict_rank(c, n);
 		if (rank < best_rank) {
 			best_rank = rank;
@@ -185,6 +259,7 @@ static bool explain_in_use(const struct ss_event *e, const struct snapshot *s,
 			best_proc = n ? &procs[0] : NULL;
 		}
 	}
+	add_holders(e, s, x);
 
 	if (!best) {
 		snprintf(
@@ -195,19 +270,21 @@ static bool explain_in_use(const struct ss_event *e, const struct snapshot *s,
 	}
 	tuple_text(what, sizeof(what), best);
 	reuse_note(note, sizeof(note), e, best);
+	stack_note(stack, sizeof(stack), e, best);
 	switch (best_rank) {
 	case 0:
 		comm_text(who, sizeof(who), best_proc->comm);
-		snprintf(x->reason, sizeof(x->reason), "port %u is held by pid %u (%s), %s %s%s",
+		snprintf(x->reason, sizeof(x->reason), "port %u is held by pid %u (%s), %s %s%s%s",
 			 e->lport, best_proc->pid, who,
-			 best->proto == SS_PROTO_TCP ? "listening on" : "bound to", what, note);
+			 best->proto == SS_PROTO_TCP ? "listening on" : "bound to", what, stack,
+			 note);
 		break;
 	case 1:
 		comm_text(who, sizeof(who), best_proc->comm);
 		snprintf(x->reason, sizeof(x->reason),
-			 "port %u is in use by a %s connection %s held by pid %u (%s)%s", e->lport,
-			 sock_state_name(best->proto, best->state), what, best_proc->pid, who,
-			 note);
+			 "port %u is in use by a %s connection %s held by pid %u (%s)%s%s",
+			 e->lport, sock_state_name(best->proto, best->state), what, best_proc->pid,
+			 who, stack, note);
 		break;
 	case 2:
 		snprintf(x->reason, sizeof(x->reason),

@@ -119,6 +119,9 @@ static void json_event(struct formatter *f, struct sbuf *sb, const struct ss_eve
 		jaddr(sb, "laddr", "lport", e->laddr_family, e->laddr, e->lport);
 	if (has_remote(e))
 		jaddr(sb, "raddr", "rport", e->raddr_family, e->raddr, e->rport);
+	if (e->family == SS_AF_INET6)
+		sbuf_puts(sb,
+			  (e->hdr.flags & SS_F_V6ONLY) ? ",\"v6only\":true" : ",\"v6only\":false");
 	if (e->err) {
 		if ((s = errno_name(e->err)))
 			jstr(sb, "error", s);
@@ -171,14 +174,15 @@ static void text_col_end(struct sbuf *sb, size_t start, size_t width)
 	sbuf_putc(sb, ' ');
 }
 
-/* An address column: ADDR:PORT, or '-' when the record has none. */
+/* An address column: ADDR:PORT (a local wildcard as ss prints it), or '-'
+ * when the record has none. */
 static void text_addr_col(struct sbuf *sb, bool has, unsigned int family, const __u8 *addr,
-			  unsigned int port)
+			  unsigned int port, bool v6only)
 {
 	size_t col = sb->len;
 
 	if (has)
-		portrow_addr(sb, family, addr, port);
+		portrow_local(sb, family, addr, port, v6only);
 	else
 		sbuf_putc(sb, '-');
 	text_col_end(sb, col, W_ADDR);
@@ -284,8 +288,10 @@ static void text_event(struct formatter *f, struct sbuf *sb, const struct ss_eve
 	sbuf_putc(sb, e->family == SS_AF_INET6 ? '6' : '4');
 	text_col_end(sb, col, W_PROTO);
 
-	text_addr_col(sb, has_local(e), e->laddr_family, e->laddr, e->lport);
-	text_addr_col(sb, has_remote(e), e->raddr_family, e->raddr, e->rport);
+	/* only an inet6 socket's "::" can be dual-stack; a remote is never a wildcard */
+	text_addr_col(sb, has_local(e), e->laddr_family, e->laddr, e->lport,
+		      e->family != SS_AF_INET6 || (e->hdr.flags & SS_F_V6ONLY));
+	text_addr_col(sb, has_remote(e), e->raddr_family, e->raddr, e->rport, true);
 
 	text_result(sb, e);
 	sbuf_putc(sb, '\n');

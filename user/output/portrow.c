@@ -39,6 +39,17 @@ void portrow_addr(struct sbuf *sb, unsigned int family, const __u8 *addr, unsign
 	sbuf_u64(sb, port);
 }
 
+void portrow_local(struct sbuf *sb, unsigned int family, const __u8 *addr, unsigned int port,
+		   bool v6only)
+{
+	if (family == SS_AF_INET6 && !v6only && addr_is_zero(family, addr)) {
+		sbuf_puts(sb, "*:");
+		sbuf_u64(sb, port);
+		return;
+	}
+	portrow_addr(sb, family, addr, port);
+}
+
 static void col_end(struct sbuf *sb, size_t start, size_t width)
 {
 	sbuf_pad_from(sb, start, width - 1);
@@ -63,7 +74,7 @@ void portrow_text(struct sbuf *sb, const struct port_row *r)
 	sbuf_puts(sb, sock_state_name(s->proto, s->state));
 	col_end(sb, col, W_STATE);
 	col = sb->len;
-	portrow_addr(sb, s->family, s->laddr, s->lport);
+	portrow_local(sb, s->family, s->laddr, s->lport, s->v6only);
 	col_end(sb, col, W_ADDR);
 	col = sb->len;
 	if (s->rport)
@@ -109,6 +120,8 @@ void portrow_json(struct sbuf *sb, const struct port_row *r, struct timefmt *tf)
 		sbuf_printf(sb, ",\"uid\":%u", s->uid);
 	sbuf_printf(sb, ",\"reuseaddr\":%s,\"reuseport\":%s", s->reuseaddr ? "true" : "false",
 		    s->reuseport ? "true" : "false");
+	if (s->family == SS_AF_INET6)
+		sbuf_puts(sb, s->v6only ? ",\"v6only\":true" : ",\"v6only\":false");
 	if (r->since_real_ns && tf) {
 		sbuf_puts(sb, ",\"since\":\"");
 		timefmt_rfc3339(tf, sb, r->since_real_ns);

@@ -45,5 +45,12 @@ void portrow_text(struct sbuf *sb, const struct port_row *r);
 void portrow_json(struct sbuf *sb, const struct port_row *r, struct timefmt *tf);
 /* "ADDR:PORT" / "[ADDR]:PORT" */
 void portrow_addr(struct sbuf *sb, unsigned int family, const __u8 *addr, unsigned int port);
+/*
+ * A local end as ss prints it: an IPv6 wildcard that also holds the IPv4
+ * port (IPV6_V6ONLY off) is "*:PORT", a v6-only one "[::]:PORT"; anything
+ * else as portrow_addr().
+ */
+void portrow_local(struct sbuf *sb, unsigned int family, const __u8 *addr, unsigned int port,
+		   bool v6only);
 
 #endif

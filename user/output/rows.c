@@ -104,6 +104,8 @@ static void json_socket(struct sbuf *sb, const struct store_socket *s, struct ti
 	j_u64(sb, ",\"netns\":", s->netns);
 	j_str(sb, ",\"proto\":", s->proto, sizeof(s->proto));
 	j_str(sb, ",\"family\":", s->family, sizeof(s->family));
+	if (!strncmp(s->family, "inet6", sizeof(s->family)))
+		sbuf_puts(sb, s->v6only ? ",\"v6only\":true" : ",\"v6only\":false");
 	j_local(sb, s->laddr, s->lport);
 	j_remote(sb, s->raddr, s->rport);
 	if (s->state[0])
@@ -233,7 +235,12 @@ static void text_socket(struct sbuf *sb, const struct store_socket *s, struct ti
 	sbuf_putc(sb, ' ');
 	t_str(sb, s->state, sizeof(s->state));
 	sbuf_putc(sb, ' ');
-	t_local(sb, s->laddr, s->lport);
+	/* as ss and ports print it: "::" that also held the IPv4 port is "*" */
+	if (!strncmp(s->family, "inet6", sizeof(s->family)) && !s->v6only &&
+	    !strncmp(s->laddr, "::", sizeof(s->laddr)))
+		t_local(sb, "*", s->lport);
+	else
+		t_local(sb, s->laddr, s->lport);
 	sbuf_puts(sb, " -> ");
 	if (s->rport) {
 		t_str(sb, s->raddr, sizeof(s->raddr));
@@ -313,6 +320,7 @@ void rows_socket_of(struct store_socket *r, const struct ss_sockinfo *s, uint64_
 		r->rport = s->rport;
 	}
 	snprintf(r->state, sizeof(r->state), "%s", sock_state_name(s->proto, s->state));
+	r->v6only = s->family == SS_AF_INET6 && s->v6only;
 	r->opened_ns = (int64_t)opened_ns;
 	r->closed_ns = (int64_t)closed_ns;
 	for (size_t i = 0; i < nr && i < 8; i++) {

@@ -64,7 +64,10 @@ static int on_event(struct runtime *rt, const struct ss_event *e)
 {
 	struct rt_extra x = {0};
 	struct eng_sock closing;
+	struct ss_event filled;
 
+	if (rt->en)
+		e = engine__last_tuple(rt->en, e, &filled);
 	if (e->hdr.type == SS_EV_CLOSE && rt->en) {
 		struct eng_sock *es = engine__find(rt->en, e->cookie);
 

@@ -51,6 +51,7 @@ static void read_socket(struct store_socket *r, sqlite3_stmt *s)
 	r->bytes_received = col_u64(s, SC_RECEIVED);
 	r->nr_holders = holders_decode(r->holders, sqlite3_column_blob(s, SC_HOLDERS),
 				       (size_t)sqlite3_column_bytes(s, SC_HOLDERS));
+	r->v6only = col_u64(s, SC_V6ONLY) != 0;
 }
 
 static void read_failure(struct store_failure *r, sqlite3_stmt *s)

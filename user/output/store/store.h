@@ -61,6 +61,7 @@ struct store_socket {
 	uint16_t lport;
 	char raddr[48];
 	uint16_t rport;	   /* 0: no remote */
+	uint8_t v6only;	   /* inet6: IPV6_V6ONLY (0 on "::": it held the IPv4 port too) */
 	char state[16];	   /* last state ("LISTEN", "ESTABLISHED", "UNCONN", ...)
 			 */
 	int64_t opened_ns; /* 0: unknown (existed before sockscope) */

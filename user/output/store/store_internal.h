@@ -93,9 +93,10 @@ struct store {
 };
 
 /* Column lists the row readers take, by position (query.c). */
-#define SOCKET_COLS                                                      \
-	"id, closed_ns, opened_ns, cookie, netns, proto, family, laddr," \
-	" lport, raddr, rport, state, bytes_sent, bytes_received, holders"
+#define SOCKET_COLS                                                         \
+	"id, closed_ns, opened_ns, cookie, netns, proto, family, laddr,"    \
+	" lport, raddr, rport, state, bytes_sent, bytes_received, holders," \
+	" v6only"
 enum {
 	SC_ID,
 	SC_CLOSED,
@@ -112,6 +113,7 @@ enum {
 	SC_SENT,
 	SC_RECEIVED,
 	SC_HOLDERS,
+	SC_V6ONLY,
 };
 #define FAILURE_COLS                                                    \
 	"id, ts_ns, event, pid, uid, comm, netns, proto, laddr, lport," \

@@ -51,6 +51,7 @@ static int insert_socket(struct store *st, const struct store_socket *r)
 	sqlite3_bind_int64(s, 13, (int64_t)r->bytes_sent);
 	sqlite3_bind_int64(s, 14, (int64_t)r->bytes_received);
 	sqlite3_bind_blob(s, 15, blob, (int)nblob, SQLITE_STATIC);
+	sqlite3_bind_int(s, 16, !!r->v6only);
 	rc = stmt_run(s);
 	if (rc)
 		return rc;
