@@ -26,6 +26,7 @@ struct tracer_opts {
 	uint32_t ring_size;
 	int verbose;	    /* 1: ours, 2: libbpf's log too */
 	bool track_holders; /* fork/exit/fdclose records for the engine */
+	bool track_identity; /* SS_EV_PROC records (exe, cmdline, parent) */
 	tracer_record_fn on_record;
 	void *ctx;
 };

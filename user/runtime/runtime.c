@@ -291,6 +291,7 @@ int runtime__start(struct runtime *rt, char *err, size_t errlen)
 		.ring_size = rt->o.ring_size,
 		.verbose = rt->o.verbose,
 		.track_holders = rt->en != NULL,
+		.track_identity = true,
 		.on_record = on_record,
 		.ctx = rt,
 	};
