@@ -49,7 +49,8 @@ struct proc_cache *proc_cache__new(size_t cap, const char *proc_root)
 		free(c);
 		return NULL;
 	}
-	snprintf(c->root, sizeof(c->root), "%s", proc_root ? proc_root : "/proc");
+	if (proc_root)
+		snprintf(c->root, sizeof(c->root), "%s", proc_root);
 	return c;
 }
 
@@ -94,6 +95,23 @@ static struct slot *claim(struct proc_cache *c, uint32_t pid)
 	s->pi.pid = pid;
 	s->used = ++c->clock;
 	return s;
+}
+
+/* A slot for a negative entry: an empty one or another miss, else NULL. */
+static struct slot *free_slot(struct proc_cache *c, uint32_t pid)
+{
+	struct slot *b = bucket(c, pid);
+
+	for (int i = 0; i < WAYS; i++) {
+		if (!b[i].valid || b[i].miss_ns) {
+			memset(&b[i], 0, sizeof(b[i]));
+			b[i].valid = true;
+			b[i].pi.pid = pid;
+			b[i].miss_ns = 1;
+			return &b[i];
+		}
+	}
+	return NULL;
 }
 
 void proc_ident__cmdline(char *out, const char *raw, size_t len)
@@ -283,14 +301,15 @@ const struct proc_ident *proc_cache__get(struct proc_cache *c, uint32_t pid, uin
 	}
 	if (s && s->miss_ns && when_ns <= s->miss_ns + MISS_TTL_NS)
 		return NULL;
+	if (!c->root[0])
+		return NULL;
 	if (proc_ident__read(c->root, pid, &pi)) {
-		/* keep what the kernel told about an exited process */
-		if (!s) {
-			s = claim(c, pid);
+		/* a miss is remembered in a free slot, never over an identity
+		 * (what the kernel told about an exited process stays) */
+		if (!s)
+			s = free_slot(c, pid);
+		if (s && s->miss_ns)
 			s->miss_ns = when_ns ? when_ns : 1;
-		} else if (s->miss_ns) {
-			s->miss_ns = when_ns ? when_ns : 1;
-		}
 		return NULL;
 	}
 	/* a process that started after the one asked about is not it */
@@ -325,13 +344,21 @@ uint64_t proc_mono_to_boot_ns(uint64_t mono_ns)
 	return mono_ns + offset;
 }
 
+static struct proc_cache *default_cache;
+
 struct proc_cache *proc_cache__default(void)
 {
-	static struct proc_cache *c;
+	if (!default_cache)
+		default_cache = proc_cache__new(0, NULL);
+	return default_cache;
+}
 
-	if (!c)
-		c = proc_cache__new(0, NULL);
-	return c;
+void proc_cache__default_root(const char *proc_root)
+{
+	struct proc_cache *c = proc_cache__default();
+
+	if (c)
+		snprintf(c->root, sizeof(c->root), "%s", proc_root ? proc_root : "");
 }
 
 const struct proc_ident *proc_ident__live(uint32_t pid)

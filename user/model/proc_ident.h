@@ -43,7 +43,7 @@ struct proc_cache;
 
 /*
  * A cache of at most cap identities (0: a default), reading proc_root
- * (NULL: "/proc") on a miss. NULL and errno on failure.
+ * on a miss (NULL: never). NULL and errno on failure.
  */
 struct proc_cache *proc_cache__new(size_t cap, const char *proc_root);
 void proc_cache__free(struct proc_cache *c);
@@ -76,9 +76,12 @@ uint64_t proc_mono_to_boot_ns(uint64_t mono_ns);
 /*
  * The process-wide cache the runtime feeds and the row printers read (one
  * per process: trace, daemon and one-shot commands each have their own).
- * Created on first use; NULL only if that allocation failed.
+ * Created on first use; NULL only if that allocation failed. It reads
+ * /proc only once proc_cache__default_root() named it (main() does; the
+ * library alone, as the unit tests link it, knows only kernel records).
  */
 struct proc_cache *proc_cache__default(void);
+void proc_cache__default_root(const char *proc_root);
 /* The identity of a live holder, from the default cache: NULL if unknown */
 const struct proc_ident *proc_ident__live(uint32_t pid);
 
