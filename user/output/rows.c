@@ -5,6 +5,7 @@
 #include "kernel/decode.h"
 #include "lib/escape.h"
 #include "lib/names.h"
+#include "output/format.h"
 #include "output/rows.h"
 
 static const char *marker_color(enum row_change c)
@@ -170,6 +171,7 @@ static void json_failure(struct sbuf *sb, const struct store_failure *f, struct 
 		}
 		sbuf_putc(sb, ']');
 	}
+	json_proc_ident(sb, &f->proc);
 	sbuf_putc(sb, '}');
 }
 
@@ -183,6 +185,7 @@ static void json_owner(struct sbuf *sb, const struct store_owner *w, struct time
 	j_local(sb, w->laddr, w->lport);
 	j_u64(sb, ",\"cookie\":", w->cookie);
 	j_process(sb, w->pid, w->uid, w->comm);
+	json_proc_ident(sb, &w->proc);
 	sbuf_putc(sb, '}');
 }
 

@@ -71,7 +71,7 @@ static const char schema_sql[] =
 	" proto TEXT NOT NULL, laddr TEXT NOT NULL, lport INTEGER NOT NULL,"
 	" raddr TEXT NOT NULL, rport INTEGER NOT NULL,"
 	" errno INTEGER NOT NULL, error TEXT NOT NULL, reason TEXT NOT NULL,"
-	" holders TEXT NOT NULL);"
+	" holders TEXT NOT NULL," PROC_COLS_SQL ");"
 	"CREATE INDEX failure_time ON failure (ts_ns);"
 	"CREATE INDEX failure_lport ON failure (" BUCKET("ts_ns") ", lport);"
 	"CREATE INDEX failure_rport ON failure (" BUCKET("ts_ns") ", rport);"
@@ -81,7 +81,8 @@ static const char schema_sql[] =
 	" ts_ns INTEGER NOT NULL, action TEXT NOT NULL,"
 	" netns INTEGER NOT NULL, proto TEXT NOT NULL, laddr TEXT NOT NULL,"
 	" lport INTEGER NOT NULL, cookie INTEGER NOT NULL,"
-	" pid INTEGER NOT NULL, uid INTEGER NOT NULL, comm TEXT NOT NULL);"
+	" pid INTEGER NOT NULL, uid INTEGER NOT NULL, comm TEXT NOT NULL,"
+	PROC_COLS_SQL ");"
 	"CREATE INDEX owner_time ON owner (ts_ns);"
 	"CREATE INDEX owner_lport ON owner (" BUCKET("ts_ns") ", lport);"
 	"CREATE INDEX owner_pid ON owner (" BUCKET("ts_ns") ", pid);"
@@ -103,11 +104,12 @@ static const char *const stmt_sql[NR_STMTS] = {
 			 " VALUES (?, ?, ?, ?, ?)",
 	[S_INS_FAILURE] = "INSERT INTO failure (ts_ns, event, pid, uid, comm,"
 			  " netns, proto, laddr, lport, raddr, rport, errno,"
-			  " error, reason, holders)"
-			  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			  " error, reason, holders, " PROC_COLS ")"
+			  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+			  " ?, ?, ?, ?, ?, ?)",
 	[S_INS_OWNER] = "INSERT INTO owner (ts_ns, action, netns, proto,"
-			" laddr, lport, cookie, pid, uid, comm)"
-			" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			" laddr, lport, cookie, pid, uid, comm, " PROC_COLS ")"
+			" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	/* lived less than a bucket: closed in the bucket of AT or the next */
 	[S_WHO_SHORT] = "SELECT id, opened_ns FROM socket"
 			" WHERE " BUCKET("closed_ns") " IN (?1, ?1 + 1)"

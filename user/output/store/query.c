@@ -53,6 +53,30 @@ static void read_socket(struct store_socket *r, sqlite3_stmt *s)
 				       (size_t)sqlite3_column_bytes(s, SC_HOLDERS));
 }
 
+/* The NR_PROC_COLS columns from column i on; a NULL is not known. */
+static void read_proc(struct proc_ident *p, sqlite3_stmt *s, int i)
+{
+	if (sqlite3_column_type(s, i) != SQLITE_NULL &&
+	    sqlite3_column_type(s, i + 1) != SQLITE_NULL) {
+		p->nspid = (uint32_t)col_u64(s, i);
+		p->pidns = (uint32_t)col_u64(s, i + 1);
+		p->flags |= PI_NS;
+	}
+	if (sqlite3_column_type(s, i + 2) != SQLITE_NULL) {
+		p->ppid = (uint32_t)col_u64(s, i + 2);
+		p->flags |= PI_PPID;
+		COL_STR(s, i + 3, p->pcomm);
+	}
+	if (sqlite3_column_type(s, i + 4) != SQLITE_NULL) {
+		COL_STR(s, i + 4, p->exe);
+		p->flags |= PI_EXE;
+	}
+	if (sqlite3_column_type(s, i + 5) != SQLITE_NULL) {
+		COL_STR(s, i + 5, p->cmdline);
+		p->flags |= PI_CMDLINE;
+	}
+}
+
 static void read_failure(struct store_failure *r, sqlite3_stmt *s)
 {
 	memset(r, 0, sizeof(*r));
@@ -74,6 +98,7 @@ static void read_failure(struct store_failure *r, sqlite3_stmt *s)
 	if (sqlite3_column_type(s, FC_HOLDERS) == SQLITE_BLOB)
 		fholders_decode(r, sqlite3_column_blob(s, FC_HOLDERS),
 				(size_t)sqlite3_column_bytes(s, FC_HOLDERS));
+	read_proc(&r->proc, s, FC_PROC);
 }
 
 static void read_owner(struct store_owner *r, sqlite3_stmt *s)
@@ -89,6 +114,7 @@ static void read_owner(struct store_owner *r, sqlite3_stmt *s)
 	r->pid = (uint32_t)col_u64(s, OC_PID);
 	r->uid = (uint32_t)col_u64(s, OC_UID);
 	COL_STR(s, OC_COMM, r->comm);
+	read_proc(&r->proc, s, OC_PROC);
 }
 
 /* The current row of s, of kind k (Q_*), to fn; fn's answer. */

@@ -113,9 +113,16 @@ enum {
 	SC_RECEIVED,
 	SC_HOLDERS,
 };
+/* The process identity of failure and owner rows (NULL: not known), in
+ * this order; store_proc_bind() and store_proc_read() handle them. */
+#define PROC_COLS "nspid, pidns, ppid, pcomm, exe, cmdline"
+#define PROC_COLS_SQL                                                        \
+	" nspid INTEGER, pidns INTEGER, ppid INTEGER, pcomm TEXT, exe TEXT," \
+	" cmdline TEXT"
+#define NR_PROC_COLS 6
 #define FAILURE_COLS                                                    \
 	"id, ts_ns, event, pid, uid, comm, netns, proto, laddr, lport," \
-	" raddr, rport, errno, error, reason, holders"
+	" raddr, rport, errno, error, reason, holders, " PROC_COLS
 enum {
 	FC_ID,
 	FC_TS,
@@ -133,10 +140,11 @@ enum {
 	FC_ERROR,
 	FC_REASON,
 	FC_HOLDERS,
+	FC_PROC, /* NR_PROC_COLS */
 };
 #define OWNER_COLS                                                          \
 	"id, ts_ns, action, netns, proto, laddr, lport, cookie, pid, uid, " \
-	"comm"
+	"comm, " PROC_COLS
 enum {
 	OC_ID,
 	OC_TS,
@@ -149,6 +157,7 @@ enum {
 	OC_PID,
 	OC_UID,
 	OC_COMM,
+	OC_PROC, /* NR_PROC_COLS */
 };
 
 extern const char *const store_table[NR_QUEUES];
