@@ -246,3 +246,45 @@ def test_identity_hostile_cmdline(ctx):
     raw = [x for x in t.output().splitlines() if mark.encode() in x]
     h.expect(len(raw) == 1, "the event is one line of its own", raw)
     tt.finish()  # every text line an event line, starting with its time
+
+
+@h.test(timeout=120)
+def test_identity_in_history(ctx):
+    """The daemon stores the identity of the process behind ownership and
+    failure rows; history --json gives it back (for processes long gone)."""
+    import random
+    from test_daemon import Daemon, run, wait_for
+    mark1, mark2 = marker(), marker()
+    port = random.randint(36100, 36999)
+    hold = script(ctx, "hold.py", HOLD.replace('("127.0.0.1", 0)', '("127.0.0.1", %d)' % port))
+    d = Daemon(ctx)
+    p = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", PY, hold, mark1],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         start_new_session=True)
+    ctx.procs.append(p)
+    facts = json.loads(p.stdout.readline() or b"{}")
+    h.expect(facts.get("port") == port, "holder listening on %d: %r" % (port, facts))
+    fail = 'import socket,sys\ns=socket.socket()\ntry: s.bind(("127.0.0.1", %d))\n' \
+           'except OSError: pass' % port
+    subprocess.run([PY, "-c", fail, mark2], check=True, timeout=20)
+    p.stdin.close()
+    p.wait(10)
+
+    def rows():
+        r = run(ctx, "history", "--json", "--port", port)
+        return [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+
+    got = wait_for("owner and failure rows", lambda: (
+        lambda rs: rs if any(r["kind"] == "failure" and mark2 in r.get("cmdline", "")
+                             for r in rs) and
+        any(r["kind"] == "owner" and mark1 in r.get("cmdline", "") for r in rs) else None)(
+            rows()), timeout=20)
+    d.stop()
+    owner = [r for r in got if r["kind"] == "owner" and r.get("action") == "listen"]
+    h.expect(len(owner) == 1, "one listen row", got)
+    want(owner[0], "owner row", nspid=1, pidns=facts["pidns"], ppid=p.pid, pcomm="unshare",
+         exe=facts["exe"], cmdline="%s %s %s" % (PY, hold, mark1))
+    f = [r for r in got if r["kind"] == "failure"][0]
+    want(f, "failure row", exe=PY_EXE, cmdline="%s -c %s %s" % (PY, fail, mark2),
+         ppid=os.getpid())
+    h.expect("pid 1 in its namespace" in f.get("reason", ""), "reason: %r" % f.get("reason"))
