@@ -277,12 +277,17 @@ def test_identity_in_history(ctx):
     got = wait_for("owner and failure rows", lambda: (
         lambda rs: rs if any(r["kind"] == "failure" and mark2 in r.get("cmdline", "")
                              for r in rs) and
-        any(r["kind"] == "owner" and mark1 in r.get("cmdline", "") for r in rs) else None)(
-            rows()), timeout=20)
+        any(r["kind"] == "owner" and mark1 in r.get("cmdline", "") for r in rs) and
+        any(r["kind"] == "socket" for r in rs) else None)(rows()), timeout=20)
     d.stop()
     owner = [r for r in got if r["kind"] == "owner" and r.get("action") == "listen"]
     h.expect(len(owner) == 1, "one listen row", got)
     want(owner[0], "owner row", nspid=1, pidns=facts["pidns"], ppid=p.pid, pcomm="unshare",
+         exe=facts["exe"], cmdline="%s %s %s" % (PY, hold, mark1))
+    sock = [x for r in got if r["kind"] == "socket" and r.get("lport") == port
+            for x in r.get("holders", []) if x.get("pid") == owner[0]["pid"]]
+    h.expect(len(sock) == 1, "the closed socket's row has its holder", got)
+    want(sock[0], "socket row holder (it released the socket)", nspid=1, pidns=facts["pidns"],
          exe=facts["exe"], cmdline="%s %s %s" % (PY, hold, mark1))
     f = [r for r in got if r["kind"] == "failure"][0]
     want(f, "failure row", exe=PY_EXE, cmdline="%s -c %s %s" % (PY, fail, mark2),

@@ -129,6 +129,7 @@ static int store_event(void *ctx, const struct ss_event *e, const struct rt_extr
 		if (x->closing) {
 			daemon_row_closed(&r.socket, x->closing, e, x->fmt.holders,
 					  x->fmt.nr_holders, &d->fmt.tf);
+			row_proc(&r.socket.proc, x);
 			store__add_socket(d->store, &r.socket);
 		}
 		if ((e->hdr.flags & SS_F_LOCAL) && e->lport) {

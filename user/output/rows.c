@@ -124,6 +124,8 @@ static void json_socket(struct sbuf *sb, const struct store_socket *s, struct ti
 		j_u64(sb, "{\"pid\":", s->holders[i].pid);
 		j_str(sb, ",\"comm\":", s->holders[i].comm, 16);
 		j_u64(sb, ",\"uid\":", s->holders[i].uid);
+		if (s->proc.flags && s->proc.pid == s->holders[i].pid)
+			json_proc_ident(sb, &s->proc);
 		sbuf_putc(sb, '}');
 	}
 	sbuf_puts(sb, "]}");

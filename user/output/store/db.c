@@ -47,7 +47,7 @@ static const char schema_sql[] =
 	" laddr TEXT NOT NULL, lport INTEGER NOT NULL,"
 	" raddr TEXT NOT NULL, rport INTEGER NOT NULL, state TEXT NOT NULL,"
 	" bytes_sent INTEGER NOT NULL, bytes_received INTEGER NOT NULL,"
-	" holders BLOB NOT NULL);"
+	" holders BLOB NOT NULL, closer_pid INTEGER," PROC_COLS_SQL ");"
 	"CREATE INDEX socket_time ON socket (closed_ns);"
 	"CREATE INDEX socket_lport ON socket (" BUCKET("closed_ns") ", lport);"
 	"CREATE INDEX socket_rport ON socket (" BUCKET("closed_ns") ", rport);"
@@ -97,8 +97,10 @@ static const char *const stmt_sql[NR_STMTS] = {
 	[S_ROLLBACK] = "ROLLBACK",
 	[S_INS_SOCKET] = "INSERT INTO socket (closed_ns, opened_ns, dclass,"
 			 " cookie, netns, proto, family, laddr, lport, raddr,"
-			 " rport, state, bytes_sent, bytes_received, holders)"
-			 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			 " rport, state, bytes_sent, bytes_received, holders,"
+			 " closer_pid, " PROC_COLS ")"
+			 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+			 " ?, ?, ?, ?, ?, ?, ?)",
 	[S_INS_HOLDER] = "INSERT OR IGNORE INTO socket_holder"
 			 " (closed_ns, socket_id, pid, uid, comm)"
 			 " VALUES (?, ?, ?, ?, ?)",

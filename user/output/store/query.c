@@ -33,26 +33,6 @@ static uint64_t col_u64(sqlite3_stmt *s, int i)
 
 #define COL_STR(s, i, field) col_str(s, i, field, sizeof(field))
 
-static void read_socket(struct store_socket *r, sqlite3_stmt *s)
-{
-	memset(r, 0, sizeof(*r));
-	r->cookie = col_u64(s, SC_COOKIE);
-	r->netns = (uint32_t)col_u64(s, SC_NETNS);
-	COL_STR(s, SC_PROTO, r->proto);
-	COL_STR(s, SC_FAMILY, r->family);
-	COL_STR(s, SC_LADDR, r->laddr);
-	r->lport = (uint16_t)col_u64(s, SC_LPORT);
-	COL_STR(s, SC_RADDR, r->raddr);
-	r->rport = (uint16_t)col_u64(s, SC_RPORT);
-	COL_STR(s, SC_STATE, r->state);
-	r->opened_ns = sqlite3_column_int64(s, SC_OPENED);
-	r->closed_ns = sqlite3_column_int64(s, SC_CLOSED);
-	r->bytes_sent = col_u64(s, SC_SENT);
-	r->bytes_received = col_u64(s, SC_RECEIVED);
-	r->nr_holders = holders_decode(r->holders, sqlite3_column_blob(s, SC_HOLDERS),
-				       (size_t)sqlite3_column_bytes(s, SC_HOLDERS));
-}
-
 /* The NR_PROC_COLS columns from column i on; a NULL is not known. */
 static void read_proc(struct proc_ident *p, sqlite3_stmt *s, int i)
 {
@@ -74,6 +54,30 @@ static void read_proc(struct proc_ident *p, sqlite3_stmt *s, int i)
 	if (sqlite3_column_type(s, i + 5) != SQLITE_NULL) {
 		COL_STR(s, i + 5, p->cmdline);
 		p->flags |= PI_CMDLINE;
+	}
+}
+
+static void read_socket(struct store_socket *r, sqlite3_stmt *s)
+{
+	memset(r, 0, sizeof(*r));
+	r->cookie = col_u64(s, SC_COOKIE);
+	r->netns = (uint32_t)col_u64(s, SC_NETNS);
+	COL_STR(s, SC_PROTO, r->proto);
+	COL_STR(s, SC_FAMILY, r->family);
+	COL_STR(s, SC_LADDR, r->laddr);
+	r->lport = (uint16_t)col_u64(s, SC_LPORT);
+	COL_STR(s, SC_RADDR, r->raddr);
+	r->rport = (uint16_t)col_u64(s, SC_RPORT);
+	COL_STR(s, SC_STATE, r->state);
+	r->opened_ns = sqlite3_column_int64(s, SC_OPENED);
+	r->closed_ns = sqlite3_column_int64(s, SC_CLOSED);
+	r->bytes_sent = col_u64(s, SC_SENT);
+	r->bytes_received = col_u64(s, SC_RECEIVED);
+	r->nr_holders = holders_decode(r->holders, sqlite3_column_blob(s, SC_HOLDERS),
+				       (size_t)sqlite3_column_bytes(s, SC_HOLDERS));
+	if (sqlite3_column_type(s, SC_CLOSER) != SQLITE_NULL) {
+		r->proc.pid = (uint32_t)col_u64(s, SC_CLOSER);
+		read_proc(&r->proc, s, SC_PROC);
 	}
 }
 

@@ -70,6 +70,8 @@ struct store_socket {
 	uint64_t bytes_sent, bytes_received;
 	struct store_holder holders[8]; /* everyone who held it */
 	uint32_t nr_holders;
+	/* the process that released it (proc.pid), as far as known (flags) */
+	struct proc_ident proc;
 };
 
 /* A socket in the way of a failure, as its explanation gave it. */

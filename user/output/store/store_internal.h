@@ -93,9 +93,18 @@ struct store {
 };
 
 /* Column lists the row readers take, by position (query.c). */
-#define SOCKET_COLS                                                      \
-	"id, closed_ns, opened_ns, cookie, netns, proto, family, laddr," \
-	" lport, raddr, rport, state, bytes_sent, bytes_received, holders"
+/* The process identity of socket (the releasing process), failure and
+ * owner rows (NULL: not known), in this order; bind_proc() (write.c) and
+ * read_proc() (query.c) handle them. */
+#define PROC_COLS "nspid, pidns, ppid, pcomm, exe, cmdline"
+#define PROC_COLS_SQL                                                        \
+	" nspid INTEGER, pidns INTEGER, ppid INTEGER, pcomm TEXT, exe TEXT," \
+	" cmdline TEXT"
+#define NR_PROC_COLS 6
+#define SOCKET_COLS                                                         \
+	"id, closed_ns, opened_ns, cookie, netns, proto, family, laddr,"    \
+	" lport, raddr, rport, state, bytes_sent, bytes_received, holders," \
+	" closer_pid, " PROC_COLS
 enum {
 	SC_ID,
 	SC_CLOSED,
@@ -112,14 +121,9 @@ enum {
 	SC_SENT,
 	SC_RECEIVED,
 	SC_HOLDERS,
+	SC_CLOSER, /* the pid the identity columns (SC_PROC on) are of */
+	SC_PROC,
 };
-/* The process identity of failure and owner rows (NULL: not known), in
- * this order; store_proc_bind() and store_proc_read() handle them. */
-#define PROC_COLS "nspid, pidns, ppid, pcomm, exe, cmdline"
-#define PROC_COLS_SQL                                                        \
-	" nspid INTEGER, pidns INTEGER, ppid INTEGER, pcomm TEXT, exe TEXT," \
-	" cmdline TEXT"
-#define NR_PROC_COLS 6
 #define FAILURE_COLS                                                    \
 	"id, ts_ns, event, pid, uid, comm, netns, proto, laddr, lport," \
 	" raddr, rport, errno, error, reason, holders, " PROC_COLS

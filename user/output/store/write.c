@@ -26,6 +26,26 @@ static int life_class(int64_t opened, int64_t closed)
 	return 64 - __builtin_clzll((uint64_t)(closed - opened));
 }
 
+/* The NR_PROC_COLS columns from parameter i on: NULL for what is unknown. */
+static void bind_proc(sqlite3_stmt *s, int i, const struct proc_ident *p)
+{
+	for (int k = 0; k < NR_PROC_COLS; k++)
+		sqlite3_bind_null(s, i + k);
+	if (p->flags & PI_NS) {
+		sqlite3_bind_int64(s, i, p->nspid);
+		sqlite3_bind_int64(s, i + 1, p->pidns);
+	}
+	if (p->flags & PI_PPID) {
+		sqlite3_bind_int64(s, i + 2, p->ppid);
+		if (p->pcomm[0])
+			bind_str(s, i + 3, p->pcomm, sizeof(p->pcomm));
+	}
+	if (p->flags & PI_EXE)
+		bind_str(s, i + 4, p->exe, sizeof(p->exe));
+	if (p->flags & PI_CMDLINE)
+		bind_str(s, i + 5, p->cmdline, sizeof(p->cmdline));
+}
+
 static int insert_socket(struct store *st, const struct store_socket *r)
 {
 	unsigned char blob[8 * HOLDER_BLOB];
@@ -50,6 +70,11 @@ static int insert_socket(struct store *st, const struct store_socket *r)
 	bind_str(s, 12, r->state, sizeof(r->state));
 	sqlite3_bind_int64(s, 13, (int64_t)r->bytes_sent);
 	sqlite3_bind_int64(s, 14, (int64_t)r->bytes_received);
+	bind_proc(s, 17, &r->proc);
+	if (r->proc.flags)
+		sqlite3_bind_int64(s, 16, r->proc.pid);
+	else
+		sqlite3_bind_null(s, 16);
 	sqlite3_bind_blob(s, 15, blob, (int)nblob, SQLITE_STATIC);
 	rc = stmt_run(s);
 	if (rc)
@@ -67,26 +92,6 @@ static int insert_socket(struct store *st, const struct store_socket *r)
 			return rc;
 	}
 	return 0;
-}
-
-/* The NR_PROC_COLS columns from parameter i on: NULL for what is unknown. */
-static void bind_proc(sqlite3_stmt *s, int i, const struct proc_ident *p)
-{
-	for (int k = 0; k < NR_PROC_COLS; k++)
-		sqlite3_bind_null(s, i + k);
-	if (p->flags & PI_NS) {
-		sqlite3_bind_int64(s, i, p->nspid);
-		sqlite3_bind_int64(s, i + 1, p->pidns);
-	}
-	if (p->flags & PI_PPID) {
-		sqlite3_bind_int64(s, i + 2, p->ppid);
-		if (p->pcomm[0])
-			bind_str(s, i + 3, p->pcomm, sizeof(p->pcomm));
-	}
-	if (p->flags & PI_EXE)
-		bind_str(s, i + 4, p->exe, sizeof(p->exe));
-	if (p->flags & PI_CMDLINE)
-		bind_str(s, i + 5, p->cmdline, sizeof(p->cmdline));
 }
 
 static int insert_failure(struct store *st, const struct store_failure *r)
