@@ -96,7 +96,7 @@ $(OUTPUT) $(OUTPUT)/unit $(OUTPUT)/asan:
 # A skeleton's object is linked (bpftool gen object) from the objects of its
 # parts, compiled one per file: sockscope's programs live in one file per
 # feature (bpf/sockscope.bpf.c defines the maps and settings they share).
-SOCKSCOPE_BPF_PARTS := sockscope lifecycle holders udp_implicit seed
+SOCKSCOPE_BPF_PARTS := sockscope lifecycle holders udp_implicit seed identity
 SNAPSHOT_BPF_PARTS := snapshot
 BPF_PART_OBJS := $(patsubst %,$(OUTPUT)/bpf/%.bpf.o,\
 		   $(SOCKSCOPE_BPF_PARTS) $(SNAPSHOT_BPF_PARTS))

@@ -91,6 +91,20 @@ static __always_inline bool passes(const struct ss_event *e)
 	return true;
 }
 
+/* ---- process identity (identity.bpf.c) ---------------------------------- */
+
+extern int ss_identity_note(void);
+
+/*
+ * Before a record of the current process: its SS_EV_PROC, the first time.
+ * Asynchronous records (softirq) name their owner, not the interrupted task.
+ */
+static __always_inline void identity_hook(const struct ss_event *e)
+{
+	if (track_identity && e->pid && e->pid == bpf_get_current_pid_tgid() >> 32)
+		ss_identity_note();
+}
+
 /* ---- delivery ------------------------------------------------------------ */
 
 /*
@@ -119,6 +133,7 @@ static __always_inline void emit(struct ss_event *e)
 {
 	if (!passes(e))
 		return;
+	identity_hook(e);
 	/*
 	 * Failures are rare and are explained from a snapshot of who holds
 	 * the port: wake the consumer now, while the holder still holds it.

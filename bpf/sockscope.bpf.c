@@ -17,6 +17,9 @@
  *                       fdrecv (never printed by 'trace')
  *   udp_implicit.bpf.c  UDP ports bound by sendto(), without bind()
  *   seed.bpf.c          owners of the sockets that exist at start-up
+ *   identity.bpf.c      SS_EV_PROC: exe, cmdline, parent, pid namespace,
+ *                       once per process (and after exec), before its first
+ *                       socket record (identity_hook() in emit.bpf.h)
  *
  * This file defines what they share (declared in sockscope.bpf.h); the
  * helpers are in headers: emit.bpf.h (records, filter, ring buffer),

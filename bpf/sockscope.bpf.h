@@ -22,6 +22,8 @@ extern const volatile struct ss_filter filter;
 extern const volatile __u32 wakeup_bytes;
 /* Emit fork/exit/fdclose records for the engine's holder sets. */
 extern const volatile __u32 track_holders;
+/* Emit SS_EV_PROC records (identity.bpf.c). */
+extern const volatile __u32 track_identity;
 
 /* Records the ring buffer refused; userspace reads it through mmap'ed .bss. */
 extern __u64 lost_records;

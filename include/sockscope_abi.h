@@ -32,7 +32,10 @@
 #define SS_EV_EXIT 11	 /* the last thread of process pid exited */
 #define SS_EV_FDCLOSE 12 /* pid closed an fd of socket cookie; others remain */
 #define SS_EV_FDRECV 13	 /* pid received an fd of socket cookie (SCM_RIGHTS) */
-#define SS_EV_MAX 14
+/* Process identity (struct ss_proc), never printed by 'trace' as an event:
+ * once per process before its first socket record, and again after exec. */
+#define SS_EV_PROC 14
+#define SS_EV_MAX 15
 
 /* Snapshot records, written by the BPF iterators (struct ss_sockinfo). */
 #define SS_REC_HOLDER 32 /* one fd of a process refers to a socket */
@@ -195,6 +198,45 @@ _Static_assert(__builtin_offsetof(struct ss_event, ts_ns) == 8, "ts_ns");
 _Static_assert(__builtin_offsetof(struct ss_event, laddr) == 64, "laddr");
 _Static_assert(__builtin_offsetof(struct ss_event, comm) == 104, "comm");
 _Static_assert(__builtin_offsetof(struct ss_event, u) == 120, "u");
+
+/*
+ * SS_EV_PROC: what must be read while the process exists (a process that
+ * binds and exits at once is gone before userspace could read /proc). The
+ * process is (pid, start_ns): start_ns is the group leader's
+ * start_boottime, the clock /proc/PID/stat's starttime counts in ticks, so
+ * a record and a /proc read can be matched and a recycled pid told apart.
+ * exe is the path of mm->exe_file as its mounts show it, written from the
+ * end of exe[] backwards: it starts at exe[exe_off] and ends with the NUL at
+ * exe[SS_EXE_LEN - 1] (a truncated path keeps its last components); cmdline holds cmdline_len bytes of the argument area, NULs between the
+ * arguments (not terminated). hdr.flags: SS_PF_*.
+ */
+#define SS_EXE_LEN 256
+#define SS_CMDLINE_LEN 256
+
+#define SS_PF_EXE_TRUNC 0x01	 /* exe: the path was deeper or longer than the record */
+#define SS_PF_CMDLINE_TRUNC 0x02 /* cmdline: the arguments were longer */
+#define SS_PF_NO_EXE 0x04	 /* no executable (kernel thread, exiting mm) */
+#define SS_PF_EXEC 0x08		 /* re-emitted after an exec */
+
+struct ss_proc {
+	struct ss_hdr hdr;
+	__u64 ts_ns;	/* CLOCK_MONOTONIC */
+	__u64 start_ns; /* group leader's start_boottime (CLOCK_BOOTTIME) */
+	__u32 pid;	/* tgid */
+	__u32 ppid;	/* real_parent's tgid */
+	__u32 nspid;	/* the pid in the process's own pid namespace */
+	__u32 pidns;	/* that namespace's inode number */
+	__u16 cmdline_len;
+	__u16 exe_off;
+	__u32 _pad1;
+	char pcomm[SS_COMM_LEN]; /* the parent's comm */
+	char exe[SS_EXE_LEN];
+	char cmdline[SS_CMDLINE_LEN];
+};
+
+_Static_assert(sizeof(struct ss_proc) == 576, "ss_proc size");
+_Static_assert(__builtin_offsetof(struct ss_proc, exe) == 64, "ss_proc exe");
+_Static_assert(__builtin_offsetof(struct ss_proc, cmdline) == 320, "ss_proc cmdline");
 
 /*
  * One row of a kernel snapshot (BPF iterators -> seq file -> userspace).

@@ -4,6 +4,7 @@
 
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "model/proc_ident.h"
 #include "runtime/ctl_client.h"
 
 int main(int argc, char **argv)
@@ -18,6 +19,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sockscope: %s\n", err);
 		return rc;
 	}
+	/* identities of processes that were there before us come from /proc */
+	proc_cache__default_root("/proc");
 	cmd = command__of(opts.command);
 	/* a running daemon answers from its live map and its history */
 	if (cmd->daemon_answers && cmd->daemon_answers(&opts) &&

@@ -23,7 +23,7 @@ TCP_STATES = {"ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "
               "BOUND_INACTIVE"}
 INT_FIELDS = ("pid", "tid", "uid", "cgroup_id", "netns", "cookie", "lport", "rport", "errno",
               "backlog", "latency_ns", "duration_ns", "bytes_sent", "bytes_received", "lost",
-              "sockets")
+              "sockets", "nspid", "pidns", "ppid")
 NOT_EVENTS = ("lost", "resync")  # records the summary's event count leaves out
 SUMMARY_RE = re.compile(r"^sockscope: (\d+) events, (\d+) lost$")
 TS_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{9})Z$")
@@ -226,6 +226,13 @@ def validate(e, complete=False):
         p.append("comm is not a string")
     if "pid" in e and "comm" not in e:
         p.append("pid without comm")
+    for k in ("pcomm", "exe", "cmdline"):
+        if k in e and (not isinstance(e[k], str) or not e[k]):
+            p.append("%s=%r is not a non-empty string" % (k, e[k]))
+    if ("nspid" in e) != ("pidns" in e):
+        p.append("nspid and pidns must come together")
+    if "pcomm" in e and "ppid" not in e:
+        p.append("pcomm without ppid")
     if e.get("proto") not in ("tcp", "udp"):
         p.append("proto %r" % (e.get("proto"),))
     if e.get("family") not in ("inet", "inet6"):

@@ -109,6 +109,14 @@ static void flush_store(struct daemon *d, uint64_t now, bool force)
 	}
 }
 
+/* The acting process's identity into a row (the row's memset left it
+ * unknown: flags 0). */
+static void row_proc(struct proc_ident *dst, const struct rt_extra *x)
+{
+	if (x->fmt.proc)
+		*dst = *x->fmt.proc;
+}
+
 /* Closed sockets, failures and port ownership changes, as rows. */
 static int store_event(void *ctx, const struct ss_event *e, const struct rt_extra *x)
 {
@@ -124,21 +132,25 @@ static int store_event(void *ctx, const struct ss_event *e, const struct rt_extr
 		if (x->closing) {
 			daemon_row_closed(&r.socket, x->closing, e, x->fmt.holders,
 					  x->fmt.nr_holders, &d->fmt.tf);
+			row_proc(&r.socket.proc, x);
 			store__add_socket(d->store, &r.socket);
 		}
 		if ((e->hdr.flags & SS_F_LOCAL) && e->lport) {
 			daemon_row_owner(&r.owner, e, "release", &d->fmt.tf);
+			row_proc(&r.owner.proc, x);
 			store__add_owner(d->store, &r.owner);
 		}
 	}
 	if (failure && (e->hdr.type == SS_EV_BIND || e->hdr.type == SS_EV_LISTEN ||
 			e->hdr.type == SS_EV_CONNECT_DONE)) {
 		daemon_row_failure(&r.failure, e, x->fmt.expl, &d->fmt.tf);
+		row_proc(&r.failure.proc, x);
 		store__add_failure(d->store, &r.failure);
 	}
 	if (!failure && (e->hdr.type == SS_EV_BIND || e->hdr.type == SS_EV_LISTEN)) {
 		daemon_row_owner(&r.owner, e, e->hdr.type == SS_EV_BIND ? "bind" : "listen",
 				 &d->fmt.tf);
+		row_proc(&r.owner.proc, x);
 		store__add_owner(d->store, &r.owner);
 	}
 	if (++d->since_flush >= PUMP_EVERY) {

@@ -17,6 +17,11 @@ int event_decode(const void *data, size_t size, const struct ss_event **ev)
 		return -EINVAL;
 	if (h->type == 0 || h->type >= SS_EV_MAX || h->type == SS_EV_LOST)
 		return -EINVAL;
+	/* read as struct ss_proc (event_proc()): its size, its exe offset */
+	if (h->type == SS_EV_PROC && (h->size < sizeof(struct ss_proc) ||
+				      ((const struct ss_proc *)data)->exe_off >= SS_EXE_LEN ||
+				      ((const struct ss_proc *)data)->cmdline_len > SS_CMDLINE_LEN))
+		return -EINVAL;
 	*ev = data;
 	return 0;
 }

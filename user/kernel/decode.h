@@ -11,9 +11,15 @@
 
 /*
  * Validates one record: 0 and *ev set, or -EINVAL (truncated, unknown type,
- * size field inconsistent) or -EPROTO (another ABI version).
+ * size field inconsistent; SS_EV_PROC: shorter than struct ss_proc or its
+ * offsets outside it) or -EPROTO (another ABI version).
  */
 int event_decode(const void *data, size_t size, const struct ss_event **ev);
+/* An SS_EV_PROC record event_decode() accepted, as what it is. */
+static inline const struct ss_proc *event_proc(const struct ss_event *e)
+{
+	return (const struct ss_proc *)(const void *)e;
+}
 
 bool addr_is_v4mapped(const __u8 addr[SS_ADDR_LEN]);
 bool addr_is_zero(unsigned int family, const __u8 addr[SS_ADDR_LEN]);

@@ -127,6 +127,7 @@ static int load(struct tracer *t, const struct tracer_opts *opts, char *err, siz
 	t->skel->rodata->filter = *opts->filter;
 	t->skel->rodata->wakeup_bytes = wakeup_threshold(opts->ring_size);
 	t->skel->rodata->track_holders = opts->track_holders;
+	t->skel->rodata->track_identity = opts->track_identity;
 	e = bpf_map__set_max_entries(t->skel->maps.events, opts->ring_size);
 	if (e)
 		return errf(err, errlen, -ERANGE, "ring size %u: %s", opts->ring_size,

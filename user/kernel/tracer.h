@@ -24,8 +24,9 @@ typedef int (*tracer_record_fn)(void *ctx, void *data, size_t size);
 struct tracer_opts {
 	const struct ss_filter *filter;
 	uint32_t ring_size;
-	int verbose;	    /* 1: ours, 2: libbpf's log too */
-	bool track_holders; /* fork/exit/fdclose records for the engine */
+	int verbose;	     /* 1: ours, 2: libbpf's log too */
+	bool track_holders;  /* fork/exit/fdclose records for the engine */
+	bool track_identity; /* SS_EV_PROC records (exe, cmdline, parent) */
 	tracer_record_fn on_record;
 	void *ctx;
 };

@@ -19,6 +19,7 @@ static const char *const events[SS_EV_MAX] = {
 	[SS_EV_EXIT] = "exit",
 	[SS_EV_FDCLOSE] = "fdclose",
 	[SS_EV_FDRECV] = "fdrecv",
+	[SS_EV_PROC] = "proc",
 };
 
 const char *event_name(unsigned int type)

@@ -6,6 +6,7 @@
 #include "kernel/decode.h"
 #include "lib/escape.h"
 #include "model/explain.h"
+#include "model/proc_ident.h"
 #include "lib/names.h"
 
 bool explain_wanted(const struct ss_event *e)
@@ -154,6 +155,20 @@ static void comm_text(char *out, size_t len, const char *comm)
 	text_str(&sb, comm, SS_COMM_LEN);
 }
 
+/* comm, and the pid the holder sees when its pid namespace is not ours */
+#define WHO_TEXT_LEN (COMM_TEXT_LEN + 40)
+
+static void holder_text(char *out, size_t len, const struct ss_sockinfo *h)
+{
+	const struct proc_ident *pi = proc_ident__live(h->pid);
+	size_t n;
+
+	comm_text(out, len, h->comm);
+	n = strlen(out);
+	if (pi && (pi->flags & PI_NS) && pi->nspid != h->pid)
+		snprintf(out + n, len - n, ", pid %u in its namespace", pi->nspid);
+}
+
 static void tuple_text(char *out, size_t len, const struct ss_sockinfo *s)
 {
 	char buf[128];
@@ -241,7 +256,7 @@ static bool explain_in_use(const struct ss_event *e, const struct snapshot *s,
 {
 	const struct ss_sockinfo *best = NULL, *best_proc = NULL;
 	int best_rank = 99;
-	char what[160], who[COMM_TEXT_LEN], note[160], stack[160];
+	char what[160], who[WHO_TEXT_LEN], note[160], stack[160];
 
 	for (size_t i = 0; i < s->nr_socks; i++) {
 		const struct ss_sockinfo *c = &s->socks[i];
@@ -273,14 +288,14 @@ static bool explain_in_use(const struct ss_event *e, const struct snapshot *s,
 	stack_note(stack, sizeof(stack), e, best);
 	switch (best_rank) {
 	case 0:
-		comm_text(who, sizeof(who), best_proc->comm);
+		holder_text(who, sizeof(who), best_proc);
 		snprintf(x->reason, sizeof(x->reason), "port %u is held by pid %u (%s), %s %s%s%s",
 			 e->lport, best_proc->pid, who,
 			 best->proto == SS_PROTO_TCP ? "listening on" : "bound to", what, stack,
 			 note);
 		break;
 	case 1:
-		comm_text(who, sizeof(who), best_proc->comm);
+		holder_text(who, sizeof(who), best_proc);
 		snprintf(x->reason, sizeof(x->reason),
 			 "port %u is in use by a %s connection %s held by pid %u (%s)%s%s",
 			 e->lport, sock_state_name(best->proto, best->state), what, best_proc->pid,

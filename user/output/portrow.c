@@ -4,6 +4,7 @@
 #include "kernel/decode.h"
 #include "lib/escape.h"
 #include "lib/names.h"
+#include "output/format.h"
 #include "output/portrow.h"
 
 #define W_PROTO 6
@@ -144,6 +145,7 @@ void portrow_json(struct sbuf *sb, const struct port_row *r, struct timefmt *tf)
 		sbuf_printf(sb, ",\"uid\":%u", h->uid);
 		if (h->fd >= 0)
 			sbuf_printf(sb, ",\"fd\":%d", h->fd);
+		json_proc_ident(sb, proc_ident__live(h->pid));
 		sbuf_putc(sb, '}');
 	}
 	sbuf_puts(sb, "]}\n");

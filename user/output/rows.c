@@ -5,6 +5,7 @@
 #include "kernel/decode.h"
 #include "lib/escape.h"
 #include "lib/names.h"
+#include "output/format.h"
 #include "output/rows.h"
 
 static const char *marker_color(enum row_change c)
@@ -125,6 +126,8 @@ static void json_socket(struct sbuf *sb, const struct store_socket *s, struct ti
 		j_u64(sb, "{\"pid\":", s->holders[i].pid);
 		j_str(sb, ",\"comm\":", s->holders[i].comm, 16);
 		j_u64(sb, ",\"uid\":", s->holders[i].uid);
+		if (s->proc.flags && s->proc.pid == s->holders[i].pid)
+			json_proc_ident(sb, &s->proc);
 		sbuf_putc(sb, '}');
 	}
 	sbuf_puts(sb, "]}");
@@ -172,6 +175,7 @@ static void json_failure(struct sbuf *sb, const struct store_failure *f, struct 
 		}
 		sbuf_putc(sb, ']');
 	}
+	json_proc_ident(sb, &f->proc);
 	sbuf_putc(sb, '}');
 }
 
@@ -185,6 +189,7 @@ static void json_owner(struct sbuf *sb, const struct store_owner *w, struct time
 	j_local(sb, w->laddr, w->lport);
 	j_u64(sb, ",\"cookie\":", w->cookie);
 	j_process(sb, w->pid, w->uid, w->comm);
+	json_proc_ident(sb, &w->proc);
 	sbuf_putc(sb, '}');
 }
 

@@ -14,6 +14,7 @@
 #include "lib/err.h"
 #include "lib/signals.h"
 #include "model/explain_source.h"
+#include "model/proc_ident.h"
 #include "runtime/conn.h"
 #include "runtime/ctl_server.h"
 #include "runtime/runtime.h"
@@ -66,6 +67,12 @@ static int on_event(struct runtime *rt, const struct ss_event *e)
 	struct eng_sock closing;
 	struct ss_event filled;
 
+	if (e->hdr.type == SS_EV_PROC) {
+		/* before the records it precedes: their consumers see it */
+		if (proc_cache__default())
+			proc_cache__add(proc_cache__default(), event_proc(e));
+		return 0;
+	}
 	if (rt->en)
 		e = engine__last_tuple(rt->en, e, &filled);
 	if (e->hdr.type == SS_EV_CLOSE && rt->en) {
@@ -82,12 +89,17 @@ static int on_event(struct runtime *rt, const struct ss_event *e)
 	}
 	if (rt->en)
 		engine__apply(rt->en, e);
+	if (e->hdr.type == SS_EV_EXIT && proc_cache__default())
+		proc_cache__exited(proc_cache__default(), e->pid, proc_mono_to_boot_ns(e->ts_ns));
 	if (e->hdr.type > SS_EV_STATE)
 		return 0; /* holder bookkeeping, for the engine only */
 	if (!(rt->o.events & SS_EV_BIT(e->hdr.type)))
 		return 0; /* wanted by the engine, not by the consumers */
 	x.fmt.expl = explain_source__explain(&rt->xsrc, rt->en, e);
 	x.fmt.holders = rt->holders;
+	if (!(e->hdr.flags & SS_F_NO_OWNER) && proc_cache__default())
+		x.fmt.proc = proc_cache__get(proc_cache__default(), e->pid,
+					     proc_mono_to_boot_ns(e->ts_ns), false);
 	for (unsigned int i = 0; i < rt->nr_consumers; i++) {
 		const struct rt_consumer *c = &rt->consumers[i];
 
@@ -294,6 +306,7 @@ int runtime__start(struct runtime *rt, char *err, size_t errlen)
 		.ring_size = rt->o.ring_size,
 		.verbose = rt->o.verbose,
 		.track_holders = rt->en != NULL,
+		.track_identity = true,
 		.on_record = on_record,
 		.ctx = rt,
 	};

@@ -33,6 +33,30 @@ static uint64_t col_u64(sqlite3_stmt *s, int i)
 
 #define COL_STR(s, i, field) col_str(s, i, field, sizeof(field))
 
+/* The NR_PROC_COLS columns from column i on; a NULL is not known. */
+static void read_proc(struct proc_ident *p, sqlite3_stmt *s, int i)
+{
+	if (sqlite3_column_type(s, i) != SQLITE_NULL &&
+	    sqlite3_column_type(s, i + 1) != SQLITE_NULL) {
+		p->nspid = (uint32_t)col_u64(s, i);
+		p->pidns = (uint32_t)col_u64(s, i + 1);
+		p->flags |= PI_NS;
+	}
+	if (sqlite3_column_type(s, i + 2) != SQLITE_NULL) {
+		p->ppid = (uint32_t)col_u64(s, i + 2);
+		p->flags |= PI_PPID;
+		COL_STR(s, i + 3, p->pcomm);
+	}
+	if (sqlite3_column_type(s, i + 4) != SQLITE_NULL) {
+		COL_STR(s, i + 4, p->exe);
+		p->flags |= PI_EXE;
+	}
+	if (sqlite3_column_type(s, i + 5) != SQLITE_NULL) {
+		COL_STR(s, i + 5, p->cmdline);
+		p->flags |= PI_CMDLINE;
+	}
+}
+
 static void read_socket(struct store_socket *r, sqlite3_stmt *s)
 {
 	memset(r, 0, sizeof(*r));
@@ -52,6 +76,10 @@ static void read_socket(struct store_socket *r, sqlite3_stmt *s)
 	r->nr_holders = holders_decode(r->holders, sqlite3_column_blob(s, SC_HOLDERS),
 				       (size_t)sqlite3_column_bytes(s, SC_HOLDERS));
 	r->v6only = col_u64(s, SC_V6ONLY) != 0;
+	if (sqlite3_column_type(s, SC_CLOSER) != SQLITE_NULL) {
+		r->proc.pid = (uint32_t)col_u64(s, SC_CLOSER);
+		read_proc(&r->proc, s, SC_PROC);
+	}
 }
 
 static void read_failure(struct store_failure *r, sqlite3_stmt *s)
@@ -75,6 +103,7 @@ static void read_failure(struct store_failure *r, sqlite3_stmt *s)
 	if (sqlite3_column_type(s, FC_HOLDERS) == SQLITE_BLOB)
 		fholders_decode(r, sqlite3_column_blob(s, FC_HOLDERS),
 				(size_t)sqlite3_column_bytes(s, FC_HOLDERS));
+	read_proc(&r->proc, s, FC_PROC);
 }
 
 static void read_owner(struct store_owner *r, sqlite3_stmt *s)
@@ -90,6 +119,7 @@ static void read_owner(struct store_owner *r, sqlite3_stmt *s)
 	r->pid = (uint32_t)col_u64(s, OC_PID);
 	r->uid = (uint32_t)col_u64(s, OC_UID);
 	COL_STR(s, OC_COMM, r->comm);
+	read_proc(&r->proc, s, OC_PROC);
 }
 
 /* The current row of s, of kind k (Q_*), to fn; fn's answer. */

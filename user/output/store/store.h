@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/proc_ident.h"
+
 /* Queue bounds: whichever is reached first drops (and counts) new rows. */
 #define STORE_QUEUE_ROWS 100000
 #define STORE_QUEUE_BYTES (64u << 20)
@@ -69,6 +71,8 @@ struct store_socket {
 	uint64_t bytes_sent, bytes_received;
 	struct store_holder holders[8]; /* everyone who held it */
 	uint32_t nr_holders;
+	/* the process that released it (proc.pid), as far as known (flags) */
+	struct proc_ident proc;
 };
 
 /* A socket in the way of a failure, as its explanation gave it. */
@@ -101,6 +105,7 @@ struct store_failure {
 	char reason[400];			/* may be "" */
 	struct store_failure_holder holders[8]; /* the explanation's */
 	uint32_t nr_holders;
+	struct proc_ident proc; /* the failing process, as far as known (flags) */
 };
 
 /* A port changed hands: someone started or stopped holding it. */
@@ -113,7 +118,8 @@ struct store_owner {
 	uint64_t cookie;
 	uint32_t pid, uid; /* pid 0: no known process */
 	char comm[16];
-	char action[12]; /* "bind", "listen", "release" */
+	char action[12];	/* "bind", "listen", "release" */
+	struct proc_ident proc; /* the process, as far as known (flags) */
 };
 
 /*

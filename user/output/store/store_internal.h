@@ -93,10 +93,18 @@ struct store {
 };
 
 /* Column lists the row readers take, by position (query.c). */
+/* The process identity of socket (the releasing process), failure and
+ * owner rows (NULL: not known), in this order; bind_proc() (write.c) and
+ * read_proc() (query.c) handle them. */
+#define PROC_COLS "nspid, pidns, ppid, pcomm, exe, cmdline"
+#define PROC_COLS_SQL                                                        \
+	" nspid INTEGER, pidns INTEGER, ppid INTEGER, pcomm TEXT, exe TEXT," \
+	" cmdline TEXT"
+#define NR_PROC_COLS 6
 #define SOCKET_COLS                                                         \
 	"id, closed_ns, opened_ns, cookie, netns, proto, family, laddr,"    \
 	" lport, raddr, rport, state, bytes_sent, bytes_received, holders," \
-	" v6only"
+	" v6only, closer_pid, " PROC_COLS
 enum {
 	SC_ID,
 	SC_CLOSED,
@@ -114,10 +122,12 @@ enum {
 	SC_RECEIVED,
 	SC_HOLDERS,
 	SC_V6ONLY,
+	SC_CLOSER, /* the pid the identity columns (SC_PROC on) are of */
+	SC_PROC,
 };
 #define FAILURE_COLS                                                    \
 	"id, ts_ns, event, pid, uid, comm, netns, proto, laddr, lport," \
-	" raddr, rport, errno, error, reason, holders"
+	" raddr, rport, errno, error, reason, holders, " PROC_COLS
 enum {
 	FC_ID,
 	FC_TS,
@@ -135,10 +145,11 @@ enum {
 	FC_ERROR,
 	FC_REASON,
 	FC_HOLDERS,
+	FC_PROC, /* NR_PROC_COLS */
 };
 #define OWNER_COLS                                                          \
 	"id, ts_ns, action, netns, proto, laddr, lport, cookie, pid, uid, " \
-	"comm"
+	"comm, " PROC_COLS
 enum {
 	OC_ID,
 	OC_TS,
@@ -151,6 +162,7 @@ enum {
 	OC_PID,
 	OC_UID,
 	OC_COMM,
+	OC_PROC, /* NR_PROC_COLS */
 };
 
 extern const char *const store_table[NR_QUEUES];

@@ -26,6 +26,26 @@ static int life_class(int64_t opened, int64_t closed)
 	return 64 - __builtin_clzll((uint64_t)(closed - opened));
 }
 
+/* The NR_PROC_COLS columns from parameter i on: NULL for what is unknown. */
+static void bind_proc(sqlite3_stmt *s, int i, const struct proc_ident *p)
+{
+	for (int k = 0; k < NR_PROC_COLS; k++)
+		sqlite3_bind_null(s, i + k);
+	if (p->flags & PI_NS) {
+		sqlite3_bind_int64(s, i, p->nspid);
+		sqlite3_bind_int64(s, i + 1, p->pidns);
+	}
+	if (p->flags & PI_PPID) {
+		sqlite3_bind_int64(s, i + 2, p->ppid);
+		if (p->pcomm[0])
+			bind_str(s, i + 3, p->pcomm, sizeof(p->pcomm));
+	}
+	if (p->flags & PI_EXE)
+		bind_str(s, i + 4, p->exe, sizeof(p->exe));
+	if (p->flags & PI_CMDLINE)
+		bind_str(s, i + 5, p->cmdline, sizeof(p->cmdline));
+}
+
 static int insert_socket(struct store *st, const struct store_socket *r)
 {
 	unsigned char blob[8 * HOLDER_BLOB];
@@ -52,6 +72,11 @@ static int insert_socket(struct store *st, const struct store_socket *r)
 	sqlite3_bind_int64(s, 14, (int64_t)r->bytes_received);
 	sqlite3_bind_blob(s, 15, blob, (int)nblob, SQLITE_STATIC);
 	sqlite3_bind_int(s, 16, !!r->v6only);
+	if (r->proc.flags)
+		sqlite3_bind_int64(s, 17, r->proc.pid);
+	else
+		sqlite3_bind_null(s, 17);
+	bind_proc(s, 18, &r->proc);
 	rc = stmt_run(s);
 	if (rc)
 		return rc;
@@ -92,6 +117,7 @@ static int insert_failure(struct store *st, const struct store_failure *r)
 	bind_str(s, 14, r->reason, sizeof(r->reason));
 	/* a zero-length blob, not NULL: the column is NOT NULL */
 	sqlite3_bind_blob(s, 15, blob, (int)nblob, SQLITE_STATIC);
+	bind_proc(s, 16, &r->proc);
 	return stmt_run(s);
 }
 
@@ -109,6 +135,7 @@ static int insert_owner(struct store *st, const struct store_owner *r)
 	sqlite3_bind_int64(s, 8, r->pid);
 	sqlite3_bind_int64(s, 9, r->uid);
 	bind_str(s, 10, r->comm, sizeof(r->comm));
+	bind_proc(s, 11, &r->proc);
 	return stmt_run(s);
 }
 
