@@ -178,7 +178,9 @@ $(OUTPUT)/kafka_fixture: tests/integration/kafka_fixture.c Makefile | $(OUTPUT)
 	$(Q)$(CC) $(CFLAGS) $< $(RDKAFKA_LIBS) -o $@
 
 # ---- installation ----
-install: sockscope $(MAN_PAGE) $(COMPLETION)
+# (the file names, not $(MAN_PAGE)/$(COMPLETION): packaging/package.mk, included
+# below, defines those after this line is read)
+install: sockscope $(OUTPUT)/sockscope.8 $(OUTPUT)/completion/sockscope
 	install -D -m 0755 sockscope $(DESTDIR)$(SBINDIR)/sockscope
 	install -D -m 0644 $(MAN_PAGE) $(DESTDIR)$(MANDIR)/man8/sockscope.8
 	install -D -m 0644 $(COMPLETION) $(DESTDIR)$(COMPLETIONDIR)/sockscope
