@@ -4,6 +4,7 @@
 
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "kernel/cgroups.h"
 #include "runtime/ctl_client.h"
 
 int main(int argc, char **argv)
@@ -18,6 +19,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sockscope: %s\n", err);
 		return rc;
 	}
+	/* cgroup ids resolve to units and containers (lazily, on first use) */
+	cgroups__install();
 	cmd = command__of(opts.command);
 	/* a running daemon answers from its live map and its history */
 	if (cmd->daemon_answers && cmd->daemon_answers(&opts) &&

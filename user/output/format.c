@@ -4,6 +4,7 @@
 #include "lib/escape.h"
 #include "output/format.h"
 #include "lib/names.h"
+#include "output/identity.h"
 #include "output/portrow.h"
 
 #define W_TIME 16
@@ -160,6 +161,8 @@ static void json_event(struct formatter *f, struct sbuf *sb, const struct ss_eve
 		json_holders(sb, x->holders, x->nr_holders);
 	if (x && x->expl)
 		explain_json(sb, x->expl);
+	if (x && x->ident)
+		identity_json(sb, x->ident);
 	sbuf_puts(sb, "}\n");
 }
 

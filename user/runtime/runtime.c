@@ -13,6 +13,7 @@
 #include "kernel/snapshot.h"
 #include "lib/err.h"
 #include "lib/signals.h"
+#include "model/cgroup_ident.h"
 #include "model/explain_source.h"
 #include "runtime/conn.h"
 #include "runtime/ctl_server.h"
@@ -85,6 +86,8 @@ static int on_event(struct runtime *rt, const struct ss_event *e)
 		return 0; /* wanted by the engine, not by the consumers */
 	x.fmt.expl = explain_source__explain(&rt->xsrc, rt->en, e);
 	x.fmt.holders = rt->holders;
+	if (!(e->hdr.flags & SS_F_NO_OWNER))
+		x.fmt.ident = cg_ident_lookup(e->cgroup_id);
 	for (unsigned int i = 0; i < rt->nr_consumers; i++) {
 		const struct rt_consumer *c = &rt->consumers[i];
 
