@@ -404,11 +404,11 @@ void cgroups__close(struct cgroups *c)
 /* ---- the process's instance ---------------------------------------------- */
 
 static struct cgroups *shared;
-static bool shared_tried;
+static bool shared_tried, installed;
 
 struct cgroups *cgroups__shared(void)
 {
-	if (!shared_tried) {
+	if (installed && !shared_tried) {
 		shared_tried = true;
 		/* no cgroup2 mount: every identity is omitted, nothing fails */
 		cgroups__open(&shared, NULL, NULL, 0);
@@ -424,5 +424,6 @@ static const struct cg_ident *shared_lookup(void *ctx, uint64_t id)
 
 void cgroups__install(void)
 {
+	installed = true;
 	cg_ident_set_resolver(shared_lookup, NULL);
 }

@@ -45,9 +45,10 @@ uint64_t cgroups__pid_id(struct cgroups *c, uint32_t pid);
 void cgroups__stats(const struct cgroups *c, struct cgroups_stats *st);
 
 /*
- * The process's instance: opened on first use (never, if nothing asks), and
- * installed as cg_ident_lookup()'s resolver. NULL when there is no cgroup2
- * mount: identities are then omitted.
+ * The process's instance, once cgroups__install() was called (main does;
+ * unit tests do not, so nothing outside resolves there): opened on first use
+ * and installed as cg_ident_lookup()'s resolver. NULL when not installed or
+ * there is no cgroup2 mount: identities are then omitted.
  */
 void cgroups__install(void);
 struct cgroups *cgroups__shared(void);

@@ -86,7 +86,9 @@ static void json_holders(struct sbuf *sb, const struct holder *h, size_t n)
 			sbuf_putc(sb, ',');
 		sbuf_printf(sb, "{\"pid\":%u,\"comm\":", h[i].pid);
 		json_str(sb, h[i].comm, SS_COMM_LEN);
-		sbuf_printf(sb, ",\"uid\":%u}", h[i].uid);
+		sbuf_printf(sb, ",\"uid\":%u", h[i].uid);
+		identity_json(sb, cg_ident_lookup(h[i].cgroup_id));
+		sbuf_putc(sb, '}');
 	}
 	sbuf_putc(sb, ']');
 }
