@@ -210,7 +210,7 @@ const struct cli_option opt_container = {
 	.kind = OPTK_CUSTOM,
 	.parse = set_container,
 	.metavar = "ID",
-	.help = "only processes of this container (an id prefix, >= 12 hex digits)",
+	.help = "only this container's processes (id prefix, >= 12 hex)",
 	.expect = "expected a container id prefix of 12 to 64 lower-case hex digits",
 };
 
@@ -234,7 +234,7 @@ const struct cli_option opt_unit = {
 	.kind = OPTK_CUSTOM,
 	.parse = set_unit,
 	.metavar = "NAME",
-	.help = "only processes of this systemd unit or scope (nginx.service)",
+	.help = "only this systemd unit's or scope's processes",
 	.expect = "expected a unit name of 1-255 bytes",
 };
 

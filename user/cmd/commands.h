@@ -42,10 +42,11 @@ const struct command *command__of(enum ss_command id);
  * cli.c; each command's own options and its table are at the end of its
  * file.
  */
-extern const struct opt_entry filter_options[];	  /* -p -c -P --proto --family */
-extern const struct opt_entry common_options[];	  /* -v -h --version */
-extern const struct opt_entry identity_options[]; /* --container --unit (cli.c) */
+extern const struct opt_entry filter_options[]; /* -p -c -P --proto --family */
+extern const struct opt_entry common_options[]; /* -v -h --version */
 extern const struct opt_entry help_options[];
+/* --container --unit (cli.c) */
+extern const struct opt_entry identity_options[];
 extern const struct opt_entry trace_options[];	  /* trace.c */
 extern const struct opt_entry ports_options[];	  /* ports.c */
 extern const struct opt_entry who_options[];	  /* who.c */

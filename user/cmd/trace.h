@@ -18,9 +18,10 @@ struct trace_out {
 	struct formatter fmt;
 	struct output out; /* opened by the caller */
 	uint64_t events;
-	uint64_t max_events;		     /* 0: unlimited */
-	int out_err;			     /* first output error, -errno */
-	const struct cli_opts *ident_filter; /* --container/--unit; NULL: none */
+	uint64_t max_events; /* 0: unlimited */
+	int out_err;	     /* first output error, -errno */
+	/* --container/--unit (NULL: none), on the events' identity */
+	const struct cli_opts *ident_filter;
 	char line[8192];
 };
 
