@@ -28,9 +28,10 @@ struct snapshot {
 	size_t nr_socks;
 	struct ss_sockinfo *holders; /* SS_REC_HOLDER, sorted by cookie, pid */
 	size_t nr_holders;
-	uint32_t nr_netns;		/* namespaces visited */
-	uint32_t netns_failed;		/* namespaces that could not be entered */
-	struct snap_pidcg *pid_cgroups; /* by pid; NULL: not read */
+	uint32_t nr_netns;     /* namespaces visited */
+	uint32_t netns_failed; /* namespaces that could not be entered */
+	/* the holders' cgroups by pid; NULL: not read */
+	struct snap_pidcg *pid_cgroups;
 	size_t nr_pid_cgroups;
 };
 
