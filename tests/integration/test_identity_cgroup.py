@@ -119,6 +119,7 @@ class Layouts:
         p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, start_new_session=True)
         self.procs.append(p)
+        self.last = p
         line = p.stdout.readline()
         if line.strip() != b"ready":
             raise h.Fail("server in %s did not start: %s" % (name, p.stderr.read()[-300:]))
@@ -307,3 +308,57 @@ def test_identity_bad_filters(ctx):
                  ["ports", "--unit", ""], ["trace", "--unit", "u" * 300],
                  ["trace", "--container", "0" * 65]):
         h.run_bad(ctx, args, 2, one_line=True)
+
+
+@test(timeout=120)
+def test_identity_history(ctx):
+    """The daemon stores each row's cgroup; history prints its identity and
+    filters on --unit and --container, from the daemon and from the file."""
+    from test_daemon import Daemon, wait_for
+    ns = ctx.netns()
+
+    def body(lay):
+        d = Daemon(ctx)
+        try:
+            svc = lay.start("service", ns, PORTS["service"])
+            svc_p = lay.last
+            dock = lay.start("docker", ns, PORTS["docker"], conflict=True)
+            dock_p = lay.last
+            for p in (svc_p, dock_p):  # they close their sockets and exit
+                p.stdin.close()
+                p.wait(10)
+            unit, cid = lay.cases["service"][1], lay.cases["docker"][2]
+
+            def rows(*args):
+                r = h.run_sockscope(ctx, "history", "--json", *args)
+                return [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+
+            got = wait_for("the service's socket row", lambda: [
+                r for r in rows("--unit", unit) if r["kind"] == "socket"])
+            check(got[0], "socket row", lport=PORTS["service"], **want(lay, "service"))
+            expect(all(r.get("unit") == unit for r in rows("--unit", unit)),
+                   "history --unit: rows of other units")
+            got = wait_for("the container's rows", lambda: (
+                lambda v: v if {"socket", "failure", "owner"} <= {r["kind"] for r in v} else None
+            )(rows("--container", cid[:12])))
+            for r in got:
+                check(r, "history --container row (%s)" % r["kind"], **want(lay, "docker"))
+            fail = one(got, "the container's failure", kind="failure")
+            check(fail, "failure row", pid=dock, lport=PORTS["docker"])
+            expect("container %s docker" % cid[:12] in fail["reason"], "reason %r" % fail["reason"])
+            owners = pick(got, kind="owner", pid=dock)
+            expect({r["action"] for r in owners} >= {"bind", "listen"}, "owner rows %r" % owners)
+            text = h.run_sockscope(ctx, "history", "--container", cid).stdout
+            expect(text and all(("in %s(docker)" % cid[:12]) in l for l in text.splitlines()),
+                   "history text: %r" % text[:400])
+            expect(not rows("--container", "f" * 12, "--unit", unit), "two filters: and")
+        finally:
+            d.stop()
+        # the file itself, read-only, without the daemon
+        r = h.run_sockscope(ctx, "history", "--json", "--db", d.db, "--unit", unit)
+        got = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+        expect(got and all(x.get("unit") == unit for x in got), "history --db --unit: %r" % got)
+        expect(pick(got, kind="socket", lport=PORTS["service"]), "no socket row in the file")
+        del svc
+
+    with_layouts(ctx, body)

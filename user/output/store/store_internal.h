@@ -93,9 +93,10 @@ struct store {
 };
 
 /* Column lists the row readers take, by position (query.c). */
-#define SOCKET_COLS                                                      \
-	"id, closed_ns, opened_ns, cookie, netns, proto, family, laddr," \
-	" lport, raddr, rport, state, bytes_sent, bytes_received, holders"
+#define SOCKET_COLS                                                         \
+	"id, closed_ns, opened_ns, cookie, netns, proto, family, laddr,"    \
+	" lport, raddr, rport, state, bytes_sent, bytes_received, holders," \
+	" cgroup"
 enum {
 	SC_ID,
 	SC_CLOSED,
@@ -112,10 +113,11 @@ enum {
 	SC_SENT,
 	SC_RECEIVED,
 	SC_HOLDERS,
+	SC_CGROUP,
 };
 #define FAILURE_COLS                                                    \
 	"id, ts_ns, event, pid, uid, comm, netns, proto, laddr, lport," \
-	" raddr, rport, errno, error, reason, holders"
+	" raddr, rport, errno, error, reason, holders, cgroup"
 enum {
 	FC_ID,
 	FC_TS,
@@ -133,10 +135,11 @@ enum {
 	FC_ERROR,
 	FC_REASON,
 	FC_HOLDERS,
+	FC_CGROUP,
 };
 #define OWNER_COLS                                                          \
 	"id, ts_ns, action, netns, proto, laddr, lport, cookie, pid, uid, " \
-	"comm"
+	"comm, cgroup"
 enum {
 	OC_ID,
 	OC_TS,
@@ -149,12 +152,17 @@ enum {
 	OC_PID,
 	OC_UID,
 	OC_COMM,
+	OC_CGROUP,
 };
 
 extern const char *const store_table[NR_QUEUES];
 extern const char *const store_time_col[NR_QUEUES];
 
 /* ---- db.c: the connection ---- */
+
+/* ss_unit(cgroup) and ss_container(cgroup) for the queries
+ * (identity_sql.c): an SQLite result code. */
+int store_identity_functions(sqlite3 *db);
 
 /* An SQLite result as -errno; the OS error when SQLite saw one. */
 int db_errno(sqlite3 *db, int rc);

@@ -51,6 +51,7 @@ static int insert_socket(struct store *st, const struct store_socket *r)
 	sqlite3_bind_int64(s, 13, (int64_t)r->bytes_sent);
 	sqlite3_bind_int64(s, 14, (int64_t)r->bytes_received);
 	sqlite3_bind_blob(s, 15, blob, (int)nblob, SQLITE_STATIC);
+	bind_str(s, 16, r->cgroup, sizeof(r->cgroup));
 	rc = stmt_run(s);
 	if (rc)
 		return rc;
@@ -91,6 +92,7 @@ static int insert_failure(struct store *st, const struct store_failure *r)
 	bind_str(s, 14, r->reason, sizeof(r->reason));
 	/* a zero-length blob, not NULL: the column is NOT NULL */
 	sqlite3_bind_blob(s, 15, blob, (int)nblob, SQLITE_STATIC);
+	bind_str(s, 16, r->cgroup, sizeof(r->cgroup));
 	return stmt_run(s);
 }
 
@@ -108,6 +110,7 @@ static int insert_owner(struct store *st, const struct store_owner *r)
 	sqlite3_bind_int64(s, 8, r->pid);
 	sqlite3_bind_int64(s, 9, r->uid);
 	bind_str(s, 10, r->comm, sizeof(r->comm));
+	bind_str(s, 11, r->cgroup, sizeof(r->cgroup));
 	return stmt_run(s);
 }
 
