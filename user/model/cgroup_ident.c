@@ -16,9 +16,11 @@
  * The monitors' ids are not hex, so they never match a container.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <string.h>
 
+#include "lib/escape.h"
 #include "model/cgroup_ident.h"
 
 #define ID_MIN 12
@@ -132,13 +134,43 @@ static bool unit_component(const char *c, size_t n)
 	return ends_with(c, n, ".service") || ends_with(c, n, ".scope");
 }
 
+static void jfield(struct sbuf *sb, const char *key, const char *val, size_t max)
+{
+	if (!val || !val[0])
+		return;
+	sbuf_puts(sb, ",\"");
+	sbuf_puts(sb, key);
+	sbuf_puts(sb, "\":");
+	json_str(sb, val, max);
+}
+
+void cg_ident_json(struct sbuf *sb, const struct cg_ident *id)
+{
+	jfield(sb, "cgroup", id->path, sizeof(id->path));
+	jfield(sb, "unit", id->unit, sizeof(id->unit));
+	jfield(sb, "container_id", id->container_id, sizeof(id->container_id));
+	jfield(sb, "container_runtime", id->runtime, 16);
+	jfield(sb, "pod_uid", id->pod_uid, sizeof(id->pod_uid));
+}
+
+static void render(struct cg_ident *id)
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb, id->json, sizeof(id->json));
+	cg_ident_json(&sb, id);
+	id->json_len = sb.overflow ? 0 : sb.len;
+}
+
 int cg_ident_parse(const char *path, struct cg_ident *id)
 {
 	size_t len = path ? strnlen(path, CG_PATH_MAX) : 0;
 	bool kubepods_fs = false, docker_fs = false;
 	const char *c = path;
 
-	memset(id, 0, sizeof(*id));
+	memset(id, 0, offsetof(struct cg_ident, json));
+	id->json[0] = '\0';
+	id->json_len = 0;
 	if (!len || len >= CG_PATH_MAX || path[0] != '/')
 		return -EINVAL;
 	memcpy(id->path, path, len + 1);
@@ -170,6 +202,7 @@ int cg_ident_parse(const char *path, struct cg_ident *id)
 			kubepods_fs = true;
 		c += n;
 	}
+	render(id);
 	return 0;
 }
 

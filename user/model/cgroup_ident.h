@@ -22,6 +22,7 @@
 #define CG_UNIT_MAX 256	     /* a systemd unit name is at most 255 bytes */
 #define CG_CONTAINER_MAX 128 /* docker/cri ids are 64 hex */
 #define CG_POD_UID_MAX 40    /* a UUID is 36 */
+#define CG_JSON_MAX 1024     /* the rendered fields; more: rendered when printed */
 
 struct cg_ident {
 	char path[CG_PATH_MAX]; /* relative to the cgroup2 root, "/" for it */
@@ -29,6 +30,10 @@ struct cg_ident {
 	char container_id[CG_CONTAINER_MAX];
 	const char *runtime; /* "docker", "containerd", "cri-o", "podman"; NULL */
 	char pod_uid[CG_POD_UID_MAX];
+	/* the JSON fields, escaped once here so that printing them per
+	 * event is one copy (output/identity.c); json_len 0: did not fit */
+	char json[CG_JSON_MAX];
+	size_t json_len;
 };
 
 /*
@@ -37,6 +42,11 @@ struct cg_ident {
  * long): id is then empty.
  */
 int cg_ident_parse(const char *path, struct cg_ident *id);
+
+/* The JSON fields of id (,"cgroup":...,"unit":...; each when known),
+ * escaped; output/identity.h prints the rendered copy. */
+struct sbuf;
+void cg_ident_json(struct sbuf *sb, const struct cg_ident *id);
 
 /* Whether id belongs to container prefix (at least 12 hex, lower case). */
 bool cg_ident_container_matches(const struct cg_ident *id, const char *prefix);

@@ -4,25 +4,14 @@
 
 #define SHORT_ID 12 /* as docker ps shows them */
 
-static void jfield(struct sbuf *sb, const char *key, const char *val, size_t max)
-{
-	if (!val || !val[0])
-		return;
-	sbuf_puts(sb, ",\"");
-	sbuf_puts(sb, key);
-	sbuf_puts(sb, "\":");
-	json_str(sb, val, max);
-}
-
 void identity_json(struct sbuf *sb, const struct cg_ident *id)
 {
 	if (!id)
 		return;
-	jfield(sb, "cgroup", id->path, sizeof(id->path));
-	jfield(sb, "unit", id->unit, sizeof(id->unit));
-	jfield(sb, "container_id", id->container_id, sizeof(id->container_id));
-	jfield(sb, "container_runtime", id->runtime, 16);
-	jfield(sb, "pod_uid", id->pod_uid, sizeof(id->pod_uid));
+	if (id->json_len)
+		sbuf_putn(sb, id->json, id->json_len);
+	else
+		cg_ident_json(sb, id);
 }
 
 void identity_column(struct sbuf *sb, const struct cg_ident *id)
