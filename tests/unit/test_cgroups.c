@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "kernel/cgroups.h"
+#include "kernel/snapshot.h"
 #include "kernel/system.h"
 
 static char dir[256];
@@ -155,13 +156,35 @@ static void real_cgroup_by_handle(void **state)
 	cgroups__close(c);
 }
 
+/* A snapshot's holder -> cgroup table: by pid, duplicates and zeros dropped. */
+static void snapshot_pid_cgroups(void **state)
+{
+	struct snap_pidcg v[] = {{30, 7}, {10, 5}, {30, 7}, {20, 0}, {40, 9}};
+	struct snapshot s;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(snapshot__pid_cgroup(&s, 10), 0);
+	assert_int_equal(snapshot__set_cgroups(&s, v, 5), 0);
+	assert_int_equal(s.nr_pid_cgroups, 3);
+	assert_int_equal(snapshot__pid_cgroup(&s, 10), 5);
+	assert_int_equal(snapshot__pid_cgroup(&s, 30), 7);
+	assert_int_equal(snapshot__pid_cgroup(&s, 40), 9);
+	assert_int_equal(snapshot__pid_cgroup(&s, 20), 0);
+	assert_int_equal(snapshot__pid_cgroup(&s, 99), 0);
+	/* without an installed cache, nothing is read (unit tests never read /proc) */
+	assert_int_equal(snapshot__read_cgroups(&s), 0);
+	assert_int_equal(s.nr_pid_cgroups, 3);
+	snapshot__free(&s);
+	assert_null(s.pid_cgroups);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		tu_test(walk_resolves_tree),
-		tu_test(unknown_ids_not_retried_at_once),
-		tu_test(insert_and_bad_paths),
-		tu_test(real_cgroup_by_handle),
+		tu_test(walk_resolves_tree),   tu_test(unknown_ids_not_retried_at_once),
+		tu_test(insert_and_bad_paths), tu_test(real_cgroup_by_handle),
+		tu_test(snapshot_pid_cgroups),
 	};
 
 	return cmocka_run_group_tests_name("cgroups", tests, NULL, NULL);
