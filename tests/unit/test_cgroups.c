@@ -91,7 +91,7 @@ static void unknown_ids_not_retried_at_once(void **state)
 	for (uint64_t i = 1; i <= 5000; i++)
 		assert_null(cgroups__ident(c, 0x100000000ull + i));
 	cgroups__stats(c, &st);
-	assert_true(st.failed <= 65 * 2);
+	assert_true(st.failed <= 257 * 2);
 	assert_true(st.throttled > 0);
 	assert_true(st.entries <= 8192 * 2);
 	cgroups__close(c);
@@ -153,6 +153,16 @@ static void real_cgroup_by_handle(void **state)
 	/* our own process, from /proc/self/cgroup */
 	assert_int_not_equal(cgroups__pid_id(c, (uint32_t)getpid()), 0);
 	assert_int_equal(cgroups__pid_id(c, 0), 0);
+	cgroups__close(c);
+	/* a cgroup removed before it is looked up: unknown, and no walk */
+	assert_int_equal(mkdir(p, 0755), 0);
+	ino = ino_of(p);
+	assert_int_equal(rmdir(p), 0);
+	assert_int_equal(cgroups__open(&c, NULL, NULL, 0), 0);
+	assert_null(cgroups__ident(c, ino));
+	cgroups__stats(c, &st);
+	assert_int_equal(st.walks, 0);
+	assert_int_equal(st.failed, 1);
 	cgroups__close(c);
 }
 

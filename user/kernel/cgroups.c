@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "kernel/cgroups.h"
@@ -21,11 +23,11 @@
 #endif
 
 #define CACHE_MIN 256
-#define CACHE_MAX 8192		    /* ids; at the bound the cache starts over */
-#define RETRIES 4		    /* then an unknown id stays unknown */
-#define RETRY_NS 250000000ull	    /* doubling after each failure */
-#define BUDGET 64		    /* resolutions per window */
-#define WINDOW_NS 100000000ull	    /* 100 ms */
+#define CACHE_MAX 8192	       /* ids; at the bound the cache starts over */
+#define RETRIES 4	       /* then an unknown id stays unknown */
+#define RETRY_NS 250000000ull  /* doubling after each failure */
+#define BUDGET 256	       /* resolutions per window: ~2 us each, at most ~0.5% of the loop */
+#define WINDOW_NS 100000000ull /* 100 ms */
 #define WALK_EVERY_NS 1000000000ull /* fallback walks at most once a second */
 #define WALK_MAX_DIRS 20000
 #define WALK_MAX_DEPTH 32
@@ -44,7 +46,8 @@ struct cgroups {
 	size_t mount_len;
 	struct cg_entry *tab;
 	size_t cap, nr;
-	int handles; /* 1 work, 0 untried, -1 refused: walk instead */
+	int handles;  /* 1 work, 0 untried, -1 refused: walk instead */
+	bool cgroup2; /* the mount is cgroup2 (else: a test's directory tree) */
 	uint64_t window_ns, last_walk_ns;
 	unsigned int spent;
 	struct cgroups_stats st;
@@ -271,9 +274,11 @@ static int resolve(struct cgroups *c, uint64_t id, uint64_t now)
 	rc = resolve_handle(c, id);
 	if (!rc) {
 		c->handles = 1;
-	} else if (!c->handles) {
-		/* never worked yet: handles refused (no privilege, not kernfs)
-		 * or the cgroup is gone; a walk tells which */
+	} else if (!c->handles && (!c->cgroup2 || rc == -EOPNOTSUPP || rc == -EPERM ||
+				   rc == -EINVAL || rc == -ENOSYS)) {
+		/* never worked yet and refused (no privilege, not kernfs): a walk
+		 * tells whether the walk works instead. On cgroup2 any other
+		 * error means the cgroup is gone: no walk finds it either. */
 		rc = resolve_walk(c, id, now);
 		if (!rc)
 			c->handles = -1;
@@ -357,6 +362,7 @@ int cgroups__open(struct cgroups **out, const char *mount, char *err, size_t err
 {
 	char found[PATH_MAX];
 	struct cgroups *c;
+	struct statfs fs;
 	struct stat sb;
 	int rc;
 
@@ -387,6 +393,7 @@ int cgroups__open(struct cgroups **out, const char *mount, char *err, size_t err
 		return errf(err, errlen, rc, "open %s: %s", mount, strerror(-rc));
 	}
 	c->dev = sb.st_dev;
+	c->cgroup2 = !fstatfs(c->root_fd, &fs) && fs.f_type == CGROUP2_SUPER_MAGIC;
 	*out = c;
 	return 0;
 }
