@@ -95,13 +95,16 @@ class Layouts:
         }
 
     def make(self):
-        for name, c in self.cases.items():
-            parts = c[0].strip("/").split("/")
-            for i in range(1, len(parts) + 1):
-                p = os.path.join(self.root, *parts[:i])
-                if not os.path.isdir(p):
-                    os.mkdir(p)
-                    self.made.append(p)
+        for name in self.cases:
+            self.make_one(name)
+
+    def make_one(self, name):
+        parts = self.cases[name][0].strip("/").split("/")
+        for i in range(1, len(parts) + 1):
+            p = os.path.join(self.root, *parts[:i])
+            if not os.path.isdir(p):
+                os.mkdir(p)
+                self.made.append(p)
 
     def start(self, name, ns, port, conflict=False):
         """A server in cgroup name; returns (host pid, Popen)."""
@@ -129,6 +132,20 @@ class Layouts:
         pid = [x for x in pids if x != p.pid] if own_ns else [p.pid]
         expect(len(pid) == 1, "%s: cgroup members %r" % (name, pids))
         return pid[0]
+
+    def run(self, name, ns, *argv, timeout=30):
+        """Runs argv in cgroup name and netns ns to its end: its stdout's
+        JSON facts (as workload.py prints them)."""
+        path = self.cases[name][0]
+        procs = os.path.join(self.root, path.lstrip("/"), "cgroup.procs")
+        cmd = ["nsenter", "--net=/run/netns/" + ns.name, "sh", "-c",
+               'echo $$ > "$0" && exec "$@"', procs] + [str(a) for a in argv]
+        self.ctx.note("$ " + " ".join(cmd))
+        r = subprocess.run(cmd, capture_output=True, timeout=timeout)
+        if r.returncode != 0:
+            raise h.Fail("%s in %s: exit %d: %s" % (argv[:3], name, r.returncode,
+                                                     r.stderr.decode(errors="replace")[-300:]))
+        return json.loads(r.stdout.decode().strip().splitlines()[-1])
 
     def cleanup(self):
         for p in self.procs:
@@ -360,5 +377,54 @@ def test_identity_history(ctx):
         expect(got and all(x.get("unit") == unit for x in got), "history --db --unit: %r" % got)
         expect(pick(got, kind="socket", lport=PORTS["service"]), "no socket row in the file")
         del svc
+
+    with_layouts(ctx, body)
+
+
+@test(timeout=60)
+def test_identity_async_owner(ctx):
+    """An outcome raised in softirq (async) carries the owner's identity, not
+    that of whatever the softirq interrupted."""
+    ns = ctx.netns()
+
+    def body(lay):
+        tr = ctx.tracer()
+        f = lay.run("podman", ns, sys.executable, h.WORKLOAD, "nb_connect_delayed", "4", 23120,
+                    "ok")
+        res = tr.finish(ns)
+        c = f["client_pid"]
+        cd = one(res.ours, "async connect_done", event="connect_done", pid=c)
+        check(cd, "async connect_done", **dict(want(lay, "podman"), **{"async": True}))
+        states = pick(res.ours, event="state", pid=c)
+        expect(states, "no state events of the client")
+        for e in states:
+            check(e, "state event of the client", **want(lay, "podman"))
+
+    with_layouts(ctx, body)
+
+
+@test(timeout=60)
+def test_identity_hostile_names(ctx):
+    """A cgroup named by someone hostile (quotes, backslash, tab, spaces,
+    non-UTF-8): every line stays one valid JSON object or one text row."""
+    ns = ctx.netns()
+
+    def body(lay):
+        # the kernel refuses a newline in a cgroup name; a tab and a byte
+        # that is not UTF-8 it takes
+        raw = b'ss"it\\ x\ty \xff.service'
+        name = raw.decode("utf-8", errors="surrogateescape")
+        lay.cases["hostile"] = ("%s/%s" % (lay.top, name), name, None, None, None, False)
+        lay.make_one("hostile")
+        tr = ctx.tracer("-e", "bind,listen")
+        pid = lay.start("hostile", ns, 23130)
+        res = tr.finish(ns)  # every line parsed and validated
+        e = one(res.events, "hostile bind", event="bind", pid=pid)
+        want_unit = raw.decode("utf-8", errors="replace")
+        expect(e.get("unit") == want_unit, "unit %r, want %r" % (e.get("unit"), want_unit))
+        text = h.run_sockscope(ctx, "who", 23130).stdout.splitlines()
+        expect(len(text) == 2, "who text: %r" % text)
+        for esc in ("\\x09", "\\x20", "\\xff", "\\x5c"):
+            expect(esc in text[1], "%s not in the column: %r" % (esc, text[1]))
 
     with_layouts(ctx, body)
