@@ -353,6 +353,7 @@ def test_identity_history(ctx):
             got = wait_for("the service's socket row", lambda: [
                 r for r in rows("--unit", unit) if r["kind"] == "socket"])
             check(got[0], "socket row", lport=PORTS["service"], **want(lay, "service"))
+            expect([x["pid"] for x in got[0]["holders"]] == [svc], "holders %r" % got[0])
             expect(all(r.get("unit") == unit for r in rows("--unit", unit)),
                    "history --unit: rows of other units")
             got = wait_for("the container's rows", lambda: (
@@ -376,7 +377,6 @@ def test_identity_history(ctx):
         got = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
         expect(got and all(x.get("unit") == unit for x in got), "history --db --unit: %r" % got)
         expect(pick(got, kind="socket", lport=PORTS["service"]), "no socket row in the file")
-        del svc
 
     with_layouts(ctx, body)
 
