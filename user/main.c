@@ -4,6 +4,7 @@
 
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "kernel/cgroups.h"
 #include "model/proc_ident.h"
 #include "runtime/ctl_client.h"
 
@@ -21,6 +22,8 @@ int main(int argc, char **argv)
 	}
 	/* identities of processes that were there before us come from /proc */
 	proc_cache__default_root("/proc");
+	/* cgroup ids resolve to units and containers (lazily, on first use) */
+	cgroups__install();
 	cmd = command__of(opts.command);
 	/* a running daemon answers from its live map and its history */
 	if (cmd->daemon_answers && cmd->daemon_answers(&opts) &&

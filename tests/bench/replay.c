@@ -2,7 +2,7 @@
 /*
  * replay: sockscope's userspace cost per event, without a kernel.
  *
- *   replay N [--text] [--no-engine]
+ *   replay N [--text] [--no-engine] [--identity]
  *
  * Builds N struct ss_event records -- a realistic mix of what the bench
  * workloads produce (conn cycles over IPv4 and IPv6, bind cycles, UDP
@@ -19,6 +19,12 @@
  *   instructions/event = (Ir(N) - Ir(0)) / N
  * Explanations that need a kernel snapshot are not taken (snapshot NULL),
  * as when sockscope could not open the snapshot iterators.
+ *
+ * --identity: the records carry four cgroup ids (a docker scope, a
+ * kubepods container, a service, the root), resolved through the real
+ * cgroup cache (kernel/cgroups.c), filled before replay_run() as a running
+ * sockscope has it after the first event of each: the per-event cost of
+ * the identity (lookup, JSON fields) once cached.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +33,7 @@
 #include <string.h>
 
 #include "cmd/trace.h"
+#include "kernel/cgroups.h"
 #include "runtime/runtime.h"
 #include "sockscope_abi.h"
 
@@ -61,7 +68,7 @@ static struct ss_event *next(struct builder *b, unsigned int type, const struct 
 	b->ts += 1500; /* ~670k events/s: the second cache behaves as live */
 	e->ts_ns = b->ts;
 	e->cookie = cookie;
-	e->cgroup_id = 1;
+	e->cgroup_id = 1 + w->pid % 4;
 	e->pid = w->pid;
 	e->tid = w->pid;
 	e->uid = 0;
@@ -302,8 +309,38 @@ __attribute__((noinline)) int replay_run(const struct ss_event *ev, size_t n, bo
 	return rc;
 }
 
+static const struct cg_ident *replay_ident(void *ctx, uint64_t id)
+{
+	return cgroups__ident(ctx, id);
+}
+
+#define ID64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static struct cgroups *identity_cache(void)
+{
+	static const char *const paths[] = {
+		"/",
+		"/system.slice/docker-" ID64 ".scope",
+		"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod6f1e3b4a_2c1d_4e5f_"
+		"8a9b_0c1d2e3f4a5b.slice/cri-containerd-" ID64 ".scope",
+		"/system.slice/nginx.service",
+	};
+	struct cgroups *c;
+
+	if (cgroups__open(&c, "/", NULL, 0))
+		return NULL;
+	for (uint64_t i = 0; i < 4; i++)
+		if (cgroups__insert(c, 1 + i, paths[i])) {
+			cgroups__close(c);
+			return NULL;
+		}
+	cg_ident_set_resolver(replay_ident, c);
+	return c;
+}
+
 int main(int argc, char **argv)
 {
+	struct cgroups *cg = NULL;
 	bool json = true, use_engine = true;
 	struct ss_event *ev = NULL;
 	uint64_t written = 0;
@@ -324,6 +361,11 @@ int main(int argc, char **argv)
 			json = false;
 		} else if (!strcmp(argv[i], "--no-engine")) {
 			use_engine = false;
+		} else if (!strcmp(argv[i], "--identity")) {
+			if (!cg && !(cg = identity_cache())) {
+				fprintf(stderr, "replay: cgroup cache: out of memory\n");
+				return 1;
+			}
 		} else {
 			fprintf(stderr, "replay: unknown option '%s'\n", argv[i]);
 			return 2;
@@ -346,5 +388,6 @@ int main(int argc, char **argv)
 	       built, (unsigned long long)written, json ? "json" : "text",
 	       use_engine ? "true" : "false");
 	free(ev);
+	cgroups__close(cg);
 	return 0;
 }

@@ -226,19 +226,19 @@ static void fill_store(void)
 #define HEADER                                                                 \
 	"PROTO STATE       LOCAL                       REMOTE                " \
 	"      NETNS "                                                         \
-	"      PROCESSES\n"
+	"      UNIT/CONTAINER        PROCESSES\n"
 #define ROW_LISTEN                                                             \
 	"tcp4  LISTEN      0.0.0.0:8080                *                     " \
 	"      "                                                               \
-	"4026531840  srv(pid=10,fd=3)\n"
+	"4026531840  -                     srv(pid=10,fd=3)\n"
 #define ROW_ESTAB                                                              \
 	"tcp4  ESTABLISHED 127.0.0.1:8080              127.0.0.1:40000       " \
 	"      "                                                               \
-	"4026531840  worker(pid=11,fd=4)\n"
+	"4026531840  -                     worker(pid=11,fd=4)\n"
 #define ROW_9090                                                               \
 	"tcp4  LISTEN      127.0.0.1:9090              *                     " \
 	"      "                                                               \
-	"4026531840  other(pid=12,fd=5)\n"
+	"4026531840  -                     other(pid=12,fd=5)\n"
 
 static void ports_listening_and_all(void **state)
 {

@@ -253,12 +253,13 @@ static void live_and_marked(void **state)
 	portrow_header(&sb);
 	portrow_text(&sb, &r);
 	sbuf_putc(&sb, '\0');
-	assert_string_equal(out, "PROTO STATE       LOCAL                       "
-				 "REMOTE                      "
-				 "NETNS       PROCESSES\n"
-				 "tcp4  LISTEN      0.0.0.0:8080                *   "
-				 "                        "
-				 "4026531840  py\"thon(pid=10,fd=3),w(pid=11)\n");
+	assert_string_equal(out,
+			    "PROTO STATE       LOCAL                       "
+			    "REMOTE                      "
+			    "NETNS       UNIT/CONTAINER        PROCESSES\n"
+			    "tcp4  LISTEN      0.0.0.0:8080                *   "
+			    "                        "
+			    "4026531840  -                     py\"thon(pid=10,fd=3),w(pid=11)\n");
 	sbuf_init(&sb, out, sizeof(out));
 	portrow_json(&sb, &r, &tf);
 	sbuf_putc(&sb, '\0');
@@ -274,18 +275,19 @@ static void live_and_marked(void **state)
 	rows_live_marked(&sb, &r, false);
 	sbuf_putc(&sb, '\0');
 	assert_string_equal(out, "+ tcp4  LISTEN      0.0.0.0:8080                *         "
-				 "                  4026531840  -\n");
+				 "                  4026531840  -                     -\n");
 	sbuf_init(&sb, out, sizeof(out));
 	rows_live_marked(&sb, &r, true);
 	sbuf_putc(&sb, '\0');
-	assert_string_equal(out, "\033[32m+ tcp4  LISTEN      0.0.0.0:8080                * "
-				 "                          4026531840  -\033[0m\n");
+	assert_string_equal(
+		out, "\033[32m+ tcp4  LISTEN      0.0.0.0:8080                * "
+		     "                          4026531840  -                     -\033[0m\n");
 	r.change = ROW_SAME;
 	sbuf_init(&sb, out, sizeof(out));
 	rows_live_marked(&sb, &r, true);
 	sbuf_putc(&sb, '\0');
 	assert_string_equal(out, "  tcp4  LISTEN      0.0.0.0:8080                *         "
-				 "                  4026531840  -\n");
+				 "                  4026531840  -                     -\n");
 }
 
 static void socket_of_engine_row(void **state)

@@ -10,6 +10,7 @@
 #include "cmd/commands.h"
 #include "lib/err.h"
 #include "lib/exitcodes.h"
+#include "model/cgroup_ident.h"
 
 const struct cli_option opt_json = {
 	.name = "json",
@@ -188,6 +189,62 @@ const struct cli_option opt_version = {
 	.parse = set_version,
 	.help = "print the version",
 };
+
+/* ---- identity filters: --container, --unit ---- */
+
+static int set_container(const struct cli_option *opt, const char *arg, void *cfg, char *err,
+			 size_t errlen)
+{
+	(void)opt;
+	(void)err;
+	(void)errlen;
+	/* ids are printed and matched in lower case, as the runtimes name them */
+	if (!cg_ident_container_arg_ok(arg))
+		return -EINVAL;
+	((struct cli_opts *)cfg)->container = arg;
+	return 0;
+}
+
+const struct cli_option opt_container = {
+	.name = "container",
+	.kind = OPTK_CUSTOM,
+	.parse = set_container,
+	.metavar = "ID",
+	.help = "only this container's processes (id prefix, >= 12 hex)",
+	.expect = "expected a container id prefix of 12 to 64 lower-case hex digits",
+};
+
+/* systemd's bound: a longer name is no unit and would never match */
+static int set_unit(const struct cli_option *opt, const char *arg, void *cfg, char *err,
+		    size_t errlen)
+{
+	size_t n = strlen(arg);
+
+	(void)opt;
+	(void)err;
+	(void)errlen;
+	if (!n || n >= CG_UNIT_MAX)
+		return -EINVAL;
+	((struct cli_opts *)cfg)->unit = arg;
+	return 0;
+}
+
+const struct cli_option opt_unit = {
+	.name = "unit",
+	.kind = OPTK_CUSTOM,
+	.parse = set_unit,
+	.metavar = "NAME",
+	.help = "only this systemd unit's or scope's processes",
+	.expect = "expected a unit name of 1-255 bytes",
+};
+
+/* clang-format off */
+const struct opt_entry identity_options[] = {
+	OPT(opt_container),
+	OPT(opt_unit),
+	OPT_END,
+};
+/* clang-format on */
 
 /* clang-format off */
 /* What every command accepts. */

@@ -63,6 +63,10 @@ struct cli_opts {
 	const char *since;
 	const char *until;
 	uint32_t limit;
+	/* identity filters (trace, ports, who, history), on the resolved
+	 * cgroup identity (model/cgroup_ident.h) */
+	const char *container; /* an id prefix, 12-64 hex, lower case */
+	const char *unit;      /* a unit name, exact */
 };
 
 /*

@@ -45,6 +45,8 @@ const struct command *command__of(enum ss_command id);
 extern const struct opt_entry filter_options[]; /* -p -c -P --proto --family */
 extern const struct opt_entry common_options[]; /* -v -h --version */
 extern const struct opt_entry help_options[];
+/* --container --unit (cli.c) */
+extern const struct opt_entry identity_options[];
 extern const struct opt_entry trace_options[];	  /* trace.c */
 extern const struct opt_entry ports_options[];	  /* ports.c */
 extern const struct opt_entry who_options[];	  /* who.c */

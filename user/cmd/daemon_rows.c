@@ -82,6 +82,8 @@ void daemon_row_failure(struct store_failure *r, const struct ss_event *e,
 	}
 	r->err = e->err;
 	snprintf(r->error, sizeof(r->error), "%s", errno_name(e->err) ?: "");
+	if (!(e->hdr.flags & SS_F_NO_OWNER))
+		rows_cgroup_path(r->cgroup, sizeof(r->cgroup), e->cgroup_id);
 	if (!x)
 		return;
 	snprintf(r->reason, sizeof(r->reason), "%s", x->reason);
@@ -102,4 +104,6 @@ void daemon_row_owner(struct store_owner *r, const struct ss_event *e, const cha
 	r->uid = e->uid;
 	copy_comm(r->comm, e->comm);
 	snprintf(r->action, sizeof(r->action), "%s", action);
+	if (!(e->hdr.flags & SS_F_NO_OWNER))
+		rows_cgroup_path(r->cgroup, sizeof(r->cgroup), e->cgroup_id);
 }

@@ -46,6 +46,7 @@ const struct opt_entry ports_options[] = {
 	OPT(opt_interval),
 	OPT_GROUP(filter_options),
 	OPT(opt_netns),
+	OPT_GROUP(identity_options),
 	OPT_HELP(opt_ring_size, "with --watch: ring buffer size"),
 	OPT_GROUP(common_options),
 	OPT_END,

@@ -7,6 +7,7 @@
 #include "cmd/trace.h"
 #include "kernel/system.h"
 #include "lib/exitcodes.h"
+#include "runtime/rowfilter.h"
 
 #define OUTPUT_BUF (256u << 10)
 /* closed sockets remembered for 'who' (about 250 bytes each) */
@@ -26,6 +27,8 @@ static int on_event(void *ctx, const struct ss_event *e, const struct rt_extra *
 	struct trace_out *t = ctx;
 	struct sbuf sb;
 
+	if (t->ident_filter && !rowfilter_identity(x->fmt.ident, t->ident_filter))
+		return 0;
 	sbuf_init(&sb, t->line, sizeof(t->line));
 	format_event(&t->fmt, &sb, e, &x->fmt);
 	if (emit_line(t, &sb))
@@ -92,6 +95,8 @@ int trace_cmd_run(const struct cli_opts *o)
 
 	memset(&t, 0, sizeof(t));
 	t.max_events = o->count;
+	if (o->container || o->unit)
+		t.ident_filter = o;
 	/*
 	 * Close events carry everyone who held the socket, which the engine
 	 * learns from the whole lifecycle: when they are shown, the kernel
@@ -239,6 +244,8 @@ const struct opt_entry trace_options[] = {
 	OPT_GROUP(filter_options),
 	OPT(opt_events),
 	OPT(opt_failed),
+	OPT_SECTION("Filters (on the process's cgroup, in sockscope):"),
+	OPT_GROUP(identity_options),
 	OPT_SECTION("Stopping:"),
 	OPT(opt_duration),
 	OPT(opt_count),

@@ -20,6 +20,8 @@ struct trace_out {
 	uint64_t events;
 	uint64_t max_events; /* 0: unlimited */
 	int out_err;	     /* first output error, -errno */
+	/* --container/--unit (NULL: none), on the events' identity */
+	const struct cli_opts *ident_filter;
 	char line[8192];
 };
 

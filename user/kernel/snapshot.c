@@ -234,6 +234,8 @@ int snapshot__take(struct snapshot_loader *l, struct snapshot *s, uint32_t only_
 	s->nr_holders = holders.nr;
 	snapshot__sort(s);
 	socks.v = holders.v = NULL;
+	/* without memory for them the holders only lack their cgroups */
+	(void)snapshot__read_cgroups(s);
 out:
 	if (self_fd >= 0)
 		close(self_fd);

@@ -17,6 +17,12 @@
 
 struct snapshot_loader; /* the loaded iterator programs, reusable */
 
+/* A holder's cgroup (snapshot_cgroups.c): the records carry none. */
+struct snap_pidcg {
+	uint32_t pid;
+	uint64_t cgroup_id;
+};
+
 struct snapshot {
 	struct ss_sockinfo *socks; /* SS_REC_SOCK, sorted by (netns, proto, lport) */
 	size_t nr_socks;
@@ -24,6 +30,9 @@ struct snapshot {
 	size_t nr_holders;
 	uint32_t nr_netns;     /* namespaces visited */
 	uint32_t netns_failed; /* namespaces that could not be entered */
+	/* the holders' cgroups by pid; NULL: not read */
+	struct snap_pidcg *pid_cgroups;
+	size_t nr_pid_cgroups;
 };
 
 /* Loads the iterator programs. 0 or -errno (-EPERM/-EACCES:
@@ -47,5 +56,16 @@ void snapshot__sort(struct snapshot *s);
 /* Holders of one socket: a pointer into s->holders and their count. */
 const struct ss_sockinfo *snapshot__holders(const struct snapshot *s, uint64_t cookie,
 					    size_t *count);
+
+/*
+ * The holders' cgroups (snapshot_cgroups.c): read from /proc/PID/cgroup for
+ * each holding process, when cgroup identities are resolved in this process
+ * (kernel/cgroups.h); kept sorted by pid. 0 or -ENOMEM.
+ */
+int snapshot__read_cgroups(struct snapshot *s);
+/* Sets the table from n (pid, cgroup) pairs (any order; 0 ids dropped). */
+int snapshot__set_cgroups(struct snapshot *s, const struct snap_pidcg *v, size_t n);
+/* The cgroup id of holder pid, 0 when not known. */
+uint64_t snapshot__pid_cgroup(const struct snapshot *s, uint32_t pid);
 
 #endif

@@ -49,6 +49,7 @@ void snapshot__free(struct snapshot *s)
 {
 	free(s->socks);
 	free(s->holders);
+	free(s->pid_cgroups);
 	memset(s, 0, sizeof(*s));
 }
 

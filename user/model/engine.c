@@ -21,18 +21,29 @@
 
 /* Out of line, so that holder_add()'s check, which ends most calls, is
  * inlined without the whole addition (see the replay benchmark). */
-static __attribute__((noinline)) void holder_add_new(struct engine *en, struct eng_sock *s,
-						     uint32_t pid, uint32_t uid, const char *comm)
+static __attribute__((noinline)) struct holder *
+holder_add_new(struct engine *en, struct eng_sock *s, uint32_t pid, uint32_t uid, const char *comm)
 {
-	if (!holders__add(&en->procs, s, pid, uid, comm))
-		s->changed_seq = ++en->seq;
+	if (holders__add(&en->procs, s, pid, uid, comm))
+		return NULL;
+	s->changed_seq = ++en->seq;
+	return &s->holders[s->nr_holders - 1];
 }
 
+/* cgroup_id: the process's cgroup as of this record (0: not known); a
+ * holder takes the latest, a process may move. */
 static void holder_add(struct engine *en, struct eng_sock *s, uint32_t pid, uint32_t uid,
-		       const char *comm)
+		       const char *comm, uint64_t cgroup_id)
 {
-	if (pid && !eng_sock__holder(s, pid))
-		holder_add_new(en, s, pid, uid, comm);
+	struct holder *h;
+
+	if (!pid)
+		return;
+	h = eng_sock__holder(s, pid);
+	if (!h)
+		h = holder_add_new(en, s, pid, uid, comm);
+	if (h && cgroup_id)
+		h->cgroup_id = cgroup_id;
 }
 
 static void holder_remove(struct engine *en, struct eng_sock *s, uint32_t pid)
@@ -194,7 +205,7 @@ static int seed_holders(struct engine *en, const struct snapshot *s)
 			e->info.fd = 0;
 			memset(e->info.comm, 0, sizeof(e->info.comm));
 		}
-		holder_add(en, e, h->pid, h->uid, h->comm);
+		holder_add(en, e, h->pid, h->uid, h->comm, snapshot__pid_cgroup(s, h->pid));
 		hh = eng_sock__holder(e, h->pid);
 		if (hh && hh->fd < 0)
 			hh->fd = (int32_t)h->fd;
@@ -300,7 +311,7 @@ static struct eng_sock *sock_for(struct engine *en, const struct ss_event *e)
 static void actor_holds(struct engine *en, struct eng_sock *s, const struct ss_event *e)
 {
 	if (!(e->hdr.flags & (SS_F_NO_OWNER | SS_F_ASYNC)))
-		holder_add(en, s, e->pid, e->uid, e->comm);
+		holder_add(en, s, e->pid, e->uid, e->comm, e->cgroup_id);
 }
 
 static void set_state(struct engine *en, struct eng_sock *s, unsigned int state)
@@ -389,7 +400,8 @@ static void on_close(struct engine *en, const struct ss_event *e)
 	holders_clear(en, s);
 	/* the closer held it last */
 	if (!(e->hdr.flags & SS_F_NO_OWNER)) {
-		struct holder h = {.pid = e->pid, .uid = e->uid, .fd = -1};
+		struct holder h = {
+			.pid = e->pid, .uid = e->uid, .fd = -1, .cgroup_id = e->cgroup_id};
 
 		memcpy(h.comm, e->comm, SS_COMM_LEN);
 		holders__remember_past(s, &h);
@@ -424,7 +436,7 @@ static void on_fork(struct engine *en, const struct ss_event *e)
 		struct eng_sock *s = sock_table__find(&en->socks, copy[i]);
 
 		if (s)
-			holder_add(en, s, e->pid, e->uid, e->comm);
+			holder_add(en, s, e->pid, e->uid, e->comm, e->cgroup_id);
 	}
 	free(copy);
 }
@@ -527,7 +539,7 @@ void engine__apply(struct engine *en, const struct ss_event *e)
 		break;
 	case SS_EV_FDRECV:
 		if ((s = sock_table__find(&en->socks, e->cookie)))
-			holder_add(en, s, e->pid, e->uid, e->comm);
+			holder_add(en, s, e->pid, e->uid, e->comm, e->cgroup_id);
 		break;
 	}
 }

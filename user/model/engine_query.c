@@ -124,6 +124,29 @@ static void holder_rows(const struct eng_sock *s, struct snapshot *out)
 	}
 }
 
+/* The holders' cgroups, as the snapshot keeps them (by pid). */
+static int holder_cgroups(const struct eng_sock *const *found, size_t n, size_t nh,
+			  struct snapshot *out)
+{
+	struct snap_pidcg *v = calloc(nh ? nh : 1, sizeof(*v));
+	size_t k = 0;
+	int rc;
+
+	if (!v) {
+		snapshot__free(out);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (uint32_t j = 0; j < found[i]->nr_holders; j++)
+			v[k++] = (struct snap_pidcg){found[i]->holders[j].pid,
+						     found[i]->holders[j].cgroup_id};
+	rc = snapshot__set_cgroups(out, v, k);
+	free(v);
+	if (rc)
+		snapshot__free(out);
+	return rc;
+}
+
 int engine__port_snapshot(struct engine *en, uint32_t netns, unsigned int proto, unsigned int port,
 			  struct snapshot *out)
 {
@@ -149,7 +172,7 @@ int engine__port_snapshot(struct engine *en, uint32_t netns, unsigned int proto,
 		holder_rows(found[i], out);
 	}
 	snapshot__sort(out);
-	return 0;
+	return holder_cgroups(found, n, nh, out);
 }
 
 uint64_t engine__seq(const struct engine *en)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -7,6 +8,7 @@
 #include "lib/escape.h"
 #include "model/explain.h"
 #include "model/proc_ident.h"
+#include "output/identity.h"
 #include "lib/names.h"
 
 bool explain_wanted(const struct ss_event *e)
@@ -121,7 +123,7 @@ static bool holder_listed(const struct explanation *x, uint32_t pid)
 }
 
 static void add_holder(struct explanation *x, const struct ss_sockinfo *sock,
-		       const struct ss_sockinfo *proc)
+		       const struct ss_sockinfo *proc, uint64_t cgroup_id)
 {
 	struct explain_holder *h;
 
@@ -141,29 +143,48 @@ static void add_holder(struct explanation *x, const struct ss_sockinfo *sock,
 		h->proc.uid = proc->uid;
 		h->proc.fd = (int32_t)proc->fd;
 		memcpy(h->proc.comm, proc->comm, SS_COMM_LEN);
+		h->proc.cgroup_id = cgroup_id;
 	}
 }
 
-/* comm as text: every unsafe byte escaped to \xNN (at most 4 bytes each) */
-#define COMM_TEXT_LEN (SS_COMM_LEN * 4 + 1)
-
-static void comm_text(char *out, size_t len, const char *comm)
+/* The reason, cut at its size (a long unit name is cut, never overflows). */
+static void __attribute__((format(printf, 2, 3)))
+reason_printf(struct explanation *x, const char *fmt, ...)
 {
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(x->reason, sizeof(x->reason), fmt, ap);
+	va_end(ap);
+}
+
+/* comm as text: every unsafe byte escaped to \xNN (at most 4 bytes each),
+ * then the unit or container of cgroup_id when known ("nginx,
+ * nginx.service"); cut at the buffer, which the reason bounds anyway */
+#define COMM_TEXT_LEN 256
+
+static void comm_text(char *out, size_t len, const char *comm, uint64_t cgroup_id)
+{
+	const struct cg_ident *id = cg_ident_lookup(cgroup_id);
 	struct sbuf sb;
 
 	sbuf_init(&sb, out, len);
 	text_str(&sb, comm, SS_COMM_LEN);
+	if (id && (id->container_id[0] || id->unit[0])) {
+		sbuf_puts(&sb, ", ");
+		identity_phrase(&sb, id);
+	}
 }
 
 /* comm, and the pid the holder sees when its pid namespace is not ours */
 #define WHO_TEXT_LEN (COMM_TEXT_LEN + 40)
 
-static void holder_text(char *out, size_t len, const struct ss_sockinfo *h)
+static void holder_text(char *out, size_t len, const struct ss_sockinfo *h, uint64_t cgroup_id)
 {
 	const struct proc_ident *pi = proc_ident__live(h->pid);
 	size_t n;
 
-	comm_text(out, len, h->comm);
+	comm_text(out, len, h->comm, cgroup_id);
 	n = strlen(out);
 	if (pi && (pi->flags & PI_NS) && pi->nspid != h->pid)
 		snprintf(out + n, len - n, ", pid %u in its namespace", pi->nspid);
@@ -244,9 +265,9 @@ static void add_holders(const struct ss_event *e, const struct snapshot *s, stru
 			if (conflict_rank(c, n) != rank)
 				continue;
 			if (!n)
-				add_holder(x, c, NULL);
+				add_holder(x, c, NULL, 0);
 			for (size_t k = 0; k < n; k++)
-				add_holder(x, c, &procs[k]);
+				add_holder(x, c, &procs[k], snapshot__pid_cgroup(s, procs[k].pid));
 		}
 	}
 }
@@ -288,16 +309,15 @@ static bool explain_in_use(const struct ss_event *e, const struct snapshot *s,
 	stack_note(stack, sizeof(stack), e, best);
 	switch (best_rank) {
 	case 0:
-		holder_text(who, sizeof(who), best_proc);
-		snprintf(x->reason, sizeof(x->reason), "port %u is held by pid %u (%s), %s %s%s%s",
+		holder_text(who, sizeof(who), best_proc, snapshot__pid_cgroup(s, best_proc->pid));
+		reason_printf(x, "port %u is held by pid %u (%s), %s %s%s%s",
 			 e->lport, best_proc->pid, who,
 			 best->proto == SS_PROTO_TCP ? "listening on" : "bound to", what, stack,
 			 note);
 		break;
 	case 1:
-		holder_text(who, sizeof(who), best_proc);
-		snprintf(x->reason, sizeof(x->reason),
-			 "port %u is in use by a %s connection %s held by pid %u (%s)%s%s",
+		holder_text(who, sizeof(who), best_proc, snapshot__pid_cgroup(s, best_proc->pid));
+		reason_printf(x, "port %u is in use by a %s connection %s held by pid %u (%s)%s%s",
 			 e->lport, sock_state_name(best->proto, best->state), what, best_proc->pid,
 			 who, stack, note);
 		break;
@@ -321,10 +341,10 @@ static bool explain_eacces(const struct ss_event *e, struct explanation *x)
 {
 	char who[COMM_TEXT_LEN];
 
-	comm_text(who, sizeof(who), e->comm);
+	comm_text(who, sizeof(who), e->comm, e->cgroup_id);
 	if (e->u.bind.prot_sock && e->lport < e->u.bind.prot_sock) {
-		snprintf(
-			x->reason, sizeof(x->reason),
+		reason_printf(
+			x,
 			"port %u is privileged (below net.ipv4.ip_unprivileged_port_start=%u): binding it needs CAP_NET_BIND_SERVICE, which pid %u (%s) does not have",
 			e->lport, e->u.bind.prot_sock, e->pid, who);
 	} else {
@@ -411,7 +431,9 @@ void explain_json(struct sbuf *sb, const struct explanation *x)
 		if (h->has_process) {
 			sbuf_printf(sb, "\"pid\":%u,\"comm\":", h->proc.pid);
 			json_str(sb, h->proc.comm, SS_COMM_LEN);
-			sbuf_printf(sb, ",\"uid\":%u,", h->proc.uid);
+			sbuf_printf(sb, ",\"uid\":%u", h->proc.uid);
+			identity_json(sb, cg_ident_lookup(h->proc.cgroup_id));
+			sbuf_putc(sb, ',');
 		}
 		sbuf_printf(sb, "\"cookie\":%llu,\"state\":\"%s\",\"laddr\":\"%s\",\"lport\":%u",
 			    (unsigned long long)h->sock.cookie,

@@ -4,6 +4,7 @@
 #include "lib/escape.h"
 #include "output/format.h"
 #include "lib/names.h"
+#include "output/identity.h"
 #include "output/portrow.h"
 
 #define W_TIME 16
@@ -85,7 +86,9 @@ static void json_holders(struct sbuf *sb, const struct holder *h, size_t n)
 			sbuf_putc(sb, ',');
 		sbuf_printf(sb, "{\"pid\":%u,\"comm\":", h[i].pid);
 		json_str(sb, h[i].comm, SS_COMM_LEN);
-		sbuf_printf(sb, ",\"uid\":%u}", h[i].uid);
+		sbuf_printf(sb, ",\"uid\":%u", h[i].uid);
+		identity_json(sb, cg_ident_lookup(h[i].cgroup_id));
+		sbuf_putc(sb, '}');
 	}
 	sbuf_putc(sb, ']');
 }
@@ -194,6 +197,8 @@ static void json_event(struct formatter *f, struct sbuf *sb, const struct ss_eve
 		json_holders(sb, x->holders, x->nr_holders);
 	if (x && x->expl)
 		explain_json(sb, x->expl);
+	if (x && x->ident)
+		identity_json(sb, x->ident);
 	if (x && has_owner(e))
 		json_proc_ident(sb, x->proc);
 	sbuf_puts(sb, "}\n");

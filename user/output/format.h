@@ -9,6 +9,7 @@
 #include "lib/sbuf.h"
 #include "lib/timefmt.h"
 #include "kernel/decode.h"
+#include "model/cgroup_ident.h"
 #include "model/explain.h"
 #include "model/proc_ident.h"
 
@@ -25,6 +26,7 @@ struct event_extra {
 	const struct explanation *expl; /* a failure's explanation, or NULL */
 	const struct holder *holders;	/* close: everyone who held the socket */
 	size_t nr_holders;
+	const struct cg_ident *ident; /* the owner's cgroup identity, or NULL */
 	/* the process's exe, cmdline, parent, pid namespace, or NULL */
 	const struct proc_ident *proc;
 };

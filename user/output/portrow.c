@@ -5,12 +5,14 @@
 #include "lib/escape.h"
 #include "lib/names.h"
 #include "output/format.h"
+#include "output/identity.h"
 #include "output/portrow.h"
 
 #define W_PROTO 6
 #define W_STATE 12
 #define W_ADDR 28
 #define W_NETNS 12
+#define W_IDENT 22
 
 const char *sock_state_name(unsigned int proto, unsigned int state)
 {
@@ -59,8 +61,19 @@ static void col_end(struct sbuf *sb, size_t start, size_t width)
 
 void portrow_header(struct sbuf *sb)
 {
-	sbuf_printf(sb, "%-*s%-*s%-*s%-*s%-*s%s\n", W_PROTO, "PROTO", W_STATE, "STATE", W_ADDR,
-		    "LOCAL", W_ADDR, "REMOTE", W_NETNS, "NETNS", "PROCESSES");
+	sbuf_printf(sb, "%-*s%-*s%-*s%-*s%-*s%-*s%s\n", W_PROTO, "PROTO", W_STATE, "STATE", W_ADDR,
+		    "LOCAL", W_ADDR, "REMOTE", W_NETNS, "NETNS", W_IDENT, "UNIT/CONTAINER",
+		    "PROCESSES");
+}
+
+const struct cg_ident *portrow_ident(const struct port_row *r)
+{
+	const struct cg_ident *id;
+
+	for (size_t i = 0; i < r->nr_holders; i++)
+		if ((id = cg_ident_lookup(r->holders[i].cgroup_id)))
+			return id;
+	return NULL;
 }
 
 void portrow_text(struct sbuf *sb, const struct port_row *r)
@@ -86,6 +99,9 @@ void portrow_text(struct sbuf *sb, const struct port_row *r)
 	col = sb->len;
 	sbuf_u64(sb, s->netns);
 	col_end(sb, col, W_NETNS);
+	col = sb->len;
+	identity_column(sb, portrow_ident(r));
+	col_end(sb, col, W_IDENT);
 	if (!r->nr_holders)
 		sbuf_putc(sb, '-');
 	for (size_t i = 0; i < r->nr_holders; i++) {
@@ -134,6 +150,7 @@ void portrow_json(struct sbuf *sb, const struct port_row *r, struct timefmt *tf)
 		sbuf_puts(sb, ",\"change\":\"changed\"");
 	else if (r->change == ROW_GONE)
 		sbuf_puts(sb, ",\"change\":\"gone\"");
+	identity_json(sb, portrow_ident(r));
 	sbuf_puts(sb, ",\"holders\":[");
 	for (size_t i = 0; i < r->nr_holders; i++) {
 		const struct holder *h = &r->holders[i];
@@ -145,6 +162,7 @@ void portrow_json(struct sbuf *sb, const struct port_row *r, struct timefmt *tf)
 		sbuf_printf(sb, ",\"uid\":%u", h->uid);
 		if (h->fd >= 0)
 			sbuf_printf(sb, ",\"fd\":%d", h->fd);
+		identity_json(sb, cg_ident_lookup(h->cgroup_id));
 		json_proc_ident(sb, proc_ident__live(h->pid));
 		sbuf_putc(sb, '}');
 	}

@@ -11,6 +11,7 @@
 #include "lib/sbuf.h"
 #include "sockscope_abi.h"
 #include "lib/timefmt.h"
+#include "model/cgroup_ident.h"
 
 struct holder {
 	uint32_t pid;
@@ -18,6 +19,7 @@ struct holder {
 	int32_t fd;    /* -1: not known */
 	uint32_t slot; /* engine: index in the process's socket list */
 	char comm[SS_COMM_LEN];
+	uint64_t cgroup_id; /* the process's cgroup (v2 id), 0: not known */
 };
 
 enum row_change {
@@ -40,6 +42,8 @@ const char *sock_state_name(unsigned int proto, unsigned int state);
 /* A bound-and-waiting socket: TCP LISTEN or an unconnected UDP socket. */
 bool sock_is_listening(const struct ss_sockinfo *s);
 
+/* The row's identity: its first holder's with a known cgroup, or NULL. */
+const struct cg_ident *portrow_ident(const struct port_row *r);
 void portrow_header(struct sbuf *sb);
 void portrow_text(struct sbuf *sb, const struct port_row *r);
 void portrow_json(struct sbuf *sb, const struct port_row *r, struct timefmt *tf);

@@ -6,7 +6,33 @@
 #include "lib/escape.h"
 #include "lib/names.h"
 #include "output/format.h"
+#include "output/identity.h"
 #include "output/rows.h"
+
+/* A stored row's identity, from its cgroup path (false: none stored). */
+static bool row_ident(const char *cgroup, struct cg_ident *id)
+{
+	return cgroup[0] && !cg_ident_parse(cgroup, id);
+}
+
+static void json_ident(struct sbuf *sb, const char *cgroup)
+{
+	struct cg_ident id;
+
+	if (row_ident(cgroup, &id))
+		identity_json(sb, &id);
+}
+
+/* "  in nginx.service", "  in 0123456789ab(docker)": when there is one */
+static void text_ident(struct sbuf *sb, const char *cgroup)
+{
+	struct cg_ident id;
+
+	if (row_ident(cgroup, &id) && (id.unit[0] || id.container_id[0])) {
+		sbuf_puts(sb, "  in ");
+		identity_column(sb, &id);
+	}
+}
 
 static const char *marker_color(enum row_change c)
 {
@@ -130,7 +156,9 @@ static void json_socket(struct sbuf *sb, const struct store_socket *s, struct ti
 			json_proc_ident(sb, &s->proc);
 		sbuf_putc(sb, '}');
 	}
-	sbuf_puts(sb, "]}");
+	sbuf_putc(sb, ']');
+	json_ident(sb, s->cgroup);
+	sbuf_putc(sb, '}');
 }
 
 /* As explain_json() prints a holder (model/explain.c). */
@@ -175,6 +203,7 @@ static void json_failure(struct sbuf *sb, const struct store_failure *f, struct 
 		}
 		sbuf_putc(sb, ']');
 	}
+	json_ident(sb, f->cgroup);
 	json_proc_ident(sb, &f->proc);
 	sbuf_putc(sb, '}');
 }
@@ -189,6 +218,7 @@ static void json_owner(struct sbuf *sb, const struct store_owner *w, struct time
 	j_local(sb, w->laddr, w->lport);
 	j_u64(sb, ",\"cookie\":", w->cookie);
 	j_process(sb, w->pid, w->uid, w->comm);
+	json_ident(sb, w->cgroup);
 	json_proc_ident(sb, &w->proc);
 	sbuf_putc(sb, '}');
 }
@@ -261,6 +291,7 @@ static void text_socket(struct sbuf *sb, const struct store_socket *s, struct ti
 	sbuf_puts(sb, "  by");
 	for (uint32_t i = 0; i < s->nr_holders && i < 8; i++)
 		t_by(sb, s->holders[i].pid, s->holders[i].comm);
+	text_ident(sb, s->cgroup);
 }
 
 /* "TS  failed  EVENT PROTO LOCAL ERROR  by ..." and "TS  owner   ACTION ..." */
@@ -288,6 +319,7 @@ static void text_failure(struct sbuf *sb, const struct store_failure *f, struct 
 	for (uint32_t i = 0; i < f->nr_holders && i < 8; i++)
 		if (f->holders[i].has_process)
 			t_by(sb, f->holders[i].pid, f->holders[i].comm);
+	text_ident(sb, f->cgroup);
 }
 
 static void text_owner(struct sbuf *sb, const struct store_owner *w, struct timefmt *tf)
@@ -295,6 +327,7 @@ static void text_owner(struct sbuf *sb, const struct store_owner *w, struct time
 	text_event(sb, tf, w->ts_ns, "owner", w->action, w->proto, w->laddr, w->lport, "");
 	if (w->pid)
 		t_by(sb, w->pid, w->comm);
+	text_ident(sb, w->cgroup);
 }
 
 void rows_past_text(struct sbuf *sb, const struct store_row *r, struct timefmt *tf)
@@ -335,4 +368,20 @@ void rows_socket_of(struct store_socket *r, const struct ss_sockinfo *s, uint64_
 		r->holders[i].comm[SS_COMM_LEN - 1] = '\0';
 	}
 	r->nr_holders = nr < 8 ? (uint32_t)nr : 8;
+	rows_cgroup_of(r->cgroup, sizeof(r->cgroup), h, nr);
+}
+
+void rows_cgroup_path(char *dst, size_t len, uint64_t cgroup_id)
+{
+	const struct cg_ident *id = cg_ident_lookup(cgroup_id);
+
+	snprintf(dst, len, "%s", id ? id->path : "");
+}
+
+void rows_cgroup_of(char *dst, size_t len, const struct holder *h, size_t nr)
+{
+	struct port_row row = {.holders = h, .nr_holders = nr};
+	const struct cg_ident *id = portrow_ident(&row);
+
+	snprintf(dst, len, "%s", id ? id->path : "");
 }

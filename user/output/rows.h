@@ -37,4 +37,9 @@ void rows_past_json(struct sbuf *sb, const struct store_row *r, struct timefmt *
 void rows_socket_of(struct store_socket *r, const struct ss_sockinfo *s, uint64_t opened_ns,
 		    uint64_t closed_ns, const struct holder *h, size_t nr);
 
+/* The cgroup path a stored row keeps: of cgroup_id, or of the first holder
+ * with a known one ("" when none is known). */
+void rows_cgroup_path(char *dst, size_t len, uint64_t cgroup_id);
+void rows_cgroup_of(char *dst, size_t len, const struct holder *h, size_t nr);
+
 #endif

@@ -157,6 +157,18 @@ struct hist {
 	size_t nr, cap;
 };
 
+/* --unit / --container on a row's stored cgroup, as the store's query does */
+static bool hist_identity(const struct history_query *q, const char *cgroup)
+{
+	struct cg_ident id;
+
+	if (!cgroup[0] || cg_ident_parse(cgroup, &id))
+		return false;
+	if (q->unit && strcmp(id.unit, q->unit))
+		return false;
+	return !q->container || cg_ident_container_matches(&id, q->container);
+}
+
 static bool hist_wanted(const struct history_query *q, const struct store_socket *r)
 {
 	if (q->kinds && !(q->kinds & STORE_KIND_SOCKET))
@@ -168,6 +180,8 @@ static bool hist_wanted(const struct history_query *q, const struct store_socket
 	if (q->since_ns && r->closed_ns < q->since_ns)
 		return false;
 	if (q->until_ns && r->closed_ns > q->until_ns)
+		return false;
+	if ((q->unit || q->container) && !hist_identity(q, r->cgroup))
 		return false;
 	if (!q->pid && !q->comm)
 		return true;
@@ -216,7 +230,7 @@ static long ask_more(const struct answers_more *more, const struct cli_opts *o,
 		     const struct writer *w)
 {
 	char port[8], pid[16], limit[16], comm[SS_COMM_LEN];
-	char *argv[20];
+	char *argv[24];
 	int n = 0;
 
 	if (!more || !more->fn)
@@ -247,6 +261,14 @@ static long ask_more(const struct answers_more *more, const struct cli_opts *o,
 	}
 	if (q->failed)
 		argv[n++] = "--failed";
+	if (q->unit) {
+		argv[n++] = "--unit";
+		argv[n++] = (char *)q->unit;
+	}
+	if (q->container) {
+		argv[n++] = "--container";
+		argv[n++] = (char *)q->container;
+	}
 	if (q->limit) {
 		snprintf(limit, sizeof(limit), "%u", q->limit);
 		argv[n++] = "--limit";
@@ -293,6 +315,8 @@ static int answer_history(struct engine *en, struct store *st, struct timefmt *t
 		.comm = o->filter.has_comm ? o->filter.comm : NULL,
 		.failed = o->filter.failed_only,
 		.limit = o->limit,
+		.unit = o->unit,
+		.container = o->container,
 	};
 	struct answers_times t;
 	struct section sec;

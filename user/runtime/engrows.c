@@ -25,7 +25,8 @@ static bool wanted(const struct eng_sock *s, const struct collect *c)
 		if (o->netns && s->info.netns != o->netns)
 			return false;
 		return addr_covers(s->info.family, s->info.laddr, s->info.v6only, o->who_family,
-				   o->who_addr);
+				   o->who_addr) &&
+		       rowfilter_holders_identity(s->holders, s->nr_holders, o);
 	}
 	if (!o->all && !sock_is_listening(&s->info))
 		return false;

@@ -13,4 +13,14 @@
 bool rowfilter_match(const struct ss_sockinfo *sock, const struct holder *h, size_t nr,
 		     const struct cli_opts *o);
 
+/*
+ * --container and --unit on an identity (NULL: unknown, which matches only
+ * when neither is given). In userspace: the kernel knows cgroup ids, and
+ * which ids a unit or a container has changes as cgroups come and go
+ * (a restarted service gets a new directory, hence a new id).
+ */
+bool rowfilter_identity(const struct cg_ident *id, const struct cli_opts *o);
+/* Whether any of the holders' identities passes rowfilter_identity(). */
+bool rowfilter_holders_identity(const struct holder *h, size_t nr, const struct cli_opts *o);
+
 #endif

@@ -13,6 +13,7 @@
 #include "kernel/snapshot.h"
 #include "lib/err.h"
 #include "lib/signals.h"
+#include "model/cgroup_ident.h"
 #include "model/explain_source.h"
 #include "model/proc_ident.h"
 #include "runtime/conn.h"
@@ -97,6 +98,8 @@ static int on_event(struct runtime *rt, const struct ss_event *e)
 		return 0; /* wanted by the engine, not by the consumers */
 	x.fmt.expl = explain_source__explain(&rt->xsrc, rt->en, e);
 	x.fmt.holders = rt->holders;
+	if (!(e->hdr.flags & SS_F_NO_OWNER))
+		x.fmt.ident = cg_ident_lookup(e->cgroup_id);
 	if (!(e->hdr.flags & SS_F_NO_OWNER) && proc_cache__default())
 		x.fmt.proc = proc_cache__get(proc_cache__default(), e->pid,
 					     proc_mono_to_boot_ns(e->ts_ns), false);

@@ -47,7 +47,8 @@ static const char schema_sql[] =
 	" laddr TEXT NOT NULL, lport INTEGER NOT NULL,"
 	" raddr TEXT NOT NULL, rport INTEGER NOT NULL, state TEXT NOT NULL,"
 	" bytes_sent INTEGER NOT NULL, bytes_received INTEGER NOT NULL,"
-	" holders BLOB NOT NULL, v6only INTEGER NOT NULL DEFAULT 0, closer_pid INTEGER," PROC_COLS_SQL ");"
+	" holders BLOB NOT NULL, v6only INTEGER NOT NULL DEFAULT 0,"
+	" cgroup TEXT NOT NULL DEFAULT '', closer_pid INTEGER," PROC_COLS_SQL ");"
 	"CREATE INDEX socket_time ON socket (closed_ns);"
 	"CREATE INDEX socket_lport ON socket (" BUCKET("closed_ns") ", lport);"
 	"CREATE INDEX socket_rport ON socket (" BUCKET("closed_ns") ", rport);"
@@ -71,7 +72,7 @@ static const char schema_sql[] =
 	" proto TEXT NOT NULL, laddr TEXT NOT NULL, lport INTEGER NOT NULL,"
 	" raddr TEXT NOT NULL, rport INTEGER NOT NULL,"
 	" errno INTEGER NOT NULL, error TEXT NOT NULL, reason TEXT NOT NULL,"
-	" holders TEXT NOT NULL," PROC_COLS_SQL ");"
+	" holders TEXT NOT NULL, cgroup TEXT NOT NULL DEFAULT ''," PROC_COLS_SQL ");"
 	"CREATE INDEX failure_time ON failure (ts_ns);"
 	"CREATE INDEX failure_lport ON failure (" BUCKET("ts_ns") ", lport);"
 	"CREATE INDEX failure_rport ON failure (" BUCKET("ts_ns") ", rport);"
@@ -82,7 +83,7 @@ static const char schema_sql[] =
 	" netns INTEGER NOT NULL, proto TEXT NOT NULL, laddr TEXT NOT NULL,"
 	" lport INTEGER NOT NULL, cookie INTEGER NOT NULL,"
 	" pid INTEGER NOT NULL, uid INTEGER NOT NULL, comm TEXT NOT NULL,"
-	PROC_COLS_SQL ");"
+	" cgroup TEXT NOT NULL DEFAULT ''," PROC_COLS_SQL ");"
 	"CREATE INDEX owner_time ON owner (ts_ns);"
 	"CREATE INDEX owner_lport ON owner (" BUCKET("ts_ns") ", lport);"
 	"CREATE INDEX owner_pid ON owner (" BUCKET("ts_ns") ", pid);"
@@ -98,20 +99,20 @@ static const char *const stmt_sql[NR_STMTS] = {
 	[S_INS_SOCKET] = "INSERT INTO socket (closed_ns, opened_ns, dclass,"
 			 " cookie, netns, proto, family, laddr, lport, raddr,"
 			 " rport, state, bytes_sent, bytes_received, holders,"
-			 " v6only, closer_pid, " PROC_COLS ")"
+			 " v6only, cgroup, closer_pid, " PROC_COLS ")"
 			 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-			 " ?, ?, ?, ?, ?, ?, ?, ?)",
+			 " ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[S_INS_HOLDER] = "INSERT OR IGNORE INTO socket_holder"
 			 " (closed_ns, socket_id, pid, uid, comm)"
 			 " VALUES (?, ?, ?, ?, ?)",
 	[S_INS_FAILURE] = "INSERT INTO failure (ts_ns, event, pid, uid, comm,"
 			  " netns, proto, laddr, lport, raddr, rport, errno,"
-			  " error, reason, holders, " PROC_COLS ")"
+			  " error, reason, holders, cgroup, " PROC_COLS ")"
 			  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-			  " ?, ?, ?, ?, ?, ?)",
+			  " ?, ?, ?, ?, ?, ?, ?)",
 	[S_INS_OWNER] = "INSERT INTO owner (ts_ns, action, netns, proto,"
-			" laddr, lport, cookie, pid, uid, comm, " PROC_COLS ")"
-			" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			" laddr, lport, cookie, pid, uid, comm, cgroup, " PROC_COLS ")"
+			" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	/* lived less than a bucket: closed in the bucket of AT or the next */
 	[S_WHO_SHORT] = "SELECT id, opened_ns FROM socket"
 			" WHERE " BUCKET("closed_ns") " IN (?1, ?1 + 1)"
@@ -437,6 +438,11 @@ static int db_open(struct store *st, char *err, size_t errlen)
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, BUSY_MS);
+	rc = store_identity_functions(st->db);
+	if (rc) {
+		ret = db_fail(st, rc, "functions", err, errlen);
+		goto fail;
+	}
 	if (st->readonly) {
 		/* pragmas would write the header; counts are for the daemon */
 		ret = db_schema_readonly(st, err, errlen);

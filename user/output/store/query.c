@@ -76,6 +76,7 @@ static void read_socket(struct store_socket *r, sqlite3_stmt *s)
 	r->nr_holders = holders_decode(r->holders, sqlite3_column_blob(s, SC_HOLDERS),
 				       (size_t)sqlite3_column_bytes(s, SC_HOLDERS));
 	r->v6only = col_u64(s, SC_V6ONLY) != 0;
+	COL_STR(s, SC_CGROUP, r->cgroup);
 	if (sqlite3_column_type(s, SC_CLOSER) != SQLITE_NULL) {
 		r->proc.pid = (uint32_t)col_u64(s, SC_CLOSER);
 		read_proc(&r->proc, s, SC_PROC);
@@ -99,6 +100,7 @@ static void read_failure(struct store_failure *r, sqlite3_stmt *s)
 	r->err = sqlite3_column_int(s, FC_ERRNO);
 	COL_STR(s, FC_ERROR, r->error);
 	COL_STR(s, FC_REASON, r->reason);
+	COL_STR(s, FC_CGROUP, r->cgroup);
 	/* older versions' JSON text is TEXT: no holders */
 	if (sqlite3_column_type(s, FC_HOLDERS) == SQLITE_BLOB)
 		fholders_decode(r, sqlite3_column_blob(s, FC_HOLDERS),
@@ -119,6 +121,7 @@ static void read_owner(struct store_owner *r, sqlite3_stmt *s)
 	r->pid = (uint32_t)col_u64(s, OC_PID);
 	r->uid = (uint32_t)col_u64(s, OC_UID);
 	COL_STR(s, OC_COMM, r->comm);
+	COL_STR(s, OC_CGROUP, r->cgroup);
 	read_proc(&r->proc, s, OC_PROC);
 }
 
@@ -197,6 +200,12 @@ static void history_sql(struct sbuf *sb, int kind, const struct history_query *q
 			sbuf_puts(sb, " AND comm = :comm");
 		sbuf_putc(sb, ')');
 	}
+	/* filters only: the identity is derived from the path (identity_sql.c) */
+	if (q->unit)
+		sbuf_puts(sb, " AND ss_unit(cgroup) = :unit");
+	if (q->container)
+		sbuf_puts(sb,
+			  " AND substr(ss_container(cgroup), 1, length(:container)) = :container");
 	if (q->since_ns)
 		sbuf_printf(sb, " AND %s%s >= :since", plus, t);
 	if (q->until_ns)
@@ -336,7 +345,7 @@ int store__history(struct store *st, const struct history_query *q,
 		.fn = fn,
 		.arg = arg,
 	};
-	char sqlbuf[1024];
+	char sqlbuf[2048];
 	int rc = SQLITE_OK, ret;
 
 	store_lock(&st->dblock);
@@ -361,6 +370,12 @@ int store__history(struct store *st, const struct history_query *q,
 		if (q->comm)
 			sqlite3_bind_text(s[k], sqlite3_bind_parameter_index(s[k], ":comm"),
 					  q->comm, -1, SQLITE_STATIC);
+		if (q->unit)
+			sqlite3_bind_text(s[k], sqlite3_bind_parameter_index(s[k], ":unit"),
+					  q->unit, -1, SQLITE_STATIC);
+		if (q->container)
+			sqlite3_bind_text(s[k], sqlite3_bind_parameter_index(s[k], ":container"),
+					  q->container, -1, SQLITE_STATIC);
 	}
 	rc = bucketed ? history_buckets(st, s, q, &out) : history_merge(s, &out);
 	if (rc)

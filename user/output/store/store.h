@@ -47,6 +47,10 @@ void store__close(struct store *st);
  * 0). Strings are NUL-terminated (or fill their array), any bytes: process
  * names are hostile, they are stored as given and escaped on output.
  */
+/* A row's cgroup-v2 path ("": not known); its unit, container and pod are
+ * derived from it (model/cgroup_ident.h), when printed and in queries. */
+#define STORE_CGROUP_LEN 512
+
 struct store_holder {
 	uint32_t pid;
 	uint32_t uid;
@@ -71,6 +75,7 @@ struct store_socket {
 	uint64_t bytes_sent, bytes_received;
 	struct store_holder holders[8]; /* everyone who held it */
 	uint32_t nr_holders;
+	char cgroup[STORE_CGROUP_LEN]; /* the first holder's with one */
 	/* the process that released it (proc.pid), as far as known (flags) */
 	struct proc_ident proc;
 };
@@ -105,6 +110,7 @@ struct store_failure {
 	char reason[400];			/* may be "" */
 	struct store_failure_holder holders[8]; /* the explanation's */
 	uint32_t nr_holders;
+	char cgroup[STORE_CGROUP_LEN]; /* the failing process's */
 	struct proc_ident proc; /* the failing process, as far as known (flags) */
 };
 
@@ -119,6 +125,7 @@ struct store_owner {
 	uint32_t pid, uid; /* pid 0: no known process */
 	char comm[16];
 	char action[12];	/* "bind", "listen", "release" */
+	char cgroup[STORE_CGROUP_LEN];
 	struct proc_ident proc; /* the process, as far as known (flags) */
 };
 
@@ -186,6 +193,9 @@ struct history_query {
 	bool failed;		    /* only failures (same as kinds = STORE_KIND_FAILURE) */
 	uint32_t limit;		    /* 0: no limit */
 	uint32_t kinds;		    /* STORE_KIND_* mask; 0: all three */
+	/* the row's identity (a socket's: its first holder's) */
+	const char *unit;      /* NULL: any; exact */
+	const char *container; /* NULL: any; an id prefix */
 };
 
 /* Rows of all kinds, newest first (a socket's time is its close). */

@@ -104,7 +104,7 @@ struct store {
 #define SOCKET_COLS                                                         \
 	"id, closed_ns, opened_ns, cookie, netns, proto, family, laddr,"    \
 	" lport, raddr, rport, state, bytes_sent, bytes_received, holders," \
-	" v6only, closer_pid, " PROC_COLS
+	" v6only, cgroup, closer_pid, " PROC_COLS
 enum {
 	SC_ID,
 	SC_CLOSED,
@@ -122,12 +122,13 @@ enum {
 	SC_RECEIVED,
 	SC_HOLDERS,
 	SC_V6ONLY,
+	SC_CGROUP,
 	SC_CLOSER, /* the pid the identity columns (SC_PROC on) are of */
 	SC_PROC,
 };
 #define FAILURE_COLS                                                    \
 	"id, ts_ns, event, pid, uid, comm, netns, proto, laddr, lport," \
-	" raddr, rport, errno, error, reason, holders, " PROC_COLS
+	" raddr, rport, errno, error, reason, holders, cgroup, " PROC_COLS
 enum {
 	FC_ID,
 	FC_TS,
@@ -145,11 +146,12 @@ enum {
 	FC_ERROR,
 	FC_REASON,
 	FC_HOLDERS,
+	FC_CGROUP,
 	FC_PROC, /* NR_PROC_COLS */
 };
 #define OWNER_COLS                                                          \
 	"id, ts_ns, action, netns, proto, laddr, lport, cookie, pid, uid, " \
-	"comm, " PROC_COLS
+	"comm, cgroup, " PROC_COLS
 enum {
 	OC_ID,
 	OC_TS,
@@ -162,6 +164,7 @@ enum {
 	OC_PID,
 	OC_UID,
 	OC_COMM,
+	OC_CGROUP,
 	OC_PROC, /* NR_PROC_COLS */
 };
 
@@ -169,6 +172,10 @@ extern const char *const store_table[NR_QUEUES];
 extern const char *const store_time_col[NR_QUEUES];
 
 /* ---- db.c: the connection ---- */
+
+/* ss_unit(cgroup) and ss_container(cgroup) for the queries
+ * (identity_sql.c): an SQLite result code. */
+int store_identity_functions(sqlite3 *db);
 
 /* An SQLite result as -errno; the OS error when SQLite saw one. */
 int db_errno(sqlite3 *db, int rc);

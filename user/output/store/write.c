@@ -72,11 +72,12 @@ static int insert_socket(struct store *st, const struct store_socket *r)
 	sqlite3_bind_int64(s, 14, (int64_t)r->bytes_received);
 	sqlite3_bind_blob(s, 15, blob, (int)nblob, SQLITE_STATIC);
 	sqlite3_bind_int(s, 16, !!r->v6only);
+	bind_str(s, 17, r->cgroup, sizeof(r->cgroup));
 	if (r->proc.flags)
-		sqlite3_bind_int64(s, 17, r->proc.pid);
+		sqlite3_bind_int64(s, 18, r->proc.pid);
 	else
-		sqlite3_bind_null(s, 17);
-	bind_proc(s, 18, &r->proc);
+		sqlite3_bind_null(s, 18);
+	bind_proc(s, 19, &r->proc);
 	rc = stmt_run(s);
 	if (rc)
 		return rc;
@@ -117,7 +118,8 @@ static int insert_failure(struct store *st, const struct store_failure *r)
 	bind_str(s, 14, r->reason, sizeof(r->reason));
 	/* a zero-length blob, not NULL: the column is NOT NULL */
 	sqlite3_bind_blob(s, 15, blob, (int)nblob, SQLITE_STATIC);
-	bind_proc(s, 16, &r->proc);
+	bind_str(s, 16, r->cgroup, sizeof(r->cgroup));
+	bind_proc(s, 17, &r->proc);
 	return stmt_run(s);
 }
 
@@ -135,7 +137,8 @@ static int insert_owner(struct store *st, const struct store_owner *r)
 	sqlite3_bind_int64(s, 8, r->pid);
 	sqlite3_bind_int64(s, 9, r->uid);
 	bind_str(s, 10, r->comm, sizeof(r->comm));
-	bind_proc(s, 11, &r->proc);
+	bind_str(s, 11, r->cgroup, sizeof(r->cgroup));
+	bind_proc(s, 12, &r->proc);
 	return stmt_run(s);
 }
 
