@@ -12,6 +12,7 @@
 #include "output/rows.h"
 #include "runtime/answers.h"
 #include "runtime/engrows.h"
+#include "runtime/rowfilter.h"
 
 /* who's "held before": what 'history --port PORT --limit 20' prints */
 #define WHO_PAST_LIMIT 20
@@ -169,6 +170,12 @@ static bool hist_wanted(const struct history_query *q, const struct store_socket
 		return false;
 	if (q->until_ns && r->closed_ns > q->until_ns)
 		return false;
+	if (q->match) {
+		struct store_row row = {.kind = STORE_KIND_SOCKET, .socket = *r};
+
+		if (!q->match(&row, q->match_arg))
+			return false;
+	}
 	if (!q->pid && !q->comm)
 		return true;
 	for (uint32_t i = 0; i < r->nr_holders; i++)
@@ -210,18 +217,63 @@ static int engine_history(struct engine *en, const struct history_query *q, stru
 	return err ? err : (int)n;
 }
 
+/* Room for the values filter_args() writes. */
+#define FILTER_ARGS_BUF 256
+
+/* history's filters beyond port, pid and comm as options, for ask_more(). */
+static int filter_args(const struct cli_opts *o, char **argv, char *buf)
+{
+	const struct ss_filter *f = &o->filter;
+	char *p = buf;
+	int n = 0;
+
+#define ARG(name, ...)                                 \
+	do {                                           \
+		argv[n++] = "--" name;                 \
+		argv[n++] = p;                         \
+		p += snprintf(p, 48, __VA_ARGS__) + 1; \
+	} while (0)
+	if (f->has_uid)
+		ARG("uid", "%u", f->uid);
+	if (o->netns)
+		ARG("netns", "%u", o->netns);
+	if (f->lport)
+		ARG("lport", "%u", f->lport);
+	if (f->rport)
+		ARG("rport", "%u", f->rport);
+	if (o->fx.laddr.family) {
+		argv[n++] = "--laddr";
+		argv[n++] = (char *)prefix_str(&o->fx.laddr, p, 48);
+		p += strlen(p) + 1;
+	}
+	if (o->fx.raddr.family) {
+		argv[n++] = "--raddr";
+		argv[n++] = (char *)prefix_str(&o->fx.raddr, p, 48);
+	}
+#undef ARG
+	return n;
+}
+
+static bool past_match(const struct store_row *r, void *arg)
+{
+	return rowfilter_past(r, arg);
+}
+
 /* "history --port 8080 --limit 20 --json": q as a command line for fn */
 static long ask_more(const struct answers_more *more, const struct cli_opts *o,
 		     const struct history_query *q, const char *since, const char *until,
 		     const struct writer *w)
 {
 	char port[8], pid[16], limit[16], comm[SS_COMM_LEN];
-	char *argv[20];
+	char *argv[40];
+	char fbuf[FILTER_ARGS_BUF];
 	int n = 0;
 
 	if (!more || !more->fn)
 		return 0;
 	argv[n++] = "history";
+	if (q->match)
+		n += filter_args(o, argv + n, fbuf);
 	if (q->port) {
 		snprintf(port, sizeof(port), "%u", q->port);
 		argv[n++] = "--port";
@@ -293,6 +345,8 @@ static int answer_history(struct engine *en, struct store *st, struct timefmt *t
 		.comm = o->filter.has_comm ? o->filter.comm : NULL,
 		.failed = o->filter.failed_only,
 		.limit = o->limit,
+		.match = rowfilter_past_active(o) ? past_match : NULL,
+		.match_arg = (void *)o,
 	};
 	struct answers_times t;
 	struct section sec;
@@ -385,7 +439,12 @@ static int answer_who(struct engine *en, struct store *st, struct timefmt *tf,
 		      const struct cli_opts *o, const struct writer *w,
 		      const struct answers_more *more)
 {
-	struct history_query q = {.port = o->who_port, .limit = WHO_PAST_LIMIT};
+	struct history_query q = {
+		.port = o->who_port,
+		.limit = WHO_PAST_LIMIT,
+		.match = rowfilter_past_active(o) ? past_match : NULL,
+		.match_arg = (void *)o,
+	};
 	struct engrows r = {0};
 	struct section sec;
 	size_t live;

@@ -179,6 +179,13 @@ struct history_query {
 	bool failed;		    /* only failures (same as kinds = STORE_KIND_FAILURE) */
 	uint32_t limit;		    /* 0: no limit */
 	uint32_t kinds;		    /* STORE_KIND_* mask; 0: all three */
+	/*
+	 * More conditions, tested on each row as it is read, before the
+	 * limit counts it (NULL: none). No index serves them: the rows the
+	 * conditions above select are all read until the limit is reached.
+	 */
+	bool (*match)(const struct store_row *r, void *arg);
+	void *match_arg;
 };
 
 /* Rows of all kinds, newest first (a socket's time is its close). */
