@@ -120,6 +120,13 @@ class Cgroups:
         return self.mnt + self.rel[key]
 
     def remove(self):
+        # a failed test leaves its actors running: only they are in here
+        for d in self.dirs:
+            try:
+                with open(os.path.join(d, "cgroup.kill"), "w") as f:
+                    f.write("1")
+            except OSError:
+                pass
         for d in reversed(self.dirs):
             for _ in range(50):
                 try:
