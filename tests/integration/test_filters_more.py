@@ -380,6 +380,10 @@ def test_filt_history_rows(ctx):
             a = Actor(ctx, ns, "127.0.0.2", 23601, "127.0.0.3", "127.0.0.2", 23611)
             b = Actor(ctx, ns, "::", 23602, "127.0.0.4", "127.0.0.1", 23612, user=pw)
             c = Actor(ctx, ns, "::1", 23603, "::1", "::1", 23613)
+            # a moment in their lives, for who --at
+            time.sleep(1.2)
+            at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(time.time())))
+            time.sleep(1.0)
             for x in (a, b, c):
                 x.finish()
 
@@ -413,6 +417,15 @@ def test_filt_history_rows(ctx):
                              for r in u), "--uid: B's rows", u)
             expect(len([r for r in u if r["kind"] == "socket"]) == 4, "--uid: B's 4 sockets", u)
             expect(not hist("--uid", USER, "--lport", 23601), "--uid USER --lport A's: none")
+            w = rows(ctx, "who", 23602, "--at", at, "--netns", ns.inode)
+            expect(len(w) == 2, "who 23602 --at: B's listener and accepted socket", w)
+            w = rows(ctx, "who", 23602, "--at", at, "--netns", ns.inode, "--uid", USER,
+                     "--laddr", "127.0.0.0/8")
+            expect(len(w) == 1 and w[0]["lport"] == 23602 and plain(w[0]["laddr"]) == "127.0.0.1",
+                   "who --at --uid --laddr: B's accepted socket only", w)
+            w = rows(ctx, "who", 23602, "--at", at, "--netns", ns.inode, "--uid", 0,
+                     expect_rc=6)
+            expect(not w, "who --at --uid 0: B is not root's", w)
             lim = rows(ctx, "history", "--netns", ns.inode, "--lport", 23601, "--limit", 1)
             expect(len(lim) == 1 and lim[0]["lport"] == 23601, "--limit counts matching rows",
                    lim)

@@ -133,6 +133,8 @@ struct past {
 	const struct writer *w;
 	struct timefmt *tf;
 	bool json;
+	const struct cli_opts *only; /* who --at: its filters; NULL: every row */
+	long printed;
 };
 
 static int past_row(const struct store_row *r, void *arg)
@@ -141,6 +143,9 @@ static int past_row(const struct store_row *r, void *arg)
 	char line[8192];
 	struct sbuf sb;
 
+	if (p->only && !rowfilter_past(r, p->only))
+		return 0;
+	p->printed++;
 	sbuf_init(&sb, line, sizeof(line));
 	if (p->json)
 		rows_past_json(&sb, r, p->tf);
@@ -270,6 +275,9 @@ static long ask_more(const struct answers_more *more, const struct cli_opts *o,
 	int n = 0;
 
 	if (!more || !more->fn)
+		return 0;
+	/* no stored or remembered row carries a cgroup: none would match */
+	if (o->fx.cgroup[0])
 		return 0;
 	argv[n++] = "history";
 	if (q->match)
@@ -408,12 +416,16 @@ static int answer_who_at(struct engine *en, struct store *st, struct timefmt *tf
 		return SS_EXIT_RUNTIME;
 	}
 	section_init(&sec, w, "held at that time:", o->json);
-	p = (struct past){.w = &sec.w, .tf = tf, .json = o->json};
+	p = (struct past){.w = &sec.w,
+			  .tf = tf,
+			  .json = o->json,
+			  .only = rowfilter_past_active(o) ? o : NULL};
 	rc = store__who_at(st, o->who_port, proto_arg(o), o->netns, at, past_row, &p);
 	if (rc < 0) {
 		writer_printf(w, 2, "sockscope: who --at: database error (%d)\n", rc);
 		return SS_EXIT_RUNTIME;
 	}
+	rc = (int)p.printed; /* the rows the filters kept */
 	if (en && !engrows_who(&r, en, o)) {
 		size_t k = 0;
 
