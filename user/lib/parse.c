@@ -225,6 +225,8 @@ int parse_prefix(const char *s, struct addr_prefix *out, struct addr_prefix *net
 	uint64_t v;
 
 	memset(out, 0, sizeof(*out));
+	if (net)
+		memset(net, 0, sizeof(*net)); /* family 0: no network to name */
 	if (!s || !*s)
 		return set_why(why, "empty");
 	slash = strchr(s, '/');
