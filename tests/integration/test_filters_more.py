@@ -201,6 +201,34 @@ def test_filt_trace_cgroup_and_below(ctx):
 
 
 @test(timeout=120)
+def test_filt_trace_cgroup_of_sockets_older_than_the_tracer(ctx):
+    """Owners seeded at start-up (iter/task_file) are tested on the task's
+    cgroup there: their later events, the softirq ones too, follow it."""
+    cg = Cgroups(ctx)
+    try:
+        ns = ctx.netns()
+        inside = Actor(ctx, ns, "127.0.0.1", 23151, "127.0.0.1", "127.0.0.1", 23161,
+                       cgroup=cg.path("child"))
+        outside = Actor(ctx, ns, "127.0.0.1", 23152, "127.0.0.1", "127.0.0.1", 23162,
+                        cgroup=cg.path("other"))
+        tr = ctx.tracer("--cgroup", cg.rel["base"])
+        inside.finish()
+        outside.finish()
+        res = tr.finish(ns)
+        only_pids(res, "--cgroup base, sockets from before", {inside.pid})
+        evs = events_of(res, inside.pid)
+        kinds = {e["event"] for e in evs}
+        expect({"close", "state"} <= kinds, "the older sockets' close and states: %s" %
+               sorted(kinds), evs)
+        # the accepted socket's peer closes first: ESTABLISHED -> CLOSE_WAIT
+        # is raised in softirq, before its owner does anything again
+        expect(pick(evs, event="state", lport=23151, new_state="CLOSE_WAIT"),
+               "the older accepted socket's CLOSE_WAIT, attributed to its seeded owner", evs)
+    finally:
+        cg.remove()
+
+
+@test(timeout=120)
 def test_filt_trace_uid_by_number_and_name(ctx):
     pw = add_user(USER)
     try:
