@@ -72,6 +72,63 @@ static __always_inline bool comm_matches(const char *comm)
 	return true;
 }
 
+/*
+ * Whether the current task is in the filter's cgroup or below it: its
+ * ancestor at the filter's depth is that cgroup. The helper is allowed in
+ * tracepoint, tp_btf and cgroup sock/sock_addr programs alike, and costs a
+ * pointer walk; no map.
+ */
+static __always_inline bool current_in_cgroup(void)
+{
+	if (!filter.cgroup_id)
+		return true;
+	return bpf_get_current_ancestor_cgroup_id(filter.cgroup_level) == filter.cgroup_id;
+}
+
+/* An owner recorded from the current task: is it in the filter's cgroup? */
+static __always_inline void owner_note_cgroup(struct owner *o)
+{
+	o->in_cgroup = current_in_cgroup();
+}
+
+/*
+ * addr (in the form family says) within the prefix f. Both forms are
+ * compared as whole words: the record's addresses are 8-byte aligned.
+ */
+static __always_inline bool addr_in(const struct ss_addr_filter *f, __u16 family, const __u8 *addr)
+{
+	if (family == SS_AF_INET) {
+		if (!f->has_v4)
+			return false;
+		return (*(const __u32 *)addr & f->mask4) == f->net4;
+	}
+	if (family != SS_AF_INET6)
+		return false;
+	return ((((const __u64 *)addr)[0] & ((const __u64 *)f->mask)[0]) ==
+		((const __u64 *)f->net)[0]) &&
+	       ((((const __u64 *)addr)[1] & ((const __u64 *)f->mask)[1]) ==
+		((const __u64 *)f->net)[1]);
+}
+
+/* The filters on the socket's addresses and ports (see ss_filter). */
+static __always_inline bool tuple_passes(const struct ss_event *e)
+{
+	if (filter.lport && e->lport != filter.lport)
+		return false;
+	if (filter.rport && e->rport != filter.rport)
+		return false;
+	/* an address the record does not know never matches */
+	if (filter.laddr.family &&
+	    (!(e->hdr.flags & SS_F_LOCAL) ||
+	     !addr_in((const struct ss_addr_filter *)&filter.laddr, e->laddr_family, e->laddr)))
+		return false;
+	if (filter.raddr.family &&
+	    (!(e->hdr.flags & SS_F_REMOTE) ||
+	     !addr_in((const struct ss_addr_filter *)&filter.raddr, e->raddr_family, e->raddr)))
+		return false;
+	return true;
+}
+
 static __always_inline bool passes(const struct ss_event *e)
 {
 	if (!event_wanted(e->hdr.type))
@@ -87,6 +144,15 @@ static __always_inline bool passes(const struct ss_event *e)
 	if (filter.failed_only && !e->err)
 		return false;
 	if (filter.has_comm && !comm_matches(e->comm))
+		return false;
+	if (filter.netns && e->netns != filter.netns)
+		return false;
+	if (filter.has_uid && (e->uid != filter.uid || (e->hdr.flags & SS_F_NO_OWNER)))
+		return false;
+	if (!tuple_passes(e))
+		return false;
+	/* asynchronous records are tested on their owner: emit_async() */
+	if (!(e->hdr.flags & SS_F_ASYNC) && !current_in_cgroup())
 		return false;
 	return true;
 }
@@ -139,6 +205,18 @@ static __always_inline void emit(struct ss_event *e)
 	 * the port: wake the consumer now, while the holder still holds it.
 	 */
 	output(e, e->err ? BPF_RB_FORCE_WAKEUP : wakeup_flags());
+}
+
+/*
+ * A record raised outside its owner (softirq): the current task is anyone,
+ * so the cgroup filter asks the owner, whose place was tested when it was
+ * recorded (owner_note_cgroup()).
+ */
+static __always_inline void emit_async(struct ss_event *e, const struct owner *o)
+{
+	if (filter.cgroup_id && !(o && o->in_cgroup))
+		return;
+	emit(e);
 }
 
 /* A record for the engine (holder changes): the user's filter is not for it. */

@@ -28,6 +28,7 @@
 static __always_inline void owner_from_current(struct owner *o)
 {
 	fill_task_identity(o);
+	owner_note_cgroup(o);
 }
 
 /* Record the current task as the socket's owner; keeps creation time. */
@@ -522,7 +523,7 @@ int BPF_PROG(ss_state, struct sock *sk, int oldstate, int newstate)
 						       */
 		}
 		e.u.connect.latency_ns = now - o->connect_ns;
-		emit(&e);
+		emit_async(&e, o);
 	}
 
 	/* tcp_close() after shutdown(SHUT_WR) "moves" FIN_WAIT1 to FIN_WAIT1.
@@ -540,7 +541,7 @@ int BPF_PROG(ss_state, struct sock *sk, int oldstate, int newstate)
 		 */
 		if (newstate == TCP_CLOSE && BPF_CORE_READ(sk, sk_err))
 			e.hdr.flags |= SS_F_RESET;
-		emit(&e);
+		emit_async(&e, o);
 	}
 
 	if (o && newstate == TCP_CLOSE && o->released)

@@ -8,6 +8,26 @@
 #include "compat.bpf.h"
 #include "sock_read.bpf.h"
 
+/*
+ * The --cgroup filter's test for a task that is not current: the ancestor
+ * of its cgroup-v2 cgroup at the filter's depth (struct cgroup keeps them
+ * all, since 6.1 as pointers) is the filter's cgroup.
+ */
+static __always_inline __u32 task_in_cgroup(struct task_struct *task)
+{
+	struct cgroup *cg, *anc = NULL;
+	__u32 level = filter.cgroup_level;
+
+	if (!filter.cgroup_id)
+		return 1;
+	cg = BPF_CORE_READ(task, cgroups, dfl_cgrp);
+	if (!cg || (__u32)BPF_CORE_READ(cg, level) < level || level > 1024)
+		return 0;
+	if (bpf_probe_read_kernel(&anc, sizeof(anc), &cg->ancestors[level]) || !anc)
+		return 0;
+	return BPF_CORE_READ(anc, kn, id) == filter.cgroup_id;
+}
+
 SEC("iter/task_file")
 int ss_seed(struct bpf_iter__task_file *ctx)
 {
@@ -34,6 +54,7 @@ int ss_seed(struct bpf_iter__task_file *ctx)
 	o.tid = task->pid;
 	o.uid = BPF_CORE_READ(task, cred, uid.val);
 	o.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	o.in_cgroup = task_in_cgroup(task);
 	bpf_probe_read_kernel_str(o.comm, sizeof(o.comm), task->comm);
 	o.created_ns = bpf_ktime_get_ns();
 	/* counted once: a second seeding only adds sockets that were missing */

@@ -49,6 +49,9 @@ struct owner {
 	__u32 uid;
 	__u32 released; /* socket released by its last holder */
 	char comm[SS_COMM_LEN];
+	/* recorded in the --cgroup filter's cgroup (1 when there is none) */
+	__u32 in_cgroup;
+	__u32 _pad;
 };
 
 typedef struct {

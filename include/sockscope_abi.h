@@ -268,6 +268,25 @@ struct ss_sockinfo {
 _Static_assert(sizeof(struct ss_sockinfo) == 96, "ss_sockinfo size");
 
 /*
+ * An address prefix for the filter. An event address matches when
+ * (addr & mask) == net, in the address's own form: an IPv4 address against
+ * net4/mask4, an IPv6 one against net/mask. An IPv4 prefix also matches the
+ * v4-mapped IPv6 addresses (::ffff:a.b.c.d) it covers: its net/mask are its
+ * v4-mapped form. An IPv6 prefix never matches an IPv4 address.
+ */
+struct ss_addr_filter {
+	__u8 net[SS_ADDR_LEN];	/* IPv6 form, network order */
+	__u8 mask[SS_ADDR_LEN]; /* IPv6 form */
+	__u32 net4;		/* IPv4 form, network order (IPv6 prefix: 0) */
+	__u32 mask4;
+	__u16 family; /* 0 = off; SS_AF_INET or SS_AF_INET6: the prefix's */
+	__u16 has_v4; /* 1 = net4/mask4 are valid (an IPv4 prefix) */
+	__u32 _pad;
+};
+
+_Static_assert(sizeof(struct ss_addr_filter) == 48, "ss_addr_filter size");
+
+/*
  * Kernel-side configuration. Userspace fills these into the BPF object's
  * read-only data before load, so disabled filters cost a constant branch.
  */
@@ -281,8 +300,25 @@ struct ss_filter {
 	char comm[SS_COMM_LEN]; /* "" = any; exact match on the owner's comm */
 	__u32 has_comm;
 	__u32 _pad;
+	/*
+	 * The owner's cgroup: cgroup_id (the directory's inode on cgroup2)
+	 * and everything below it, tested as "the ancestor at cgroup_level
+	 * is cgroup_id". 0 = any.
+	 */
+	__u64 cgroup_id;
+	__u32 cgroup_level; /* cgroup_id's depth below the v2 root (root: 0) */
+	__u32 uid;
+	__u32 has_uid; /* 1 = only events of processes with this uid */
+	__u32 netns;   /* 0 = any; network namespace inode */
+	__u16 lport;   /* 0 = any */
+	__u16 rport;   /* 0 = any */
+	__u32 _pad2;
+	struct ss_addr_filter laddr; /* the local address in a prefix */
+	struct ss_addr_filter raddr; /* the remote address in a prefix */
 };
 
-_Static_assert(sizeof(struct ss_filter) == 40, "ss_filter size");
+_Static_assert(sizeof(struct ss_filter) == 168, "ss_filter size");
+_Static_assert(__builtin_offsetof(struct ss_filter, cgroup_id) == 40, "ss_filter cgroup_id");
+_Static_assert(__builtin_offsetof(struct ss_filter, laddr) == 72, "ss_filter laddr");
 
 #endif /* SOCKSCOPE_ABI_H */

@@ -191,7 +191,7 @@ static void option_of_another_command(void **state)
 	(void)state;
 	expect_usage(PARSE("--watch"),
 		     "option '--watch' does not apply to 'trace' (it applies to ports;");
-	expect_usage(PARSE("trace", "--netns", "1"), "it applies to ports and who;");
+	expect_usage(PARSE("trace", "--state", "established"), "it applies to ports and who;");
 	expect_usage(PARSE("daemon", "--json"), "it applies to trace, ports, who and history;");
 	expect_usage(PARSE("history", "--sink", "stdout"), "try 'sockscope history --help'");
 	/* after --help nothing is checked: the help is what was asked for */

@@ -8,6 +8,7 @@
 
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "kernel/resolve.h"
 #include "lib/err.h"
 #include "lib/exitcodes.h"
 #include "model/cgroup_ident.h"
@@ -95,15 +96,27 @@ const struct cli_option opt_family = {
 					       {}},
 };
 
+/* An inode, or a name from 'ip netns': rows and the kernel test the inode. */
+static int set_netns(const struct cli_option *opt, const char *arg, void *cfg, char *err,
+		     size_t errlen)
+{
+	struct cli_opts *o = cfg;
+	char why[256];
+	uint32_t ino;
+
+	if (resolve_netns(arg, &ino, why, sizeof(why)))
+		return errf(err, errlen, -EINVAL, "bad --%s '%s': %s", opt->name, arg, why);
+	o->netns = o->filter.netns = ino;
+	return 0;
+}
+
 const struct cli_option opt_netns = {
 	.name = "netns",
-	.kind = OPTK_U64,
-	CLI_FIELD(netns),
-	.metavar = "INODE",
-	.help = "only this network namespace (ls -l /proc/PID/ns/net)",
-	.expect = "expected a namespace inode number",
-	.min = 1,
-	.max = UINT32_MAX,
+	.kind = OPTK_CUSTOM,
+	.parse = set_netns,
+	.metavar = "NS",
+	.help = "only this network namespace: an inode\n"
+		"(ls -l /proc/PID/ns/net) or a name from 'ip netns'",
 };
 
 const struct cli_option opt_failed = {

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lib/parse.h"
 #include "sockscope_abi.h"
 
 #define SS_DEFAULT_RING_SIZE (16u << 20)
@@ -27,6 +28,18 @@ enum ss_command {
 	SS_CMD_VERSION,
 };
 
+/*
+ * The filters' userspace half (cmd/filter_opts.c): what rows are tested
+ * on. Their kernel half (uid, cgroup id, netns, ports, address prefixes) is
+ * in cli_opts.filter, for trace's BPF programs and for the same tests on
+ * rows.
+ */
+struct filter_extra {
+	struct addr_prefix laddr, raddr; /* family 0: none */
+	char cgroup[4096];		 /* --cgroup, relative to the v2 root; "": none */
+	uint32_t states;		 /* --state: mask of 1 << SS_TCP_*; 0: none */
+};
+
 struct cli_opts {
 	enum ss_command command;
 	enum ss_command help_for; /* with SS_CMD_HELP: which command's help */
@@ -35,8 +48,9 @@ struct cli_opts {
 	bool states;
 	const char *output;	 /* NULL: stdout */
 	struct ss_filter filter; /* events mask always set after parsing */
-	uint64_t count;		 /* 0: unlimited */
-	uint64_t duration_ms;	 /* 0: unlimited */
+	struct filter_extra fx;
+	uint64_t count;	      /* 0: unlimited */
+	uint64_t duration_ms; /* 0: unlimited */
 	uint32_t ring_size;
 	int verbose;
 	/* ports */

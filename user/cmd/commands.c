@@ -87,7 +87,9 @@ const struct command commands[] = {
 			    "  sockscope trace --json -o ev.json  everything as NDJSON into ev.json\n"
 			    "  sockscope trace --failed           only failures, with who holds the port\n"
 			    "  sockscope trace -P 8080 --proto tcp   who binds, connects to, closes :8080\n"
-			    "  sockscope trace -e bind,listen -d 60  a minute of binds and listens\n",
+			    "  sockscope trace -e bind,listen -d 60  a minute of binds and listens\n"
+			    "  sockscope trace --cgroup /system.slice/nginx.service  that unit and below\n"
+			    "  sockscope trace --raddr 10.0.0.0/8 --uid www-data     a user's peers in 10/8\n",
 		.run = trace_cmd_run,
 	},
 	{
@@ -101,6 +103,7 @@ const struct command commands[] = {
 		.examples = "  sockscope ports                    listening TCP and bound UDP, with holders\n"
 			    "  sockscope ports --all --json       every socket, as NDJSON\n"
 			    "  sockscope ports -c nginx           what nginx holds\n"
+			    "  sockscope ports --state established  netstat -an | grep ESTABLISHED\n"
 			    "  sockscope ports --watch            live table, changes highlighted\n",
 		.run = ports_cmd_run,
 		.daemon_answers = daemon_answers_ports,
@@ -117,7 +120,8 @@ const struct command commands[] = {
 		.examples = "  sockscope who 8080\n"
 			    "  sockscope who 8080 --at \"2026-11-20 14:02\"\n"
 			    "  sockscope who 127.0.0.1:53 --proto udp\n"
-			    "  sockscope who [::1]:443\n",
+			    "  sockscope who [::1]:443\n"
+			    "  sockscope who 443 --state established --netns blue\n",
 		.notes = "Exit status: 0 if something holds the port, 6 if nothing does.\n",
 		.run = who_cmd_run,
 		.daemon_answers = daemon_answers_always,
@@ -146,6 +150,7 @@ const struct command commands[] = {
 			"running daemon, or reads its database when none runs.",
 		.options = history_options,
 		.examples = "  sockscope history --port 8080 --since 1h\n"
+			    "  sockscope history --raddr 10.0.0.0/8 --rport 5432 --since 1d\n"
 			    "  sockscope history --failed --since \"2026-11-20 14:00\" --until \"2026-11-20 15:00\"\n",
 		.run = history_cmd_run,
 		.daemon_answers = daemon_answers_always,

@@ -59,6 +59,12 @@ extern const struct cli_option opt_json, opt_pid, opt_comm, opt_port, opt_proto,
 	opt_netns, opt_failed, opt_ring_size, opt_config, opt_db, opt_verbose, opt_help,
 	opt_version;
 
+/* Filters of trace, ports, who and history (filter_opts.c): --uid, --cgroup,
+ * --laddr, --raddr, --lport, --rport; --state for ports and who. */
+extern const struct opt_entry filter_more_options[];
+extern const struct opt_entry filter_past_options[]; /* history: no --cgroup */
+extern const struct cli_option opt_state;
+
 /* Where in struct cli_opts an option's value goes */
 #define CLI_FIELD(member) OPT_FIELD(struct cli_opts, member)
 

@@ -43,6 +43,7 @@ const struct opt_entry history_options[] = {
 	OPT_HELP(opt_port, "local or remote port"),
 	OPT_HELP(opt_pid, "a process that held the socket"),
 	OPT_HELP(opt_comm, "a command name that held the socket"),
+	OPT_GROUP(filter_past_options),
 	OPT_GROUP(identity_options),
 	OPT(opt_since),
 	OPT(opt_until),

@@ -242,6 +242,8 @@ const struct opt_entry trace_options[] = {
 	OPT(opt_states),
 	OPT_SECTION("Filters (applied in the kernel):"),
 	OPT_GROUP(filter_options),
+	OPT_GROUP(filter_more_options),
+	OPT(opt_netns),
 	OPT(opt_events),
 	OPT(opt_failed),
 	OPT_SECTION("Filters (on the process's cgroup, in sockscope):"),

@@ -61,7 +61,9 @@ const struct cli_option who_target_option = {
 
 const struct opt_entry who_options[] = {
 	OPT(opt_proto),
-	OPT_HELP(opt_netns, "only this network namespace"),
+	OPT_HELP(opt_netns, "only this network namespace (inode or 'ip netns' name)"),
+	OPT_GROUP(filter_more_options),
+	OPT(opt_state),
 	OPT_GROUP(identity_options),
 	OPT_HELP(opt_json, "one JSON object per socket"),
 	OPT(opt_at),

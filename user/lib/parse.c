@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/parse.h"
@@ -197,4 +198,103 @@ bool addrport_is_loopback(const struct addrport *ap)
 		return !memcmp(ap->addr, v6_loop, 16) ||
 		       (!memcmp(ap->addr, v4_mapped, 12) && ap->addr[12] == 127);
 	return false;
+}
+
+/* The bits of addr past len bits, cleared in out; whether any was set. */
+static bool mask_host_bits(const uint8_t *addr, unsigned int bytes, unsigned int len, uint8_t *out)
+{
+	bool host = false;
+
+	for (unsigned int i = 0; i < bytes; i++) {
+		unsigned int keep = len >= 8 * (i + 1) ? 8 : len > 8 * i ? len - 8 * i : 0;
+		uint8_t m = keep ? (uint8_t)(0xff << (8 - keep)) : 0;
+
+		out[i] = addr[i] & m;
+		host |= (addr[i] & ~m) != 0;
+	}
+	return host;
+}
+
+int parse_prefix(const char *s, struct addr_prefix *out, struct addr_prefix *net, const char **why)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	uint8_t masked[16];
+	const char *slash, *a = s;
+	unsigned int bits;
+	size_t hlen;
+	uint64_t v;
+
+	memset(out, 0, sizeof(*out));
+	if (net)
+		memset(net, 0, sizeof(*net)); /* family 0: no network to name */
+	if (!s || !*s)
+		return set_why(why, "empty");
+	slash = strchr(s, '/');
+	hlen = slash ? (size_t)(slash - s) : strlen(s);
+	if (hlen >= 2 && s[0] == '[' && s[hlen - 1] == ']') {
+		a = s + 1;
+		hlen -= 2;
+	}
+	if (!hlen || hlen >= sizeof(host))
+		return set_why(why, "bad address");
+	memcpy(host, a, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(AF_INET, host, out->addr) == 1 && a == s) {
+		out->family = AF_INET;
+		bits = 32;
+	} else if (inet_pton(AF_INET6, host, out->addr) == 1) {
+		out->family = AF_INET6;
+		bits = 128;
+	} else {
+		return set_why(why, strchr(host, ':') ? "bad IPv6 address" : "bad IPv4 address");
+	}
+	out->len = bits;
+	if (slash) {
+		int rc = parse_u64(slash + 1, 0, bits, &v);
+
+		if (rc == -ERANGE)
+			return set_why(why, bits == 32 ? "prefix length past 32"
+						       : "prefix length past 128");
+		if (rc)
+			return set_why(why, "bad prefix length");
+		out->len = (unsigned int)v;
+	}
+	if (net) {
+		*net = *out;
+		memset(net->addr, 0, sizeof(net->addr));
+	}
+	if (mask_host_bits(out->addr, bits / 8, out->len, masked)) {
+		if (net)
+			memcpy(net->addr, masked, bits / 8);
+		return set_why(why, "host bits set past the prefix length");
+	}
+	return 0;
+}
+
+bool prefix_covers(const struct addr_prefix *p, int family, const uint8_t *addr)
+{
+	static const uint8_t v4_mapped[12] = {[10] = 0xff, [11] = 0xff};
+	uint8_t masked[16];
+
+	if (family == AF_INET6 && p->family == AF_INET) {
+		/* ::ffff:a.b.c.d is the IPv4 host a.b.c.d on an IPv6 socket */
+		if (memcmp(addr, v4_mapped, 12))
+			return false;
+		addr += 12;
+		family = AF_INET;
+	}
+	if (family != p->family)
+		return false;
+	mask_host_bits(addr, family == AF_INET ? 4 : 16, p->len, masked);
+	return !memcmp(masked, p->addr, family == AF_INET ? 4 : 16);
+}
+
+const char *prefix_str(const struct addr_prefix *p, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(p->family, p->addr, a, sizeof(a)))
+		a[0] = '\0';
+	snprintf(buf, len, "%s/%u", a, p->len);
+	return buf;
 }

@@ -8,6 +8,7 @@
 #define SS_LIB_PARSE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -42,6 +43,32 @@ struct addrport {
  * On -EINVAL, why (if not NULL) names the part that was wrong.
  */
 int parse_addrport(const char *s, unsigned int flags, struct addrport *out, const char **why);
+
+/* An address prefix: ADDR or ADDR/LEN. */
+struct addr_prefix {
+	int family;	  /* AF_INET, AF_INET6 */
+	uint8_t addr[16]; /* network order; IPv4 in the first 4 bytes */
+	unsigned int len; /* 0-32 (IPv4), 0-128 (IPv6) */
+};
+
+/*
+ * "10.0.0.0/8", "192.168.1.7" (a /32), "fd00::/8", "::1" (a /128); an IPv6
+ * address may be in brackets ("[fd00::]/8"). Numeric only. Refused: a
+ * length past the family's bits ("10.0.0.0/33", "::1/129"), a length that
+ * is not plain digits ("/08" is fine, "/+8", "/8 " are not), and an address
+ * with bits set past the length ("1.2.3.4/8"): that is a typo for a host or
+ * for another length, and silently masking it would answer another question.
+ * On -EINVAL, why names the part that was wrong; for host bits, net (if not
+ * NULL) receives the network the prefix would be.
+ */
+int parse_prefix(const char *s, struct addr_prefix *out, struct addr_prefix *net, const char **why);
+
+/* Whether addr (family AF_INET/AF_INET6) is within p; an IPv4 prefix also
+ * covers the v4-mapped IPv6 addresses (::ffff:a.b.c.d) of its range. */
+bool prefix_covers(const struct addr_prefix *p, int family, const uint8_t *addr);
+
+/* "10.0.0.0/8" into buf (INET6_ADDRSTRLEN + 5 bytes suffice) */
+const char *prefix_str(const struct addr_prefix *p, char *buf, size_t len);
 
 /* Fills a sockaddr_in/in6 for ap; returns its length (0 if no address). */
 socklen_t addrport_sockaddr(const struct addrport *ap, struct sockaddr_storage *ss);

@@ -12,6 +12,7 @@
 #include "output/rows.h"
 #include "runtime/answers.h"
 #include "runtime/engrows.h"
+#include "runtime/rowfilter.h"
 
 /* who's "held before": what 'history --port PORT --limit 20' prints */
 #define WHO_PAST_LIMIT 20
@@ -132,6 +133,8 @@ struct past {
 	const struct writer *w;
 	struct timefmt *tf;
 	bool json;
+	const struct cli_opts *only; /* who --at: its filters; NULL: every row */
+	long printed;
 };
 
 static int past_row(const struct store_row *r, void *arg)
@@ -140,6 +143,9 @@ static int past_row(const struct store_row *r, void *arg)
 	char line[8192];
 	struct sbuf sb;
 
+	if (p->only && !rowfilter_past(r, p->only))
+		return 0;
+	p->printed++;
 	sbuf_init(&sb, line, sizeof(line));
 	if (p->json)
 		rows_past_json(&sb, r, p->tf);
@@ -183,6 +189,12 @@ static bool hist_wanted(const struct history_query *q, const struct store_socket
 		return false;
 	if ((q->unit || q->container) && !hist_identity(q, r->cgroup))
 		return false;
+	if (q->match) {
+		struct store_row row = {.kind = STORE_KIND_SOCKET, .socket = *r};
+
+		if (!q->match(&row, q->match_arg))
+			return false;
+	}
 	if (!q->pid && !q->comm)
 		return true;
 	for (uint32_t i = 0; i < r->nr_holders; i++)
@@ -224,18 +236,66 @@ static int engine_history(struct engine *en, const struct history_query *q, stru
 	return err ? err : (int)n;
 }
 
+/* Room for the values filter_args() writes. */
+#define FILTER_ARGS_BUF 256
+
+/* history's filters beyond port, pid and comm as options, for ask_more(). */
+static int filter_args(const struct cli_opts *o, char **argv, char *buf)
+{
+	const struct ss_filter *f = &o->filter;
+	char *p = buf;
+	int n = 0;
+
+#define ARG(name, ...)                                 \
+	do {                                           \
+		argv[n++] = "--" name;                 \
+		argv[n++] = p;                         \
+		p += snprintf(p, 48, __VA_ARGS__) + 1; \
+	} while (0)
+	if (f->has_uid)
+		ARG("uid", "%u", f->uid);
+	if (o->netns)
+		ARG("netns", "%u", o->netns);
+	if (f->lport)
+		ARG("lport", "%u", f->lport);
+	if (f->rport)
+		ARG("rport", "%u", f->rport);
+	if (o->fx.laddr.family) {
+		argv[n++] = "--laddr";
+		argv[n++] = (char *)prefix_str(&o->fx.laddr, p, 48);
+		p += strlen(p) + 1;
+	}
+	if (o->fx.raddr.family) {
+		argv[n++] = "--raddr";
+		argv[n++] = (char *)prefix_str(&o->fx.raddr, p, 48);
+	}
+#undef ARG
+	return n;
+}
+
+static bool past_match(const struct store_row *r, void *arg)
+{
+	return rowfilter_past(r, arg);
+}
+
 /* "history --port 8080 --limit 20 --json": q as a command line for fn */
 static long ask_more(const struct answers_more *more, const struct cli_opts *o,
 		     const struct history_query *q, const char *since, const char *until,
 		     const struct writer *w)
 {
 	char port[8], pid[16], limit[16], comm[SS_COMM_LEN];
-	char *argv[24];
+	char *argv[40];
+	char fbuf[FILTER_ARGS_BUF];
 	int n = 0;
 
 	if (!more || !more->fn)
 		return 0;
+	/* no stored or remembered row carries a cgroup: none would match */
+	if (o->fx.cgroup[0])
+		return 0;
 	argv[n++] = "history";
+	if (q->match)
+		n += filter_args(o, argv + n, fbuf);
 	if (q->port) {
 		snprintf(port, sizeof(port), "%u", q->port);
 		argv[n++] = "--port";
@@ -317,6 +377,8 @@ static int answer_history(struct engine *en, struct store *st, struct timefmt *t
 		.limit = o->limit,
 		.unit = o->unit,
 		.container = o->container,
+		.match = rowfilter_past_active(o) ? past_match : NULL,
+		.match_arg = (void *)o,
 	};
 	struct answers_times t;
 	struct section sec;
@@ -378,12 +440,16 @@ static int answer_who_at(struct engine *en, struct store *st, struct timefmt *tf
 		return SS_EXIT_RUNTIME;
 	}
 	section_init(&sec, w, "held at that time:", o->json);
-	p = (struct past){.w = &sec.w, .tf = tf, .json = o->json};
+	p = (struct past){.w = &sec.w,
+			  .tf = tf,
+			  .json = o->json,
+			  .only = rowfilter_past_active(o) ? o : NULL};
 	rc = store__who_at(st, o->who_port, proto_arg(o), o->netns, at, past_row, &p);
 	if (rc < 0) {
 		writer_printf(w, 2, "sockscope: who --at: database error (%d)\n", rc);
 		return SS_EXIT_RUNTIME;
 	}
+	rc = (int)p.printed; /* the rows the filters kept */
 	if (en && !engrows_who(&r, en, o)) {
 		size_t k = 0;
 
@@ -409,7 +475,12 @@ static int answer_who(struct engine *en, struct store *st, struct timefmt *tf,
 		      const struct cli_opts *o, const struct writer *w,
 		      const struct answers_more *more)
 {
-	struct history_query q = {.port = o->who_port, .limit = WHO_PAST_LIMIT};
+	struct history_query q = {
+		.port = o->who_port,
+		.limit = WHO_PAST_LIMIT,
+		.match = rowfilter_past_active(o) ? past_match : NULL,
+		.match_arg = (void *)o,
+	};
 	struct engrows r = {0};
 	struct section sec;
 	size_t live;

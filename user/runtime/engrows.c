@@ -20,15 +20,14 @@ static bool wanted(const struct eng_sock *s, const struct collect *c)
 	if (c->who) {
 		if (s->info.lport != o->who_port)
 			return false;
-		if (o->filter.proto && s->info.proto != o->filter.proto)
-			return false;
-		if (o->netns && s->info.netns != o->netns)
+		if (!rowfilter_who(&s->info, s->holders, s->nr_holders, o))
 			return false;
 		return addr_covers(s->info.family, s->info.laddr, s->info.v6only, o->who_family,
 				   o->who_addr) &&
 		       rowfilter_holders_identity(s->holders, s->nr_holders, o);
 	}
-	if (!o->all && !sock_is_listening(&s->info))
+	/* --state chooses instead of listening / --all */
+	if (o->fx.states ? !rowfilter_state(&s->info, o) : !o->all && !sock_is_listening(&s->info))
 		return false;
 	return rowfilter_match(&s->info, s->holders, s->nr_holders, o);
 }

@@ -125,18 +125,23 @@ static void read_owner(struct store_owner *r, sqlite3_stmt *s)
 	read_proc(&r->proc, s, OC_PROC);
 }
 
+static void read_row(struct store_row *row, int k, sqlite3_stmt *s)
+{
+	row->kind = 1u << k;
+	if (k == Q_SOCKET)
+		read_socket(&row->socket, s);
+	else if (k == Q_FAILURE)
+		read_failure(&row->failure, s);
+	else
+		read_owner(&row->owner, s);
+}
+
 /* The current row of s, of kind k (Q_*), to fn; fn's answer. */
 static int emit(int k, sqlite3_stmt *s, int (*fn)(const struct store_row *r, void *arg), void *arg)
 {
 	struct store_row row;
 
-	row.kind = 1u << k;
-	if (k == Q_SOCKET)
-		read_socket(&row.socket, s);
-	else if (k == Q_FAILURE)
-		read_failure(&row.failure, s);
-	else
-		read_owner(&row.owner, s);
+	read_row(&row, k, s);
 	return fn(&row, arg);
 }
 
@@ -219,7 +224,22 @@ struct history_out {
 	bool stopped; /* fn said so */
 	int (*fn)(const struct store_row *r, void *arg);
 	void *arg;
+	bool (*match)(const struct store_row *r, void *arg); /* NULL: every row */
+	void *match_arg;
 };
+
+/* The current row of kind k to out->fn if it matches; counted if given. */
+static void history_give(int k, sqlite3_stmt *s, struct history_out *out)
+{
+	struct store_row row;
+
+	read_row(&row, k, s);
+	if (out->match && !out->match(&row, out->match_arg))
+		return;
+	out->count++;
+	if (out->fn(&row, out->arg))
+		out->stopped = true;
+}
 
 static bool history_full(const struct history_out *out)
 {
@@ -253,11 +273,9 @@ static int history_merge(sqlite3_stmt *s[NR_QUEUES], struct history_out *out)
 		}
 		if (best < 0)
 			break;
-		out->count++;
-		if (emit(best, s[best], out->fn, out->arg)) {
-			out->stopped = true;
+		history_give(best, s[best], out);
+		if (out->stopped)
 			break;
-		}
 		rc = sqlite3_step(s[best]);
 		live[best] = rc == SQLITE_ROW;
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -344,6 +362,8 @@ int store__history(struct store *st, const struct history_query *q,
 		.limit = q->limit,
 		.fn = fn,
 		.arg = arg,
+		.match = q->match,
+		.match_arg = q->match_arg,
 	};
 	char sqlbuf[2048];
 	int rc = SQLITE_OK, ret;
@@ -366,7 +386,8 @@ int store__history(struct store *st, const struct history_query *q,
 		bind_named_i64(s[k], ":pid", q->pid);
 		bind_named_i64(s[k], ":since", q->since_ns);
 		bind_named_i64(s[k], ":until", q->until_ns);
-		bind_named_i64(s[k], ":limit", q->limit ? (int64_t)q->limit : -1);
+		/* with more conditions, rows past the limit may be the ones */
+		bind_named_i64(s[k], ":limit", q->limit && !q->match ? (int64_t)q->limit : -1);
 		if (q->comm)
 			sqlite3_bind_text(s[k], sqlite3_bind_parameter_index(s[k], ":comm"),
 					  q->comm, -1, SQLITE_STATIC);

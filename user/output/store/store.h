@@ -196,6 +196,13 @@ struct history_query {
 	/* the row's identity (a socket's: its first holder's) */
 	const char *unit;      /* NULL: any; exact */
 	const char *container; /* NULL: any; an id prefix */
+	/*
+	 * More conditions, tested on each row as it is read, before the
+	 * limit counts it (NULL: none). No index serves them: the rows the
+	 * conditions above select are all read until the limit is reached.
+	 */
+	bool (*match)(const struct store_row *r, void *arg);
+	void *match_arg;
 };
 
 /* Rows of all kinds, newest first (a socket's time is its close). */
