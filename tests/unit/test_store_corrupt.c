@@ -74,6 +74,23 @@ static void garble_page(int64_t pageno)
 	close(fd);
 }
 
+/* The whole file; caller frees. */
+static char *file_bytes(const char *p, size_t *len)
+{
+	struct stat sb;
+	char *buf;
+	int fd = open(p, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &sb), 0);
+	*len = (size_t)sb.st_size;
+	buf = malloc(*len + 1);
+	assert_non_null(buf);
+	assert_int_equal(pread(fd, buf, *len, 0), (ssize_t)*len);
+	close(fd);
+	return buf;
+}
+
 static struct store *open_ro(void)
 {
 	struct store_opts o = {.path = path, .readonly = true};
@@ -174,6 +191,7 @@ static void writer_moves_a_corrupt_file_aside(void **state)
 	st = open_store(0, 0, 0);
 	assert_int_equal(store__check(st, err, sizeof(err)), -EUCLEAN);
 	assert_non_null(strstr(err, ": database is corrupt (quick_check: "));
+	assert_null(strchr(err, '\n')); /* one line for the log */
 	assert_true(store__corrupt(st));
 	assert_int_equal(store__set_aside(st, moved, sizeof(moved), err, sizeof(err)), 0);
 	assert_int_equal(aside_files(first, sizeof(first)), 1);
@@ -197,6 +215,8 @@ static void writer_open_fails_path_moved_aside(void **state)
 {
 	struct store_opts o = {.path = path};
 	char err[256], moved[400], junk[PAGE - 100];
+	char *before, *after;
+	size_t len, len2;
 	struct store *st;
 	int fd;
 
@@ -207,10 +227,16 @@ static void writer_open_fails_path_moved_aside(void **state)
 		fd = open(path, O_WRONLY);
 		assert_int_equal(pwrite(fd, junk, sizeof(junk), 100), sizeof(junk));
 		close(fd);
+		before = file_bytes(path, &len);
 		assert_int_equal(store__open(&st, &o, err, sizeof(err)), -EUCLEAN);
 		assert_non_null(strstr(err, "database is corrupt"));
 		assert_int_equal(
 			store__set_aside_path(path, moved, sizeof(moved), err, sizeof(err)), 0);
+		after = file_bytes(moved, &len2);
+		assert_int_equal(len, len2);
+		assert_memory_equal(before, after, len); /* kept as it was */
+		free(before);
+		free(after);
 		assert_int_equal(access(path, F_OK), -1);
 		assert_int_equal(aside_files(NULL, 0), round);
 	}

@@ -99,9 +99,7 @@ int store__set_aside(struct store *st, char *moved, size_t movedlen, char *err, 
 	if (ret)
 		return ret;
 	store_lock(&st->dblock);
-	if (st->db)
-		/* the WAL stays as it is, with the file it belongs to */
-		sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	st->corrupt = true; /* db_close() leaves the WAL as it is */
 	db_close(st);
 	ret = store__set_aside_path(st->path, moved, movedlen, err, errlen);
 	if (!ret) {

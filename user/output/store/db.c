@@ -244,6 +244,10 @@ out:
 
 void db_close(struct store *st)
 {
+	/* A corrupt file is moved aside as it is: what the WAL holds stays
+	 * in the WAL, which goes with it. */
+	if (st->db && st->corrupt)
+		sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	for (int i = 0; i < NR_STMTS; i++) {
 		sqlite3_finalize(st->stmt[i]);
 		st->stmt[i] = NULL;
@@ -566,6 +570,10 @@ int store__check(struct store *st, char *err, size_t errlen)
 			st->corrupt = true;
 			ret = errf(err, errlen, -EUCLEAN,
 				   "%s: database is corrupt (quick_check: %.200s)", st->path, msg);
+			/* SQLite's report has lines; ours is one */
+			for (char *c = err; c && *c; c++)
+				if (*c == '\n')
+					*c = ' ';
 		}
 	} else {
 		ret = db_fail(st, rc, "quick_check", err, errlen);
