@@ -77,14 +77,16 @@ void trace_out__consumer(struct trace_out *t, struct rt_consumer *c)
 }
 
 /*
- * "N events, L lost" when every event is in the output; else which of them
- * are: "N events, M written, K not written, L lost" (N = M + K).
+ * "N events, L lost": N events written (all of them, or all a reader took
+ * before it closed the pipe: the quiet end of '| head'). After an output
+ * error, which of them are in the output: "N events, W written, K not
+ * written, L lost" (N = W + K).
  */
 static void print_summary(const struct trace_out *t, uint64_t lost)
 {
-	if (!t->out.not_written) {
+	if (!t->out.not_written || t->out_err == -EPIPE) {
 		fprintf(stderr, "sockscope: %llu events, %llu lost\n",
-			(unsigned long long)t->events, (unsigned long long)lost);
+			(unsigned long long)t->out.written, (unsigned long long)lost);
 		return;
 	}
 	fprintf(stderr, "sockscope: %llu events, %llu written, %llu not written, %llu lost\n",
