@@ -65,12 +65,12 @@ def whole_lines(data, what):
     return recs
 
 
-@h.test(timeout=90, needs=("mount", "umount"))
-def test_disk_full_trace_counts_what_it_did_not_write(ctx):
+def full_trace(ctx, json_mode):
+    """trace -o on a 64 KiB tmpfs under a burst: (summary numbers, file)."""
     ns = ctx.netns()
     with Tmpfs(ctx, "64k") as fs:
-        path = os.path.join(fs.path, "trace.json")
-        t = h.Tracer(ctx, [], path=path)
+        path = os.path.join(fs.path, "trace." + ("json" if json_mode else "txt"))
+        t = h.Tracer(ctx, [], json_mode=json_mode, path=path)
         t.wait_ready()
         burst(ns, 3000, 36000)
         rc = t.wait_exit(30)
@@ -90,10 +90,26 @@ def test_disk_full_trace_counts_what_it_did_not_write(ctx):
         h.expect(n == m + k, "%d events != %d written + %d not written" % (n, m, k))
         data = t.output()
         h.expect(len(data) > 32 << 10, "only %d bytes reached the 64 KiB file" % len(data))
-        recs = whole_lines(data, "the trace's file")
-        written = [r for r in recs if r.get("event") not in NOT_EVENTS]
-        h.expect(len(written) == m, "the summary says %d written, the file holds %d events"
-                 % (m, len(written)))
+        return m, data
+
+
+@h.test(timeout=90, needs=("mount", "umount"))
+def test_disk_full_trace_counts_what_it_did_not_write(ctx):
+    m, data = full_trace(ctx, True)
+    recs = whole_lines(data, "the trace's file")
+    written = [r for r in recs if r.get("event") not in NOT_EVENTS]
+    h.expect(len(written) == m, "the summary says %d written, the file holds %d events"
+             % (m, len(written)))
+
+
+@h.test(timeout=90, needs=("mount", "umount"))
+def test_disk_full_trace_text_keeps_whole_lines(ctx):
+    """Text lines too; the header line is not an event and not counted."""
+    m, data = full_trace(ctx, False)
+    h.expect(data.startswith(b"TIME "), "the header line is gone: %r" % data[:80])
+    body = h.text_lines(data, "the trace's text file")
+    h.expect(len(body) == m, "the summary says %d written, the file holds %d event lines"
+             % (m, len(body)))
 
 
 @h.test(timeout=120, needs=("mount", "umount"))
