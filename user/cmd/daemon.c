@@ -11,6 +11,7 @@
  * on the runtime's ticks.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,7 @@ struct daemon {
 	uint64_t events[SS_EV_MAX];
 	uint64_t failures_by_errno[134];
 	uint64_t resyncs;
+	uint64_t store_corrupt; /* database files moved aside */
 	uint64_t last_flush_ns;
 	uint64_t last_retain_ns;
 	unsigned int since_pump, since_flush;
@@ -85,6 +87,26 @@ static void pump_sinks(struct daemon *d)
 
 /* ---- the store ---- */
 
+/*
+ * A corrupt database is moved aside and a fresh one started, at start and
+ * whenever a flush, retention or a query finds the damage: why names the
+ * damage. st NULL: store__open() refused the file.
+ */
+static int store_set_aside(struct daemon *d, struct store *st, const char *why)
+{
+	char moved[PATH_MAX], err[512];
+	int rc = st ? store__set_aside(st, moved, sizeof(moved), err, sizeof(err))
+		    : store__set_aside_path(d->cfg.db, moved, sizeof(moved), err, sizeof(err));
+
+	if (rc) {
+		fprintf(stderr, "sockscope: database: %s; %s\n", why, err);
+		return rc;
+	}
+	d->store_corrupt++;
+	fprintf(stderr, "sockscope: database: %s; moved to %s, starting a fresh one\n", why, moved);
+	return 0;
+}
+
 static void flush_store(struct daemon *d, uint64_t now, bool force)
 {
 	char err[256];
@@ -101,6 +123,9 @@ static void flush_store(struct daemon *d, uint64_t now, bool force)
 		fprintf(stderr, "sockscope: database: writing again\n");
 		d->store_status[0] = '\0';
 	}
+	if (store__corrupt(d->store) &&
+	    !store_set_aside(d, d->store, "the file is corrupt, found while running"))
+		d->store_status[0] = '\0';
 	if (now - d->last_retain_ns >= RETAIN_NS) {
 		d->last_retain_ns = now;
 		if (store__retain(d->store, (int64_t)timefmt_real_ns(&d->fmt.tf, now), err,
@@ -301,11 +326,16 @@ static void render_metrics(struct sbuf *sb, void *arg)
 	sink_counter(sb, d, "sockscope_sink_written_total", "Events a sink delivered.",
 		     offsetof(struct sink_stats, written));
 	sink_counter(sb, d, "sockscope_sink_dropped_total",
-		     "Events a sink could not deliver (its queue was full).",
+		     "Events a sink will never deliver, not written: its queue was full "
+		     "(e.g. during an outage such as a full disk) or the event too big.",
 		     offsetof(struct sink_stats, dropped));
 	sink_counter(sb, d, "sockscope_sink_failed_total",
 		     "Events handed over but refused or never acknowledged (Kafka).",
 		     offsetof(struct sink_stats, failed));
+	sink_counter(sb, d, "sockscope_sink_lines_cut_total",
+		     "Lines a failed write tore in a file, cut off again (they wait "
+		     "in the queue).",
+		     offsetof(struct sink_stats, cut));
 	sink_counter(sb, d, "sockscope_sink_errors_total", "Sink write/connect errors.",
 		     offsetof(struct sink_stats, errors));
 	store__stats(d->store, &ss);
@@ -318,6 +348,10 @@ static void render_metrics(struct sbuf *sb, void *arg)
 	metrics_family(sb, "sockscope_store_flush_errors_total", "counter",
 		       "Failed database transactions.");
 	metrics_sample(sb, "sockscope_store_flush_errors_total", NULL, NULL, ss.flush_errors);
+	metrics_family(sb, "sockscope_store_corrupt_total", "counter",
+		       "Corrupt database files moved aside (PATH.corrupt-TIME) and "
+		       "started afresh.");
+	metrics_sample(sb, "sockscope_store_corrupt_total", NULL, NULL, d->store_corrupt);
 }
 
 /* systemd Type=notify: tell it we are ready, if it asked. */
@@ -354,6 +388,11 @@ static int open_outputs(struct daemon *d, const struct cli_opts *o)
 	(void)o;
 	gethostname(host, sizeof(host) - 1);
 	rc = store__open(&d->store, &so, err, sizeof(err));
+	if (rc == -EUCLEAN && !store_set_aside(d, NULL, err))
+		rc = store__open(&d->store, &so, err, sizeof(err));
+	/* the whole file, once: damage the first writes would not meet */
+	if (!rc && store__check(d->store, err, sizeof(err)) == -EUCLEAN)
+		rc = store_set_aside(d, d->store, err);
 	if (rc) {
 		fprintf(stderr, "sockscope: database %s: %s\n", d->cfg.db, err);
 		return SS_EXIT_OUTPUT;
@@ -370,22 +409,35 @@ static int open_outputs(struct daemon *d, const struct cli_opts *o)
 	return 0;
 }
 
+/* What a sink could not write is said once more at the end. */
+static void close_sink(struct sink *s)
+{
+	struct sink_stats st;
+	char name[512];
+	uint64_t left;
+
+	snprintf(name, sizeof(name), "%s", sink__name(s));
+	sink__flush(s, 2000);
+	sink__stats(s, &st);
+	/* still queued, or (Kafka) handed over and never acknowledged */
+	left = sink__close(s, 0);
+	if (left)
+		fprintf(stderr, "sockscope: sink %s: %llu events undelivered at exit\n", name,
+			(unsigned long long)left);
+	if (st.dropped || st.failed || left)
+		fprintf(stderr, "sockscope: sink %s: %llu events written, %llu not written\n", name,
+			(unsigned long long)st.written,
+			(unsigned long long)(st.dropped + st.failed + left));
+}
+
 static void close_all(struct daemon *d)
 {
 	char err[256];
 
 	if (d->store && store__flush(d->store, err, sizeof(err)))
 		fprintf(stderr, "sockscope: database: final flush: %s\n", err);
-	for (unsigned int i = 0; i < d->nr_sinks; i++) {
-		char name[512];
-		uint64_t left;
-
-		snprintf(name, sizeof(name), "%s", sink__name(d->sinks[i]));
-		left = sink__close(d->sinks[i], 2000);
-		if (left)
-			fprintf(stderr, "sockscope: sink %s: %llu events undelivered at exit\n",
-				name, (unsigned long long)left);
-	}
+	for (unsigned int i = 0; i < d->nr_sinks; i++)
+		close_sink(d->sinks[i]);
 	metrics_server__close(d->metrics); /* before the loop's epoll set goes */
 	runtime__free(d->rt);
 	store__close(d->store);

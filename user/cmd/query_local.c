@@ -50,6 +50,9 @@ static struct store *open_db(const struct cli_opts *o, bool needed, int *rc)
 	} else if (ret == -EACCES) {
 		fprintf(stderr, "sockscope: database %s: permission denied\n", c.db);
 		*rc = SS_EXIT_PERM;
+	} else if (ret == -EUCLEAN) {
+		fprintf(stderr, "sockscope: %s\n", err); /* "PATH: database is corrupt (...)" */
+		*rc = ss_exit_code(ret);
 	} else {
 		fprintf(stderr, "sockscope: database %s: %s\n", c.db, err);
 		*rc = SS_EXIT_RUNTIME;

@@ -13,9 +13,11 @@
 /* closed sockets remembered for 'who' (about 250 bytes each) */
 #define TRACE_HISTORY 10000
 
-static int emit_line(struct trace_out *t, const struct sbuf *sb)
+/* record: an event (counted in the summary), not a header, lost or resync */
+static int emit_line(struct trace_out *t, const struct sbuf *sb, bool record)
 {
-	int err = output_append(&t->out, sb->buf, sb->len);
+	int err = record ? output_record(&t->out, sb->buf, sb->len)
+			 : output_append(&t->out, sb->buf, sb->len);
 
 	if (err && !t->out_err)
 		t->out_err = err;
@@ -31,9 +33,9 @@ static int on_event(void *ctx, const struct ss_event *e, const struct rt_extra *
 		return 0;
 	sbuf_init(&sb, t->line, sizeof(t->line));
 	format_event(&t->fmt, &sb, e, &x->fmt);
-	if (emit_line(t, &sb))
-		return -ECANCELED;
 	t->events++;
+	if (emit_line(t, &sb, true))
+		return -ECANCELED;
 	return t->max_events && t->events >= t->max_events;
 }
 
@@ -42,8 +44,8 @@ static int on_tick(void *ctx, uint64_t now)
 	struct trace_out *t = ctx;
 
 	(void)now;
-	if (!t->out_err && output_flush(&t->out) && !t->out_err)
-		t->out_err = -errno;
+	if (!t->out_err)
+		t->out_err = output_flush(&t->out);
 	return t->out_err != 0;
 }
 
@@ -54,7 +56,7 @@ static void on_loss(void *ctx, uint64_t lost, uint64_t since_real_ns, uint64_t n
 
 	sbuf_init(&sb, t->line, sizeof(t->line));
 	format_lost(&t->fmt, &sb, lost, since_real_ns, now_real_ns);
-	emit_line(t, &sb);
+	emit_line(t, &sb, false);
 }
 
 static void on_resync(void *ctx, uint64_t sockets, uint64_t now_real_ns)
@@ -64,7 +66,7 @@ static void on_resync(void *ctx, uint64_t sockets, uint64_t now_real_ns)
 
 	sbuf_init(&sb, t->line, sizeof(t->line));
 	format_resync(&t->fmt, &sb, sockets, now_real_ns);
-	emit_line(t, &sb);
+	emit_line(t, &sb, false);
 }
 
 void trace_out__consumer(struct trace_out *t, struct rt_consumer *c)
@@ -75,6 +77,24 @@ void trace_out__consumer(struct trace_out *t, struct rt_consumer *c)
 	c->tick = on_tick;
 	c->loss = on_loss;
 	c->resync = on_resync;
+}
+
+/*
+ * "N events, L lost": N events written (all of them, or all a reader took
+ * before it closed the pipe: the quiet end of '| head'). After an output
+ * error, which of them are in the output: "N events, W written, K not
+ * written, L lost" (N = W + K).
+ */
+static void print_summary(const struct trace_out *t, uint64_t lost)
+{
+	if (!t->out.not_written || t->out_err == -EPIPE) {
+		fprintf(stderr, "sockscope: %llu events, %llu lost\n",
+			(unsigned long long)t->out.written, (unsigned long long)lost);
+		return;
+	}
+	fprintf(stderr, "sockscope: %llu events, %llu written, %llu not written, %llu lost\n",
+		(unsigned long long)t->events, (unsigned long long)t->out.written,
+		(unsigned long long)t->out.not_written, (unsigned long long)lost);
 }
 
 int trace_cmd_run(const struct cli_opts *o)
@@ -141,7 +161,7 @@ int trace_cmd_run(const struct cli_opts *o)
 
 	sbuf_init(&sb, t.line, sizeof(t.line));
 	format_header(&t.fmt, &sb);
-	emit_line(&t, &sb);
+	emit_line(&t, &sb, false);
 
 	rc = runtime__run(rt, err, sizeof(err));
 	if (rc) {
@@ -151,8 +171,7 @@ int trace_cmd_run(const struct cli_opts *o)
 	ferr = output_close(&t.out);
 	if (!t.out_err && ferr)
 		t.out_err = ferr;
-	fprintf(stderr, "sockscope: %llu events, %llu lost\n", (unsigned long long)t.events,
-		(unsigned long long)runtime__lost(rt));
+	print_summary(&t, runtime__lost(rt));
 	if (runtime__bad_records(rt))
 		fprintf(stderr, "sockscope: %llu malformed records skipped\n",
 			(unsigned long long)runtime__bad_records(rt));

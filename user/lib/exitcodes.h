@@ -8,7 +8,7 @@
 #define SS_EXIT_USAGE 2	   /* bad option, number, port or event name */
 #define SS_EXIT_PERM 3	   /* not root / missing capability */
 #define SS_EXIT_KERNEL 4   /* missing kernel feature: BTF, cgroup v2, ringbuf, tracefs */
-#define SS_EXIT_OUTPUT 5   /* output file cannot be opened or written */
+#define SS_EXIT_OUTPUT 5   /* output file cannot be opened or written; corrupt database */
 #define SS_EXIT_NOT_HELD 6 /* who: nothing holds that port */
 
 #include <errno.h>
@@ -23,6 +23,7 @@
  *   -ERANGE               a value the user gave is refused
  *                         (ring size)                       SS_EXIT_USAGE
  *   -EIO                  an output cannot be opened        SS_EXIT_OUTPUT
+ *   -EUCLEAN              the database is corrupt           SS_EXIT_OUTPUT
  *   anything else                                           SS_EXIT_RUNTIME
  */
 static inline int ss_exit_code(int err)
@@ -39,6 +40,7 @@ static inline int ss_exit_code(int err)
 	case -ERANGE:
 		return SS_EXIT_USAGE;
 	case -EIO:
+	case -EUCLEAN:
 		return SS_EXIT_OUTPUT;
 	default:
 		return SS_EXIT_RUNTIME;

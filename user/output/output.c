@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "lib/err.h"
+#include "lib/grow.h"
 #include "lib/io.h"
 #include "output/output.h"
 
@@ -66,6 +67,7 @@ refuse:
 
 int output_open(struct output *out, const char *path, size_t bufsize, char *err, size_t errlen)
 {
+	struct stat st;
 	int fd, fl;
 
 	memset(out, 0, sizeof(*out));
@@ -76,6 +78,7 @@ int output_open(struct output *out, const char *path, size_t bufsize, char *err,
 	out->cap = bufsize;
 	if (!path || !strcmp(path, "-")) {
 		out->fd = STDOUT_FILENO;
+		out->cut = !fstat(out->fd, &st) && S_ISREG(st.st_mode);
 		return 0;
 	}
 	fd = output_open_path(path, err, errlen);
@@ -94,33 +97,124 @@ int output_open(struct output *out, const char *path, size_t bufsize, char *err,
 	}
 	out->fd = fd;
 	out->own_fd = true;
+	out->cut = !fstat(fd, &st) && S_ISREG(st.st_mode);
 	return 0;
 }
+
+size_t output_whole_lines(const char *p, size_t n)
+{
+	const char *nl = n ? memrchr(p, '\n', n) : NULL;
+
+	return nl ? (size_t)(nl - p) + 1 : 0;
+}
+
+int output_cut_back(int fd, size_t torn)
+{
+	off_t end = lseek(fd, 0, SEEK_CUR);
+
+	if (end < 0)
+		return -errno;
+	if ((off_t)torn > end)
+		return -EINVAL;
+	end -= (off_t)torn;
+	if (ftruncate(fd, end) || lseek(fd, end, SEEK_SET) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Writes n bytes of whole lines; on a failure *kept says how many of them
+ * are in the output as whole lines, the torn rest cut off again where that
+ * can be done (a pipe keeps what it was given).
+ */
+static int write_lines(struct output *out, const char *p, size_t n, size_t *kept)
+{
+	size_t done = 0;
+	int err = io_write_all(out->fd, p, n, &done);
+
+	*kept = done;
+	if (!err)
+		return 0;
+	*kept = output_whole_lines(p, done);
+	if (out->cut && *kept < done)
+		output_cut_back(out->fd, done - *kept);
+	out->err = err;
+	return err;
+}
+
+/* The counted records of buf: those ending within kept are written. */
+static void count_records(struct output *out, size_t kept)
+{
+	for (size_t i = 0; i < out->nr_rec; i++) {
+		if (out->rec_end[i] <= kept)
+			out->written++;
+		else
+			out->not_written++;
+	}
+	out->nr_rec = 0;
+}
+
 int output_flush(struct output *out)
 {
+	size_t kept;
 	int err;
 
+	if (out->err) {
+		count_records(out, 0);
+		out->len = 0;
+		return out->err;
+	}
 	if (!out->len)
 		return 0;
-	err = io_write_all(out->fd, out->buf, out->len, NULL);
+	err = write_lines(out, out->buf, out->len, &kept);
+	count_records(out, kept);
 	out->len = 0;
 	return err;
 }
 
-int output_append(struct output *out, const char *data, size_t len)
+static int put(struct output *out, const char *data, size_t len, bool counted)
 {
+	size_t kept;
 	int err;
 
+	if (out->err) {
+		if (counted)
+			out->not_written++;
+		return out->err;
+	}
 	if (out->len + len > out->cap) {
 		err = output_flush(out);
-		if (err)
+		if (err || len > out->cap) {
+			/* too big for the buffer: written at once */
+			if (!err)
+				err = write_lines(out, data, len, &kept);
+			if (counted && !err)
+				out->written++;
+			else if (counted)
+				out->not_written++;
 			return err;
-		if (len > out->cap)
-			return io_write_all(out->fd, data, len, NULL);
+		}
+	}
+	if (counted && out->nr_rec == out->rec_cap &&
+	    grow_array(&out->rec_end, &out->rec_cap, sizeof(*out->rec_end), 256)) {
+		out->not_written++;
+		return -ENOMEM;
 	}
 	memcpy(out->buf + out->len, data, len);
 	out->len += len;
+	if (counted)
+		out->rec_end[out->nr_rec++] = out->len;
 	return 0;
+}
+
+int output_append(struct output *out, const char *data, size_t len)
+{
+	return put(out, data, len, false);
+}
+
+int output_record(struct output *out, const char *data, size_t len)
+{
+	return put(out, data, len, true);
 }
 
 int output_close(struct output *out)
@@ -132,7 +226,10 @@ int output_close(struct output *out)
 	if (out->own_fd && out->fd >= 0 && close(out->fd) && !err)
 		err = -errno;
 	free(out->buf);
+	free(out->rec_end);
 	out->buf = NULL;
+	out->rec_end = NULL;
+	out->nr_rec = out->rec_cap = 0;
 	out->fd = -1;
 	return err;
 }

@@ -9,13 +9,24 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct output {
 	int fd;
 	bool own_fd;
+	/* A regular file: a line torn by a short write is cut off again. */
+	bool cut;
 	char *buf;
 	size_t len;
 	size_t cap;
+	/* Where each counted record (output_record()) ends in buf. */
+	size_t *rec_end;
+	size_t nr_rec, rec_cap;
+	/* Counted records in the output whole, and those that never will
+	 * be (a write failed before or in them). */
+	uint64_t written, not_written;
+	/* The first write error (-errno): nothing is written after it. */
+	int err;
 };
 
 /*
@@ -29,10 +40,30 @@ int output_open_path(const char *path, char *err, size_t errlen);
 /* path NULL or "-": stdout; else output_open_path(), then blocking writes.
  * Returns 0 or -errno with one line in err. */
 int output_open(struct output *out, const char *path, size_t bufsize, char *err, size_t errlen);
+/*
+ * Output is whole lines: data given to output_append() or output_record()
+ * ends with '\n'. When a write fails part way (a full disk: ENOSPC, a file
+ * size limit: EFBIG), the line it tore is cut off again (a regular file is
+ * truncated back to the end of the last whole line), and the error sticks:
+ * nothing is written after it, and every record given from then on counts
+ * as not written.
+ */
 /* Buffers; writes when full. 0 or -errno (-EPIPE: the reader went away). */
 int output_append(struct output *out, const char *data, size_t len);
+/* The same for one record that counts (an event): in written once it is
+ * in the output whole, else in not_written. */
+int output_record(struct output *out, const char *data, size_t len);
 int output_flush(struct output *out);
 /* Flushes and closes. Returns what the flush returned. */
 int output_close(struct output *out);
+
+/* The part of p[0..n) that is whole lines: up to its last '\n'. */
+size_t output_whole_lines(const char *p, size_t n);
+/*
+ * A write left torn bytes of a line at the end of the regular file fd (its
+ * offset is just after them): truncates them away and moves the offset
+ * back. 0 or -errno.
+ */
+int output_cut_back(int fd, size_t torn);
 
 #endif

@@ -357,8 +357,11 @@ static long past_rows(struct engine *en, struct store *st, struct timefmt *tf,
 	else if (en)
 		rc = engine_history(en, q, tf, &p);
 	if (rc < 0) {
-		writer_printf(sec->out, 2, "sockscope: history: %s (%d)\n",
-			      st ? "database error" : "out of memory", rc);
+		if (st && store__error(st)[0])
+			writer_printf(sec->out, 2, "sockscope: %s\n", store__error(st));
+		else
+			writer_printf(sec->out, 2, "sockscope: history: %s (%d)\n",
+				      st ? "database error" : "out of memory", rc);
 		return rc;
 	}
 	ask_more(more, o, q, since, until, &sec->w);
@@ -392,7 +395,7 @@ static int answer_history(struct engine *en, struct store *st, struct timefmt *t
 	section_init(&sec, w, NULL, o->json);
 	n = past_rows(en, st, tf, o, &q, o->since, o->until, more, &sec);
 	if (n < 0)
-		return SS_EXIT_RUNTIME;
+		return n == -EUCLEAN ? SS_EXIT_OUTPUT : SS_EXIT_RUNTIME;
 	if (!n && !o->json)
 		writer_printf(w, 2, "sockscope: no history matches\n");
 	return SS_EXIT_OK;
@@ -446,8 +449,11 @@ static int answer_who_at(struct engine *en, struct store *st, struct timefmt *tf
 			  .only = rowfilter_past_active(o) ? o : NULL};
 	rc = store__who_at(st, o->who_port, proto_arg(o), o->netns, at, past_row, &p);
 	if (rc < 0) {
-		writer_printf(w, 2, "sockscope: who --at: database error (%d)\n", rc);
-		return SS_EXIT_RUNTIME;
+		if (store__error(st)[0])
+			writer_printf(w, 2, "sockscope: %s\n", store__error(st));
+		else
+			writer_printf(w, 2, "sockscope: who --at: database error (%d)\n", rc);
+		return rc == -EUCLEAN ? SS_EXIT_OUTPUT : SS_EXIT_RUNTIME;
 	}
 	rc = (int)p.printed; /* the rows the filters kept */
 	if (en && !engrows_who(&r, en, o)) {

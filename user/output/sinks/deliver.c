@@ -102,8 +102,8 @@ static void fail(struct sink *s, int64_t now, struct report *rep, const char *op
 		s->tr->close(s);
 	}
 	/* Otherwise (a file, stdout) a failed write (ENOSPC) leaves a good
-	 * fd: the rest of a partly written line goes to the same file when
-	 * it works. */
+	 * fd, and the file its whole lines (file.c cuts a torn one off): the
+	 * queue goes to the same file when it works. */
 	s->backoff = s->backoff ? s->backoff * 2 : BACKOFF_MIN;
 	if (s->backoff > BACKOFF_MAX)
 		s->backoff = BACKOFF_MAX;

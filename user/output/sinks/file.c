@@ -255,11 +255,45 @@ static bool file_bounded(const struct sink *s)
 	return s->u.file.rotatable && s->u.file.max_bytes;
 }
 
+/*
+ * A write that stopped inside a line (a full disk, a file size limit) must
+ * not leave the line torn in the file: the rest is tried at once, and if
+ * the disk refuses it too, the torn part is cut off again and the line
+ * stays queued to go whole on a retry. Returns the bytes of whole lines
+ * now in the file, or the error when there are none.
+ */
+static ssize_t file_whole_lines(struct sink *s, const struct iovec *iov, int n, size_t w)
+{
+	size_t sum = 0, torn, done = 0;
+	int i, err;
+
+	for (i = 0; i < n && sum + iov[i].iov_len <= w; i++)
+		sum += iov[i].iov_len;
+	torn = w - sum;
+	if (!torn)
+		return (ssize_t)w;
+	err = io_write_all(s->fd, (const char *)iov[i].iov_base + torn, iov[i].iov_len - torn,
+			   &done);
+	s->u.file.size += done;
+	if (!err)
+		return (ssize_t)(w + done);
+	torn += done;
+	/* A FIFO or a device cannot take bytes back, nor a file the line
+	 * was already resumed in (a cut that failed before): the rest of
+	 * the line goes after them on the retry. */
+	if (!s->u.file.rotatable || (i == 0 && s->head_off) || output_cut_back(s->fd, torn))
+		return (ssize_t)(w + done);
+	s->u.file.size -= torn;
+	s->cut++;
+	return sum ? (ssize_t)sum : err;
+}
+
 /* Rotates before a whole line would take the file past max_bytes, and
  * writes only the lines that fit (the first one always, however long). */
 static ssize_t file_write(struct sink *s, struct iovec *iov, int n, const char **op)
 {
 	uint64_t max = s->u.file.max_bytes;
+	size_t want = 0;
 	ssize_t w;
 
 	if (file_bounded(s) && !s->head_off && s->u.file.size &&
@@ -283,6 +317,10 @@ static ssize_t file_write(struct sink *s, struct iovec *iov, int n, const char *
 	if (w < 0)
 		return -errno;
 	s->u.file.size += (uint64_t)w;
+	for (int i = 0; i < n; i++)
+		want += iov[i].iov_len;
+	if ((size_t)w < want)
+		w = file_whole_lines(s, iov, n, (size_t)w);
 	return w;
 }
 

@@ -238,6 +238,8 @@ void sink__stats(const struct sink *s, struct sink_stats *out)
 	out->dropped = s->dropped;
 	out->failed = s->failed;
 	out->errors = s->errors;
+	out->cut = s->cut;
+	out->queued = s->q.nrec;
 	out->queued_bytes = s->q.bytes - s->head_off;
 	out->healthy = !s->outage;
 }

@@ -26,9 +26,11 @@
  *                         (default 10M; 0: never, e.g. under logrotate)
  *       keep=N            rotated files kept: PATH.1 (newest) .. PATH.N,
  *                         older ones removed (default 5; 0: none kept)
- *       A failed write (ENOSPC) keeps the file and resumes the line where
- *       it stopped; if the file is deleted during the outage (to free
- *       space), the retry opens PATH anew and starts with a whole line.
+ *       The file only ever holds whole lines: a write that fails inside
+ *       a line (ENOSPC) cuts the torn part off again, and the line waits
+ *       in the queue with the others to go whole when there is room; if
+ *       the file is deleted during the outage (to free space), the retry
+ *       opens PATH anew.
  *   syslog                /dev/log, AF_UNIX datagrams
  *   syslog+unix:PATH      another AF_UNIX datagram socket (same options)
  *   syslog+udp://HOST:PORT  RFC 5424, one message per datagram
@@ -149,10 +151,13 @@ uint64_t sink__close(struct sink *s, int timeout_ms);
 struct sink_stats {
 	uint64_t written;      /* events delivered (to the kernel; Kafka: acknowledged
 			   * by the broker) */
-	uint64_t dropped;      /* events lost: queue full, or too big to send */
+	uint64_t dropped;      /* events never delivered: queue full (e.g. during
+			   * an outage), or too big to send */
 	uint64_t failed;       /* events handed over but refused or never
 			   * acknowledged (Kafka delivery reports) */
 	uint64_t errors;       /* failed open/connect/write attempts */
+	uint64_t cut;	       /* lines a failed write tore, cut off again */
+	uint64_t queued;       /* events waiting in the queue */
 	uint64_t queued_bytes; /* waiting in the queue */
 	bool healthy;	       /* not in an outage */
 };

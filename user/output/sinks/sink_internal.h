@@ -220,6 +220,7 @@ struct sink {
 	const char *oversize_why;
 
 	uint64_t written, dropped, failed, errors;
+	uint64_t cut; /* lines torn by a failed write, cut off again (file.c) */
 };
 
 /* ---- spec.c ---- */

@@ -151,6 +151,9 @@ int db_errno(sqlite3 *db, int rc)
 	case SQLITE_PERM:
 	case SQLITE_AUTH:
 		return -EACCES;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return -EUCLEAN;
 	default:
 		return -EIO;
 	}
@@ -162,6 +165,12 @@ int db_fail(struct store *st, int rc, const char *what, char *err, size_t errlen
 	const char *msg = st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc);
 	int ret = db_errno(st->db, rc);
 
+	if (ret == -EUCLEAN) {
+		/* the daemon moves the file aside rather than write into it */
+		st->corrupt = true;
+		return errf(err, errlen, ret, "%s: database is corrupt (%s: %s)", st->path, what,
+			    msg);
+	}
 	if (sys > 0 && ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL ||
 			(rc & 0xff) == SQLITE_CANTOPEN))
 		return errf(err, errlen, ret, "%s: %s: %s (%s)", st->path, what, msg,
@@ -238,8 +247,12 @@ out:
 	return ret;
 }
 
-static void db_close(struct store *st)
+void db_close(struct store *st)
 {
+	/* A corrupt file is moved aside as it is: what the WAL holds stays
+	 * in the WAL, which goes with it. */
+	if (st->db && st->corrupt)
+		sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	for (int i = 0; i < NR_STMTS; i++) {
 		sqlite3_finalize(st->stmt[i]);
 		st->stmt[i] = NULL;
@@ -260,11 +273,15 @@ static int db_check_version(struct store *st, char *err, size_t errlen)
 				"SELECT value FROM meta"
 				" WHERE key = 'schema_version'",
 				-1, &s, NULL);
+	if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB)
+		return db_fail(st, rc, "reading the schema", err, errlen);
 	if (rc)
 		return errf(err, errlen, -EINVAL, "%s: not a sockscope database", st->path);
 	rc = sqlite3_step(s);
 	v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0) : NULL;
-	if (rc != SQLITE_ROW)
+	if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB)
+		ret = db_fail(st, rc, "reading the schema", err, errlen);
+	else if (rc != SQLITE_ROW)
 		ret = errf(err, errlen, -EINVAL, "%s: not a sockscope database", st->path);
 	else if (strcmp(v ?: "", SCHEMA_VERSION))
 		ret = errf(err, errlen, -EINVAL,
@@ -559,12 +576,15 @@ int store__check(struct store *st, char *err, size_t errlen)
 		rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		msg = (const char *)sqlite3_column_text(s, 0) ?: "";
-		if (strcmp(msg, "ok"))
-			ret = errf(err, errlen, -EUCLEAN, "%s: database is corrupt: %.200s",
-				   st->path, msg);
-	} else if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) {
-		ret = errf(err, errlen, -EUCLEAN, "%s: database is corrupt: %s", st->path,
-			   sqlite3_errmsg(st->db));
+		if (strcmp(msg, "ok")) {
+			st->corrupt = true;
+			ret = errf(err, errlen, -EUCLEAN,
+				   "%s: database is corrupt (quick_check: %.200s)", st->path, msg);
+			/* SQLite's report has lines; ours is one */
+			for (char *c = err; c && *c; c++)
+				if (*c == '\n')
+					*c = ' ';
+		}
 	} else {
 		ret = db_fail(st, rc, "quick_check", err, errlen);
 	}

@@ -369,7 +369,8 @@ int store__history(struct store *st, const struct history_query *q,
 	int rc = SQLITE_OK, ret;
 
 	store_lock(&st->dblock);
-	ret = db_ready(st, NULL, 0);
+	st->errmsg[0] = '\0';
+	ret = db_ready(st, st->errmsg, sizeof(st->errmsg));
 	if (ret)
 		goto out;
 	for (int k = 0; k < NR_QUEUES; k++) {
@@ -404,7 +405,7 @@ int store__history(struct store *st, const struct history_query *q,
 	ret = out.count;
 	goto out;
 fail:
-	ret = db_errno(st->db, rc);
+	ret = db_fail(st, rc, "history", st->errmsg, sizeof(st->errmsg));
 out:
 	for (int k = 0; k < NR_QUEUES; k++)
 		sqlite3_finalize(s[k]);
@@ -448,7 +449,8 @@ int store__who_at(struct store *st, uint16_t port, const char *proto, uint32_t n
 	int rc = SQLITE_OK, ret;
 
 	store_lock(&st->dblock);
-	ret = db_ready(st, NULL, 0);
+	st->errmsg[0] = '\0';
+	ret = db_ready(st, st->errmsg, sizeof(st->errmsg));
 	if (ret)
 		goto out;
 	for (size_t w = 0; w < sizeof(which) / sizeof(which[0]); w++) {
@@ -503,7 +505,7 @@ int store__who_at(struct store *st, uint16_t port, const char *proto, uint32_t n
 	ret = (int)i;
 	goto out;
 fail:
-	ret = db_errno(st->db, rc);
+	ret = db_fail(st, rc, "who --at", st->errmsg, sizeof(st->errmsg));
 out:
 	store_unlock(&st->dblock);
 	free(hits);

@@ -224,4 +224,27 @@ int store__who_at(struct store *st, uint16_t port, const char *proto, uint32_t n
  */
 int store__check(struct store *st, char *err, size_t errlen);
 
+/*
+ * Corruption. Any call that meets SQLITE_CORRUPT or SQLITE_NOTADB (a
+ * query, a flush, retention, store__check(), store__open()) fails with
+ * -EUCLEAN and "PATH: database is corrupt (what: SQLite's words)".
+ */
+
+/* The message of the last failed store__history()/store__who_at() ("" if
+ * it gave none). */
+const char *store__error(const struct store *st);
+/* The file was found corrupt and not moved aside yet. */
+bool store__corrupt(const struct store *st);
+/*
+ * A writer's way out: the damaged file (with its -wal and -shm) is renamed
+ * PATH.corrupt-YYYYMMDDTHHMMSSZ, kept as it is for whoever wants to look
+ * (SQLite does not checkpoint into it), and a fresh database is opened at
+ * PATH; queued rows go to it at the next flush. 0 with the new name in
+ * moved, or -errno with a reason in err.
+ */
+int store__set_aside(struct store *st, char *moved, size_t movedlen, char *err, size_t errlen);
+/* The same for a file store__open() refused with -EUCLEAN (no store);
+ * -EINVAL for a file without SQLite's header, which is left alone. */
+int store__set_aside_path(const char *path, char *moved, size_t movedlen, char *err, size_t errlen);
+
 #endif

@@ -85,6 +85,9 @@ struct store {
 	sqlite3_stmt *stmt[NR_STMTS];
 	dev_t dev; /* the file we opened, to notice it being replaced */
 	ino_t ino;
+	/* SQLITE_CORRUPT or NOTADB seen (db_fail(), store__check()) */
+	bool corrupt;
+	char errmsg[512]; /* the last query's failure, for store__error() */
 
 	pthread_mutex_t qlock; /* everything below */
 	struct rowq q[NR_QUEUES];
@@ -179,8 +182,11 @@ int store_identity_functions(sqlite3 *db);
 
 /* An SQLite result as -errno; the OS error when SQLite saw one. */
 int db_errno(sqlite3 *db, int rc);
-/* Reports the connection's last error; returns it as -errno. */
+/* Reports the connection's last error; returns it as -errno (-EUCLEAN:
+ * the file is corrupt, and st->corrupt is set). */
 int db_fail(struct store *st, int rc, const char *what, char *err, size_t errlen);
+/* Closes the connection (its statements too); the next db_ready() opens. */
+void db_close(struct store *st);
 /* Runs a prepared statement to completion, ready for the next use. */
 int stmt_run(sqlite3_stmt *s);
 int64_t single_int(sqlite3 *db, const char *sql, int *rcp);
