@@ -196,12 +196,91 @@ static void check_finds_corruption(void **state)
 	store__close(st);
 }
 
+/* The tables a daemon of schema version 1 wrote (no v6only, cgroup or process
+ * identity columns), with one row each. */
+static const char v1_sql[] =
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+	"INSERT INTO meta VALUES ('schema_version', '1');"
+	"CREATE TABLE socket (id INTEGER PRIMARY KEY, closed_ns INTEGER NOT NULL,"
+	" opened_ns INTEGER NOT NULL, dclass INTEGER NOT NULL, cookie INTEGER NOT NULL,"
+	" netns INTEGER NOT NULL, proto TEXT NOT NULL, family TEXT NOT NULL,"
+	" laddr TEXT NOT NULL, lport INTEGER NOT NULL, raddr TEXT NOT NULL,"
+	" rport INTEGER NOT NULL, state TEXT NOT NULL, bytes_sent INTEGER NOT NULL,"
+	" bytes_received INTEGER NOT NULL, holders BLOB NOT NULL);"
+	"CREATE TABLE socket_holder (closed_ns INTEGER NOT NULL, socket_id INTEGER NOT NULL,"
+	" pid INTEGER NOT NULL, uid INTEGER NOT NULL, comm TEXT NOT NULL,"
+	" PRIMARY KEY (closed_ns, socket_id, pid)) WITHOUT ROWID;"
+	"CREATE TABLE failure (id INTEGER PRIMARY KEY, ts_ns INTEGER NOT NULL,"
+	" event TEXT NOT NULL, pid INTEGER NOT NULL, uid INTEGER NOT NULL,"
+	" comm TEXT NOT NULL, netns INTEGER NOT NULL, proto TEXT NOT NULL,"
+	" laddr TEXT NOT NULL, lport INTEGER NOT NULL, raddr TEXT NOT NULL,"
+	" rport INTEGER NOT NULL, errno INTEGER NOT NULL, error TEXT NOT NULL,"
+	" reason TEXT NOT NULL, holders TEXT NOT NULL);"
+	"CREATE TABLE owner (id INTEGER PRIMARY KEY, ts_ns INTEGER NOT NULL,"
+	" action TEXT NOT NULL, netns INTEGER NOT NULL, proto TEXT NOT NULL,"
+	" laddr TEXT NOT NULL, lport INTEGER NOT NULL, cookie INTEGER NOT NULL,"
+	" pid INTEGER NOT NULL, uid INTEGER NOT NULL, comm TEXT NOT NULL);"
+	"INSERT INTO socket VALUES (1, 3000000000, 1000000000, 31, 7, 1, 'tcp', 'inet6',"
+	" '::', 8080, '', 0, 'LISTEN', 0, 0, x'');"
+	"INSERT INTO failure VALUES (1, 2000000000, 'bind', 42, 0, 'nginx', 1, 'tcp',"
+	" '0.0.0.0', 8080, '', 0, 98, 'EADDRINUSE', 'port 8080 is held', '');"
+	"INSERT INTO owner VALUES (1, 1000000000, 'bind', 1, 'tcp', '::', 8080, 7, 42, 0,"
+	" 'nginx');";
+
+/* A daemon of this version opens a version 1 database: upgraded in place,
+ * the old rows read with nothing invented; readers say what to do. */
+static void upgrades_version_1(void **state)
+{
+	struct store_opts ro = {.path = path, .readonly = true};
+	struct history_query q = {0};
+	char err[256] = "";
+	struct store *st;
+	struct rows l;
+
+	(void)state;
+	/* a fresh directory: the store creates it, a v1 file is put there */
+	st = open_store(0, 0, 0);
+	store__close(st);
+	unlink(path);
+	db_exec(v1_sql);
+	assert_int_equal(store__open(&st, &ro, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "schema version 1"));
+	assert_non_null(strstr(err, "upgrades version 1"));
+	st = open_store(0, 0, 0);
+	rows_init(&l);
+	assert_true(store__history(st, &q, collect, &l) >= 0);
+	assert_int_equal(l.n, 3);
+	for (size_t i = 0; i < l.n; i++) {
+		const struct store_row *r = &l.v[i];
+
+		if (r->kind == STORE_KIND_SOCKET) {
+			assert_int_equal(r->socket.lport, 8080);
+			assert_false(r->socket.v6only);
+			assert_string_equal(r->socket.cgroup, "");
+			assert_int_equal(r->socket.proc.flags, 0);
+		} else if (r->kind == STORE_KIND_FAILURE) {
+			assert_string_equal(r->failure.comm, "nginx");
+			assert_string_equal(r->failure.cgroup, "");
+			assert_int_equal(r->failure.proc.flags, 0);
+		} else {
+			assert_int_equal(r->owner.pid, 42);
+			assert_int_equal(r->owner.proc.flags, 0);
+		}
+	}
+	rows_clear(&l);
+	store__close(st);
+	/* now version 2: a reader opens it */
+	assert_int_equal(store__open(&st, &ro, err, sizeof(err)), 0);
+	store__close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		tu_test(not_our_database),
 		tu_test(readonly_reader),
 		tu_test(check_finds_corruption),
+		tu_test(upgrades_version_1),
 	};
 
 	setenv("TZ", "UTC0", 1);

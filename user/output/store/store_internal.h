@@ -16,7 +16,8 @@
 
 #include "output/store/store.h"
 
-#define SCHEMA_VERSION "1"
+/* A new version comes with its upgrade from the one before (db.c db_upgrade()). */
+#define SCHEMA_VERSION "2"
 #define QCHUNK_ROWS 64
 #define DCLASS_UNKNOWN 64 /* life class of a socket opened before us */
 /*
