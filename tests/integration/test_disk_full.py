@@ -116,11 +116,13 @@ def test_disk_full_trace_text_keeps_whole_lines(ctx):
 def test_disk_full_file_sink_cuts_counts_and_recovers(ctx):
     ns = ctx.netns()
     port = 19481
-    with Tmpfs(ctx, "64k") as fs:
-        # Space that can be given back: the disk fills up to it.
+    with Tmpfs(ctx, "128k") as fs:
+        # Space that can be given back: the disk fills up to it. Enough for
+        # the 16 KiB queue and the sockets after the recovery (a record
+        # with its process identity is ~1 KiB).
         filler = os.path.join(fs.path, "filler")
         with open(filler, "wb") as f:
-            f.write(b"x" * (28 << 10))
+            f.write(b"x" * (64 << 10))
         path = os.path.join(fs.path, "events.json")
         spec = "file:%s?queue_bytes=16K" % path
         d = Daemon(ctx, "--sink", spec, "--metrics", "127.0.0.1:%d" % port)

@@ -258,8 +258,9 @@ else: raise SystemExit("bind should fail")
         text = run(ctx, *what).stdout.split("held before:\n")[0]
         for l in hostile_lines(text, esc):
             f = l.split()
-            h.expect(len(f) == 6 and f[5].startswith("%s(pid=%d" % (esc, hd.pid)),
-                     "%s: row %r, want 6 columns ending %s(pid=%d...)" % (
+            # PROTO STATE LOCAL REMOTE NETNS UNIT/CONTAINER PROCESSES
+            h.expect(len(f) == 7 and f[6].startswith("%s(pid=%d" % (esc, hd.pid)),
+                     "%s: row %r, want 7 columns ending %s(pid=%d...)" % (
                          what[0], l, esc, hd.pid))
     hd.release()
     time.sleep(0.3)

@@ -232,7 +232,7 @@ const struct cli_option opt_state = {
 		"last-ack,closing; groups all, connected, synchronized,\n"
 		"bucket, big (ports: instead of listening/--all)",
 	.expect = "established, syn-sent, syn-recv, fin-wait-1, fin-wait-2, time-wait, "
-		  "closed (unconnected), close-wait, last-ack, listening, closing, "
+		  "closed, unconnected, close-wait, last-ack, listening, closing, "
 		  "bound-inactive, all, connected, synchronized, bucket, big",
 };
 
