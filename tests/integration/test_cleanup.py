@@ -2,6 +2,7 @@
 SIGTERM, SIGINT and a failure to open the output file.
 """
 
+import os
 import signal
 import time
 
@@ -42,3 +43,30 @@ def test_cleanup_after_kill(ctx):
         left = wait_programs_gone(before, 5)
         expect(not left, "after %s, BPF programs remain: %s (were %s)" % (
             sig.name, left, mine))
+
+
+@test(timeout=60)
+def test_stale_engine_socket_removed(ctx):
+    """kill -9 leaves /run/sockscope/engine-PID.sock behind (nobody can
+    unlink it); the next engine to start removes the sockets whose process
+    is gone, and keeps those of live engines."""
+    live = ctx.tracer()
+    old = ctx.tracer()
+    sock = lambda t: "/run/sockscope/engine-%d.sock" % t.proc.pid
+    deadline = time.monotonic() + 5
+    while not (os.path.exists(sock(old)) and os.path.exists(sock(live))):
+        expect(time.monotonic() < deadline, "no engine sockets %s, %s" % (sock(old), sock(live)))
+        time.sleep(0.05)
+    gone = sock(old)
+    expect(old.stop(signal.SIGKILL) == -signal.SIGKILL, "kill -9")
+    expect(os.path.exists(gone), "the killed engine's socket vanished by itself: "
+           "the test cannot tell the sweep worked")
+    new = ctx.tracer()
+    deadline = time.monotonic() + 5
+    while os.path.exists(gone):
+        expect(time.monotonic() < deadline, "%s stayed after a new engine started" % gone)
+        time.sleep(0.05)
+    expect(os.path.exists(sock(live)), "a live engine's socket was removed")
+    new.stop()
+    live.stop()
+    expect(not os.path.exists(sock(live)), "a stopped engine left its socket")

@@ -310,16 +310,16 @@ static bool explain_in_use(const struct ss_event *e, const struct snapshot *s,
 	switch (best_rank) {
 	case 0:
 		holder_text(who, sizeof(who), best_proc, snapshot__pid_cgroup(s, best_proc->pid));
-		reason_printf(x, "port %u is held by pid %u (%s), %s %s%s%s",
-			 e->lport, best_proc->pid, who,
-			 best->proto == SS_PROTO_TCP ? "listening on" : "bound to", what, stack,
-			 note);
+		reason_printf(x, "port %u is held by pid %u (%s), %s %s%s%s", e->lport,
+			      best_proc->pid, who,
+			      best->proto == SS_PROTO_TCP ? "listening on" : "bound to", what,
+			      stack, note);
 		break;
 	case 1:
 		holder_text(who, sizeof(who), best_proc, snapshot__pid_cgroup(s, best_proc->pid));
 		reason_printf(x, "port %u is in use by a %s connection %s held by pid %u (%s)%s%s",
-			 e->lport, sock_state_name(best->proto, best->state), what, best_proc->pid,
-			 who, stack, note);
+			      e->lport, sock_state_name(best->proto, best->state), what,
+			      best_proc->pid, who, stack, note);
 		break;
 	case 2:
 		snprintf(x->reason, sizeof(x->reason),

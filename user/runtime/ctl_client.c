@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "lib/exitcodes.h"
 #include "lib/io.h"
+#include "lib/parse.h"
 #include "runtime/ctl_client.h"
 
 #define MAX_FRAME (64u << 20)
@@ -228,11 +230,40 @@ static void rows_only_write(void *ctx, int stream, const char *p, size_t n)
 	r->w->write(r->w->ctx, 1, p, n);
 }
 
-static bool engine_socket(const char *name)
+/* "engine-PID.sock": PID, else 0 */
+static pid_t engine_socket_pid(const char *name)
 {
 	size_t n = strlen(name);
+	uint64_t pid;
+	char num[16];
 
-	return !strncmp(name, "engine-", 7) && n > 12 && !strcmp(name + n - 5, ".sock");
+	if (strncmp(name, "engine-", 7) || n <= 12 || n - 12 >= sizeof(num) ||
+	    strcmp(name + n - 5, ".sock"))
+		return 0;
+	memcpy(num, name + 7, n - 12);
+	num[n - 12] = '\0';
+	if (parse_u64(num, 1, INT32_MAX, &pid))
+		return 0;
+	return (pid_t)pid;
+}
+
+void ctl_client__sweep_engines(void)
+{
+	DIR *dir = opendir(CTL_DIR);
+	struct dirent *d;
+	char path[300];
+
+	while (dir && (d = readdir(dir))) {
+		pid_t pid = engine_socket_pid(d->d_name);
+
+		/* its engine was killed (kill -9 leaves the socket behind) */
+		if (pid > 0 && kill(pid, 0) && errno == ESRCH) {
+			snprintf(path, sizeof(path), CTL_DIR "/%s", d->d_name);
+			unlink(path);
+		}
+	}
+	if (dir)
+		closedir(dir);
 }
 
 long ctl_client__ask_engines(char *const *argv, const struct writer *w, int *engines)
@@ -247,7 +278,7 @@ long ctl_client__ask_engines(char *const *argv, const struct writer *w, int *eng
 	while (dir && (d = readdir(dir))) {
 		int err, code;
 
-		if (!engine_socket(d->d_name))
+		if (!engine_socket_pid(d->d_name))
 			continue;
 		snprintf(path, sizeof(path), CTL_DIR "/%s", d->d_name);
 		err = ctl_client__ask(path, argv, &out, CTL_ENGINE_TIMEOUT_MS, &code);
@@ -268,8 +299,11 @@ bool ctl_client__engines_present(void)
 	struct dirent *d;
 	bool found = false;
 
-	while (dir && !found && (d = readdir(dir)))
-		found = engine_socket(d->d_name);
+	while (dir && !found && (d = readdir(dir))) {
+		pid_t pid = engine_socket_pid(d->d_name);
+
+		found = pid > 0 && !(kill(pid, 0) && errno == ESRCH);
+	}
 	if (dir)
 		closedir(dir);
 	return found;

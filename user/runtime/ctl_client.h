@@ -55,6 +55,9 @@ long ctl_client__ask_engines(char *const *argv, const struct writer *w, int *eng
 
 /* Whether any engine socket exists (cheap: a directory scan). */
 bool ctl_client__engines_present(void);
+/* Removes the engine sockets whose process is gone (a kill -9 leaves its
+ * socket behind; a name cannot be reused while its process lives). */
+void ctl_client__sweep_engines(void);
 
 /* A writer to our own stdout / stderr. */
 extern const struct writer ctl_stdio_writer;

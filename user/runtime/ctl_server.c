@@ -151,6 +151,8 @@ int ctl_server__open(struct ctl_server **out, int epfd, const struct ctl_server_
 		snprintf(s->path, sizeof(s->path), "%s", o->path);
 	else
 		snprintf(s->path, sizeof(s->path), CTL_DIR "/engine-%d.sock", (int)getpid());
+	if (!o->path)
+		ctl_client__sweep_engines();
 	/* a live daemon answers: refuse to steal its socket */
 	if (o->exclusive && !ctl_client__forward(0, NULL, NULL)) {
 		rc = errf(err, errlen, -EADDRINUSE,

@@ -111,7 +111,7 @@ struct store_failure {
 	struct store_failure_holder holders[8]; /* the explanation's */
 	uint32_t nr_holders;
 	char cgroup[STORE_CGROUP_LEN]; /* the failing process's */
-	struct proc_ident proc; /* the failing process, as far as known (flags) */
+	struct proc_ident proc;	       /* the failing process, as far as known (flags) */
 };
 
 /* A port changed hands: someone started or stopped holding it. */
@@ -124,7 +124,7 @@ struct store_owner {
 	uint64_t cookie;
 	uint32_t pid, uid; /* pid 0: no known process */
 	char comm[16];
-	char action[12];	/* "bind", "listen", "release" */
+	char action[12]; /* "bind", "listen", "release" */
 	char cgroup[STORE_CGROUP_LEN];
 	struct proc_ident proc; /* the process, as far as known (flags) */
 };
