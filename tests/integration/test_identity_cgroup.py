@@ -379,8 +379,22 @@ def test_identity_history(ctx):
         got = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
         expect(got and all(x.get("unit") == unit for x in got), "history --db --unit: %r" % got)
         expect(pick(got, kind="socket", lport=PORTS["service"]), "no socket row in the file")
+        seen.update(db=d.db, top=lay.top, service=lay.cases["service"][0],
+                    docker=lay.cases["docker"][0])
 
+    seen = {}
     with_layouts(ctx, body)
+    # The cgroups are gone now: history --cgroup matches the stored paths,
+    # that cgroup or below it.
+    def paths(*args):
+        r = h.run_sockscope(ctx, "history", "--json", "--db", seen["db"], *args)
+        return [json.loads(x).get("cgroup") for x in r.stdout.splitlines() if x.strip()]
+    svc = paths("--cgroup", seen["service"])
+    expect(svc and all(p == seen["service"] for p in svc), "history --cgroup SERVICE: %r" % svc)
+    top = paths("--cgroup", seen["top"])
+    expect({seen["service"], seen["docker"]} <= set(top) and
+           all(p.startswith(seen["top"] + "/") for p in top), "history --cgroup TOP: %r" % top)
+    expect(not paths("--cgroup", seen["top"] + "x"), "--cgroup matched a partial component")
 
 
 @test(timeout=60)

@@ -222,9 +222,9 @@ static void bad_values_exit_2_with_one_line(void **state)
 	}
 	assert_int_equal(PARSE("trace", "--laddr", "1.2.3.4/8"), 2);
 	assert_non_null(strstr(err, "1.0.0.0/8"));
-	/* history keeps no cgroups: --cgroup is not one of its options */
-	assert_int_equal(PARSE("history", "--cgroup", "/"), 2);
-	assert_non_null(strstr(err, "does not apply to 'history'"));
+	/* history's --cgroup need not exist, but is still a cgroup path */
+	assert_int_equal(PARSE("history", "--cgroup", "a/../b"), 2);
+	assert_non_null(strstr(err, "'..' are not allowed"));
 	/* --state is for tables */
 	assert_int_equal(PARSE("trace", "--state", "established"), 2);
 }
@@ -358,6 +358,21 @@ static void past_rows_filtered(void **state)
 	assert_int_equal(PARSE("history", "--rport", "5000", "--lport", "8080"), 0);
 	assert_true(rowfilter_past(&sock_row, &o));
 	assert_false(rowfilter_past(&fail, &o));
+	/* --cgroup: the stored path, whole components; the cgroup may be gone
+	 * (history does not need it to exist), a row without one is out */
+	snprintf(sock_row.socket.cgroup, sizeof(sock_row.socket.cgroup), "%s",
+		 "/system.slice/gone-4711.service");
+	assert_int_equal(PARSE("history", "--cgroup", "/system.slice"), 0);
+	assert_true(rowfilter_past_active(&o));
+	assert_true(rowfilter_past(&sock_row, &o));
+	assert_false(rowfilter_past(&fail, &o));
+	assert_int_equal(PARSE("history", "--cgroup", "system.slice/gone-4711.service/"), 0);
+	assert_true(rowfilter_past(&sock_row, &o));
+	assert_int_equal(PARSE("history", "--cgroup", "/system"), 0);
+	assert_false(rowfilter_past(&sock_row, &o));
+	assert_int_equal(PARSE("history", "--cgroup", "/"), 0);
+	assert_true(rowfilter_past(&sock_row, &o));
+	assert_false(rowfilter_past(&own, &o));
 }
 
 int main(void)

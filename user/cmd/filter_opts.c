@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <strings.h>
 
@@ -42,8 +43,17 @@ static int set_cgroup(const struct cli_option *opt, const char *arg, void *cfg, 
 {
 	static struct cgroup_target t; /* 4 KiB: not on the stack */
 	struct cli_opts *o = cfg;
-	char why[512];
+	char why[512], mnt[PATH_MAX];
+	uint32_t level;
 
+	/* history's rows: the path only, a cgroup of the past may be gone (no
+	 * kernel half) */
+	if (o->command == SS_CMD_HISTORY) {
+		if (resolve_cgroup_path(arg, o->fx.cgroup, sizeof(o->fx.cgroup), &level, mnt,
+					sizeof(mnt), why, sizeof(why)))
+			return errf(err, errlen, -EINVAL, "bad --%s '%s': %s", opt->name, arg, why);
+		return 0;
+	}
 	if (resolve_cgroup(arg, &t, why, sizeof(why)))
 		return errf(err, errlen, -EINVAL, "bad --%s '%s': %s", opt->name, arg, why);
 	o->filter.cgroup_id = t.id;
@@ -58,7 +68,8 @@ const struct cli_option opt_cgroup = {
 	.parse = set_cgroup,
 	.metavar = "PATH",
 	.help = "only processes in this cgroup-v2 cgroup or below it\n"
-		"(/system.slice/nginx.service, or its path under the mount)",
+		"(/system.slice/nginx.service, or its path under the mount;\n"
+		"history: it may be gone since)",
 };
 
 /* The kernel's form of a prefix (include/sockscope_abi.h, ss_addr_filter). */
@@ -248,10 +259,11 @@ const struct opt_entry filter_more_options[] = {
 	OPT_END,
 };
 
-/* history's: the same but --cgroup (stored rows carry no cgroup yet), and
- * --netns, which ports and who list already. */
+/* history's: the same with a --cgroup that may be gone, and --netns, which
+ * ports and who list already. */
 const struct opt_entry filter_past_options[] = {
 	OPT(opt_uid),
+	OPT(opt_cgroup),
 	OPT(opt_netns),
 	OPT(opt_laddr),
 	OPT(opt_raddr),

@@ -95,18 +95,17 @@ static int normalise(const char *in, char *out, size_t outlen, uint32_t *level)
 	return 0;
 }
 
-int resolve_cgroup(const char *s, struct cgroup_target *out, char *err, size_t errlen)
+int resolve_cgroup_path(const char *s, char *path, size_t len, uint32_t *level, char *mnt,
+			size_t mntlen, char *err, size_t errlen)
 {
-	char mnt[PATH_MAX], full[PATH_MAX + 4096], why[256];
 	const char *rel = s;
-	struct statfs sfs;
-	struct stat st;
+	char why[256];
 	size_t mlen;
 	int rc;
 
 	if (!*s)
 		return errf(err, errlen, -EINVAL, "expected a cgroup path");
-	rc = sys_find_cgroup2(mnt, sizeof(mnt), why, sizeof(why));
+	rc = sys_find_cgroup2(mnt, mntlen, why, sizeof(why));
 	if (rc)
 		return errf(err, errlen, rc, "%s", why);
 	mlen = strlen(mnt);
@@ -115,11 +114,25 @@ int resolve_cgroup(const char *s, struct cgroup_target *out, char *err, size_t e
 	/* under the mount: absolute; anything else is relative to the root */
 	if (!strncmp(s, mnt, mlen) && (s[mlen] == '/' || !s[mlen]))
 		rel = s + mlen;
-	rc = normalise(rel, out->path, sizeof(out->path), &out->level);
+	rc = normalise(rel, path, len, level);
 	if (rc == -EINVAL)
 		return errf(err, errlen, rc, "'.' and '..' are not allowed in a cgroup path");
 	if (rc)
 		return errf(err, errlen, rc, "path too long");
+	return 0;
+}
+
+int resolve_cgroup(const char *s, struct cgroup_target *out, char *err, size_t errlen)
+{
+	char mnt[PATH_MAX], full[PATH_MAX + 4096];
+	struct statfs sfs;
+	struct stat st;
+	int rc;
+
+	rc = resolve_cgroup_path(s, out->path, sizeof(out->path), &out->level, mnt, sizeof(mnt),
+				 err, errlen);
+	if (rc)
+		return rc;
 	snprintf(full, sizeof(full), "%s%s", mnt, out->path);
 	if (stat(full, &st) || statfs(full, &sfs))
 		return errf(err, errlen, -ENOENT, "no such cgroup (%s: %s)", full, strerror(errno));
@@ -130,10 +143,18 @@ int resolve_cgroup(const char *s, struct cgroup_target *out, char *err, size_t e
 	return 0;
 }
 
+bool cgroup_path_within(const char *p, const char *path)
+{
+	size_t plen = strlen(path);
+
+	if (plen == 1) /* the root holds everything */
+		return true;
+	return !strncmp(p, path, plen) && (p[plen] == '/' || !p[plen]);
+}
+
 int cgroup_pid_within(uint32_t pid, const char *path)
 {
 	char file[64], line[4096 + 8];
-	size_t plen = strlen(path);
 	int found = -ENOENT;
 	FILE *f;
 
@@ -148,10 +169,7 @@ int cgroup_pid_within(uint32_t pid, const char *path)
 			continue;
 		p = line + 3;
 		line[strcspn(line, "\n")] = '\0';
-		if (plen == 1) /* the root holds everything */
-			found = 1;
-		else
-			found = !strncmp(p, path, plen) && (p[plen] == '/' || !p[plen]);
+		found = cgroup_path_within(p, path);
 		break;
 	}
 	fclose(f);

@@ -8,6 +8,7 @@
 #ifndef SS_RESOLVE_H
 #define SS_RESOLVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,14 @@ struct cgroup_target {
  * depth must be the real one); the directory must exist on cgroup2.
  */
 int resolve_cgroup(const char *s, struct cgroup_target *out, char *err, size_t errlen);
+/*
+ * Only the path part of resolve_cgroup() (path "/a/b", its depth, the
+ * mount found), for cgroups that may be gone: history's rows.
+ */
+int resolve_cgroup_path(const char *s, char *path, size_t len, uint32_t *level, char *mnt,
+			size_t mntlen, char *err, size_t errlen);
+/* Whether cgroup path p ("/a/b/c") is path or below it. */
+bool cgroup_path_within(const char *p, const char *path);
 
 /*
  * Whether process pid's cgroup-v2 cgroup (/proc/PID/cgroup, "0::PATH") is

@@ -141,12 +141,27 @@ static bool past_tuple_ok(const struct cli_opts *o, uint32_t netns, const char *
 	return text_addr_ok(&o->fx.laddr, laddr, lport) && text_addr_ok(&o->fx.raddr, raddr, rport);
 }
 
+static const char *row_cgroup(const struct store_row *r)
+{
+	switch (r->kind) {
+	case STORE_KIND_SOCKET:
+		return r->socket.cgroup;
+	case STORE_KIND_FAILURE:
+		return r->failure.cgroup;
+	case STORE_KIND_OWNER:
+		return r->owner.cgroup;
+	}
+	return "";
+}
+
 bool rowfilter_past(const struct store_row *r, const struct cli_opts *o)
 {
 	const struct ss_filter *f = &o->filter;
 
-	/* stored rows carry no cgroup: none is known to be in it (who's past) */
-	if (o->fx.cgroup[0])
+	/* a row's cgroup is its process's (a socket's: its first holder's);
+	 * a row without one is not known to be in it */
+	if (o->fx.cgroup[0] &&
+	    (!row_cgroup(r)[0] || !cgroup_path_within(row_cgroup(r), o->fx.cgroup)))
 		return false;
 	switch (r->kind) {
 	case STORE_KIND_SOCKET: {
