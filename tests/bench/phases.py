@@ -213,7 +213,8 @@ class Phases:
             self.notes.append("valgrind not installed: no callgrind figures")
             return
         modes = [("json", [])] if self.smoke else \
-            [("json", []), ("text", ["--text"]), ("json, no engine", ["--no-engine"])]
+            [("json", []), ("text", ["--text"]), ("json, no engine", ["--no-engine"]),
+             ("json, identity", ["--identity"])]
         for mode, extra in modes:
             irs = {}
             for n in (0, self.a.replay_events):
