@@ -84,6 +84,23 @@ static void secrets_stay_out_of_the_name(void **state)
 	sink__close(s, 0);
 }
 
+/* What --check-config prints: the same rule, without opening a sink; a cut
+ * output stays a C string. */
+static void redacted_spec_for_printing(void **state)
+{
+	char out[128], tiny[24];
+
+	(void)state;
+	sink_spec__redacted("kafka://a:1/t?sasl.password=hunter2&key=port&x.secret=s", out,
+			    sizeof(out));
+	assert_string_equal(out, "kafka://a:1/t?sasl.password=***&key=port&x.secret=***");
+	sink_spec__redacted("file:/var/log/x.json?max_bytes=10", out, sizeof(out));
+	assert_string_equal(out, "file:/var/log/x.json?max_bytes=10");
+	sink_spec__redacted("kafka://a:1/t?sasl.password=hunter2", tiny, sizeof(tiny));
+	assert_null(strstr(tiny, "hunter"));
+	assert_true(strlen(tiny) < sizeof(tiny));
+}
+
 /* ---- delivery to a mock cluster ---- */
 
 static rd_kafka_t *mock_rk;
@@ -265,6 +282,7 @@ int main(void)
 		cmocka_unit_test(spec_accepts_the_documented_forms),
 		cmocka_unit_test(spec_refuses_with_a_reason),
 		cmocka_unit_test(secrets_stay_out_of_the_name),
+		cmocka_unit_test(redacted_spec_for_printing),
 	};
 	const struct CMUnitTest broker[] = {
 		cmocka_unit_test(delivers_reports_outage_once_and_resumes),

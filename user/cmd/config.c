@@ -283,8 +283,13 @@ void config_print(const struct daemon_config *c, FILE *f)
 	else
 		fprintf(f, "retain = forever\n");
 	fprintf(f, "retain_size = %llu\n", (unsigned long long)c->retain_bytes);
-	for (unsigned int i = 0; i < c->nr_sinks; i++)
-		fprintf(f, "sink = %s\n", c->sinks[i]);
+	for (unsigned int i = 0; i < c->nr_sinks; i++) {
+		char shown[sizeof(c->sinks[0]) + 64];
+
+		/* printed: passwords stay in the file */
+		sink_spec__redacted(c->sinks[i], shown, sizeof(shown));
+		fprintf(f, "sink = %s\n", shown);
+	}
 	fprintf(f, "metrics = %s\n", c->metrics[0] ? c->metrics : "off");
 	fprintf(f, "ring_size = %u\n", c->ring_size);
 	fprintf(f, "history = %u\n", c->history);

@@ -260,7 +260,7 @@ static int kafka_option(struct sink *s, const char *key, const char *v, char *er
 			    "%s: a value of at most %zu bytes, %%XX for a byte that "
 			    "needs it (not %%00)",
 			    key, sizeof(val) - 1);
-	if (strstr(key, "password") || strstr(key, "secret")) {
+	if (sink_spec__secret_key(key, strlen(key))) {
 		int r = redact(s, key);
 
 		if (r)

@@ -96,6 +96,11 @@ int sink__check(const char *spec, char *err, size_t errlen);
  * the last. For the shell completion (cmd/completion.c).
  */
 const char *sink_spec__scheme(unsigned int i, const char **usage);
+/* Whether a spec's ?key=value is a secret (a password): shown as key=***. */
+bool sink_spec__secret_key(const char *key, size_t len);
+/* spec into out (NUL-terminated, cut at outlen) with every secret value
+ * shown as ***: for what is printed or logged. */
+void sink_spec__redacted(const char *spec, char *out, size_t outlen);
 
 /*
  * Queues one event line (with or without its "\n": a file gets exactly

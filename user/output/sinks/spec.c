@@ -189,3 +189,35 @@ const char *sink_spec__scheme(unsigned int i, const char **usage)
 	*usage = schemes[i].usage;
 	return schemes[i].prefix;
 }
+
+bool sink_spec__secret_key(const char *key, size_t len)
+{
+	return memmem(key, len, "password", 8) || memmem(key, len, "secret", 6);
+}
+
+void sink_spec__redacted(const char *spec, char *out, size_t outlen)
+{
+	const char *q = strchr(spec, '?');
+	size_t o = 0;
+
+	if (!outlen)
+		return;
+	snprintf(out, outlen, "%.*s", q ? (int)(q - spec) : (int)strlen(spec), spec);
+	o = strlen(out);
+	while (q && *q && o + 1 < outlen) {
+		const char *key = q + 1, *eq, *end = key + strcspn(key, "&");
+		size_t klen;
+
+		eq = memchr(key, '=', (size_t)(end - key));
+		klen = eq ? (size_t)(eq - key) : (size_t)(end - key);
+		if (eq && sink_spec__secret_key(key, klen))
+			o += (size_t)snprintf(out + o, outlen - o, "%c%.*s=***", *q, (int)klen,
+					      key);
+		else
+			o += (size_t)snprintf(out + o, outlen - o, "%c%.*s", *q, (int)(end - key),
+					      key);
+		if (o >= outlen)
+			break;
+		q = *end ? end : NULL;
+	}
+}
