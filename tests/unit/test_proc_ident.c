@@ -8,7 +8,7 @@
 
 #include "kernel/decode.h"
 #include "model/proc_ident.h"
-#include "output/format.h"
+#include "output/identity.h"
 
 #define SEC 1000000000ull
 
@@ -214,7 +214,7 @@ static void hostile_cmdline_stays_one_json_string(void **state)
 
 	(void)state;
 	sbuf_init(&sb, buf, sizeof(buf));
-	json_proc_ident(&sb, proc_cache__add(c, &r));
+	identity_proc_json(&sb, proc_cache__add(c, &r));
 	assert_null(strchr(buf, '\n'));
 	assert_non_null(strstr(buf, "\"cmdline\":\"a\\nb \\\"q\\\" \\ufffd\\ufffd\""));
 	assert_non_null(strstr(buf, "\"exe\":\"/tmp/x\\ny\""));

@@ -93,37 +93,6 @@ static void json_holders(struct sbuf *sb, const struct holder *h, size_t n)
 	sbuf_putc(sb, ']');
 }
 
-/* The process fields (struct proc_ident), after the existing ones. Shared
- * with the row printers (format.h). */
-void json_proc_ident(struct sbuf *sb, const struct proc_ident *pi)
-{
-	if (!pi)
-		return;
-	if (pi->flags & PI_NS) {
-		ju64(sb, "nspid", pi->nspid);
-		ju64(sb, "pidns", pi->pidns);
-	}
-	if (pi->flags & PI_PPID) {
-		ju64(sb, "ppid", pi->ppid);
-		if (pi->pcomm[0]) {
-			jkey(sb, "pcomm");
-			json_str(sb, pi->pcomm, SS_COMM_LEN);
-		}
-	}
-	if (pi->flags & PI_EXE) {
-		jkey(sb, "exe");
-		json_str(sb, pi->exe, SS_EXE_LEN);
-		if (pi->flags & PI_EXE_TRUNC)
-			sbuf_puts(sb, ",\"exe_truncated\":true");
-	}
-	if (pi->flags & PI_CMDLINE) {
-		jkey(sb, "cmdline");
-		json_str(sb, pi->cmdline, SS_CMDLINE_LEN);
-		if (pi->flags & PI_CMDLINE_TRUNC)
-			sbuf_puts(sb, ",\"cmdline_truncated\":true");
-	}
-}
-
 static void json_event(struct formatter *f, struct sbuf *sb, const struct ss_event *e,
 		       const struct event_extra *x)
 {
@@ -200,7 +169,7 @@ static void json_event(struct formatter *f, struct sbuf *sb, const struct ss_eve
 	if (x && x->ident)
 		identity_json(sb, x->ident);
 	if (x && has_owner(e))
-		json_proc_ident(sb, x->proc);
+		identity_proc_json(sb, x->proc);
 	sbuf_puts(sb, "}\n");
 }
 

@@ -34,9 +34,6 @@ struct event_extra {
 /* extra may be NULL. */
 void format_event(struct formatter *f, struct sbuf *sb, const struct ss_event *e,
 		  const struct event_extra *extra);
-/* ,"nspid":..,"pidns":..,"ppid":..,"pcomm":..,"exe":..,"cmdline":.. for what
- * pi knows (nothing for NULL), as events and rows carry them. */
-void json_proc_ident(struct sbuf *sb, const struct proc_ident *pi);
 /* In-band note that the live model was rebuilt from the kernel. */
 void format_resync(struct formatter *f, struct sbuf *sb, uint64_t sockets, uint64_t now_real_ns);
 /* 'lost' records dropped by the kernel between since_real_ns and now. */

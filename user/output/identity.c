@@ -45,3 +45,30 @@ bool identity_phrase(struct sbuf *sb, const struct cg_ident *id)
 	}
 	return false;
 }
+
+void identity_proc_json(struct sbuf *sb, const struct proc_ident *pi)
+{
+	if (!pi)
+		return;
+	if (pi->flags & PI_NS)
+		sbuf_printf(sb, ",\"nspid\":%u,\"pidns\":%u", pi->nspid, pi->pidns);
+	if (pi->flags & PI_PPID) {
+		sbuf_printf(sb, ",\"ppid\":%u", pi->ppid);
+		if (pi->pcomm[0]) {
+			sbuf_puts(sb, ",\"pcomm\":");
+			json_str(sb, pi->pcomm, SS_COMM_LEN);
+		}
+	}
+	if (pi->flags & PI_EXE) {
+		sbuf_puts(sb, ",\"exe\":");
+		json_str(sb, pi->exe, SS_EXE_LEN);
+		if (pi->flags & PI_EXE_TRUNC)
+			sbuf_puts(sb, ",\"exe_truncated\":true");
+	}
+	if (pi->flags & PI_CMDLINE) {
+		sbuf_puts(sb, ",\"cmdline\":");
+		json_str(sb, pi->cmdline, SS_CMDLINE_LEN);
+		if (pi->flags & PI_CMDLINE_TRUNC)
+			sbuf_puts(sb, ",\"cmdline_truncated\":true");
+	}
+}

@@ -4,7 +4,6 @@
 #include "kernel/decode.h"
 #include "lib/escape.h"
 #include "lib/names.h"
-#include "output/format.h"
 #include "output/identity.h"
 #include "output/portrow.h"
 
@@ -163,7 +162,7 @@ void portrow_json(struct sbuf *sb, const struct port_row *r, struct timefmt *tf)
 		if (h->fd >= 0)
 			sbuf_printf(sb, ",\"fd\":%d", h->fd);
 		identity_json(sb, cg_ident_lookup(h->cgroup_id));
-		json_proc_ident(sb, proc_ident__live(h->pid));
+		identity_proc_json(sb, proc_ident__live(h->pid));
 		sbuf_putc(sb, '}');
 	}
 	sbuf_puts(sb, "]}\n");

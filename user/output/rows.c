@@ -5,7 +5,6 @@
 #include "kernel/decode.h"
 #include "lib/escape.h"
 #include "lib/names.h"
-#include "output/format.h"
 #include "output/identity.h"
 #include "output/rows.h"
 
@@ -153,7 +152,7 @@ static void json_socket(struct sbuf *sb, const struct store_socket *s, struct ti
 		j_str(sb, ",\"comm\":", s->holders[i].comm, 16);
 		j_u64(sb, ",\"uid\":", s->holders[i].uid);
 		if (s->proc.flags && s->proc.pid == s->holders[i].pid)
-			json_proc_ident(sb, &s->proc);
+			identity_proc_json(sb, &s->proc);
 		sbuf_putc(sb, '}');
 	}
 	sbuf_putc(sb, ']');
@@ -204,7 +203,7 @@ static void json_failure(struct sbuf *sb, const struct store_failure *f, struct 
 		sbuf_putc(sb, ']');
 	}
 	json_ident(sb, f->cgroup);
-	json_proc_ident(sb, &f->proc);
+	identity_proc_json(sb, &f->proc);
 	sbuf_putc(sb, '}');
 }
 
@@ -219,7 +218,7 @@ static void json_owner(struct sbuf *sb, const struct store_owner *w, struct time
 	j_u64(sb, ",\"cookie\":", w->cookie);
 	j_process(sb, w->pid, w->uid, w->comm);
 	json_ident(sb, w->cgroup);
-	json_proc_ident(sb, &w->proc);
+	identity_proc_json(sb, &w->proc);
 	sbuf_putc(sb, '}');
 }
 
