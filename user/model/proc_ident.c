@@ -125,6 +125,14 @@ void proc_ident__cmdline(char *out, const char *raw, size_t len)
 	out[len] = 0;
 }
 
+/* Numbers every identity the cache stores (struct proc_ident.gen). */
+static uint64_t next_gen(void)
+{
+	static uint64_t gen;
+
+	return ++gen;
+}
+
 const struct proc_ident *proc_cache__add(struct proc_cache *c, const struct ss_proc *r)
 {
 	struct slot *s = claim(c, r->pid);
@@ -154,6 +162,7 @@ const struct proc_ident *proc_cache__add(struct proc_cache *c, const struct ss_p
 		pi->flags |= PI_CMDLINE;
 	if (r->hdr.flags & SS_PF_CMDLINE_TRUNC)
 		pi->flags |= PI_CMDLINE_TRUNC;
+	pi->gen = next_gen();
 	return pi;
 }
 
@@ -317,6 +326,7 @@ const struct proc_ident *proc_cache__get(struct proc_cache *c, uint32_t pid, uin
 		return NULL; /* and the cached one (newer) stays */
 	s = claim(c, pid);
 	s->pi = pi;
+	s->pi.gen = next_gen();
 	return pi.start_ns <= when_ns ? &s->pi : NULL;
 }
 

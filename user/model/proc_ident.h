@@ -37,6 +37,9 @@ struct proc_ident {
 	char pcomm[SS_COMM_LEN];
 	char exe[SS_EXE_LEN];		  /* NUL-terminated */
 	char cmdline[SS_CMDLINE_LEN + 1]; /* arguments joined by spaces */
+	/* which fill of the cache this is (0: not the cache's): equal gens are
+	 * equal identities, so a printer may keep its text (output/identity.c) */
+	uint64_t gen;
 };
 
 struct proc_cache;

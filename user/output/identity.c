@@ -46,10 +46,8 @@ bool identity_phrase(struct sbuf *sb, const struct cg_ident *id)
 	return false;
 }
 
-void identity_proc_json(struct sbuf *sb, const struct proc_ident *pi)
+static void proc_json(struct sbuf *sb, const struct proc_ident *pi)
 {
-	if (!pi)
-		return;
 	if (pi->flags & PI_NS)
 		sbuf_printf(sb, ",\"nspid\":%u,\"pidns\":%u", pi->nspid, pi->pidns);
 	if (pi->flags & PI_PPID) {
@@ -71,4 +69,35 @@ void identity_proc_json(struct sbuf *sb, const struct proc_ident *pi)
 		if (pi->flags & PI_CMDLINE_TRUNC)
 			sbuf_puts(sb, ",\"cmdline_truncated\":true");
 	}
+}
+
+/*
+ * The last process identity printed, as JSON: every event of a busy
+ * process copies it instead of escaping its exe and cmdline again (that
+ * escaping, byte by byte on every line, doubled the consumer's cost).
+ */
+static struct {
+	uint64_t gen; /* 0: nothing kept */
+	size_t len;
+	char buf[4096];
+} proc_memo;
+
+void identity_proc_json(struct sbuf *sb, const struct proc_ident *pi)
+{
+	struct sbuf m;
+
+	if (!pi)
+		return;
+	if (pi->gen && pi->gen == proc_memo.gen) {
+		sbuf_putn(sb, proc_memo.buf, proc_memo.len);
+		return;
+	}
+	sbuf_init(&m, proc_memo.buf, sizeof(proc_memo.buf));
+	proc_json(&m, pi);
+	proc_memo.gen = m.overflow ? 0 : pi->gen;
+	proc_memo.len = m.len;
+	if (m.overflow)
+		proc_json(sb, pi);
+	else
+		sbuf_putn(sb, m.buf, m.len);
 }
