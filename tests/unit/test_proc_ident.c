@@ -221,6 +221,40 @@ static void hostile_cmdline_stays_one_json_string(void **state)
 	proc_cache__free(c);
 }
 
+/* The printer keeps the last identity's text: an exec (a new record for
+ * the same pid and start) must print the new one, and a copy the same. */
+static void printed_text_follows_the_identity(void **state)
+{
+	struct ss_proc a = record(42, SEC, "/usr/bin/old", "old\0", 4);
+	struct ss_proc b = record(42, SEC, "/usr/bin/new", "new\0", 4);
+	struct proc_cache *c = proc_cache__new(16, NULL);
+	struct proc_ident copy;
+	char buf[4096];
+	struct sbuf sb;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) { /* the second time from the kept text */
+		sbuf_init(&sb, buf, sizeof(buf));
+		identity_proc_json(&sb, proc_cache__add(c, &a));
+		assert_non_null(strstr(buf, "\"exe\":\"/usr/bin/old\""));
+	}
+	copy = *proc_cache__add(c, &b);
+	sbuf_init(&sb, buf, sizeof(buf));
+	identity_proc_json(&sb, proc_cache__get(c, 42, 2 * SEC, false));
+	assert_non_null(strstr(buf, "\"exe\":\"/usr/bin/new\""));
+	assert_non_null(strstr(buf, "\"cmdline\":\"new\""));
+	sbuf_init(&sb, buf, sizeof(buf));
+	identity_proc_json(&sb, &copy);
+	assert_non_null(strstr(buf, "\"exe\":\"/usr/bin/new\""));
+	/* not the cache's (gen 0, e.g. a history row): always printed afresh */
+	copy.gen = 0;
+	snprintf(copy.exe, sizeof(copy.exe), "%s", "/usr/bin/row");
+	sbuf_init(&sb, buf, sizeof(buf));
+	identity_proc_json(&sb, &copy);
+	assert_non_null(strstr(buf, "\"exe\":\"/usr/bin/row\""));
+	proc_cache__free(c);
+}
+
 static void cmdline_truncation(void **state)
 {
 	char raw[SS_CMDLINE_LEN], out[SS_CMDLINE_LEN + 1];
@@ -242,6 +276,7 @@ int main(void)
 		tu_test(recycled_pid_is_not_inherited),
 		tu_test(bounded),
 		tu_test(hostile_cmdline_stays_one_json_string),
+		tu_test(printed_text_follows_the_identity),
 		tu_test(cmdline_truncation),
 	};
 
