@@ -385,24 +385,29 @@ class Ctx:
         return Held(self, p, pidfile, scenario)
 
     def cleanup(self):
-        for p in self.procs:
-            if p.poll() is None:
-                try:
-                    os.killpg(p.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                try:
-                    p.wait(5)
-                except subprocess.TimeoutExpired:
-                    pass
-            for f in (p.stdin, p.stdout, p.stderr):
-                try:
-                    if f:
-                        f.close()
-                except OSError:
-                    pass
+        kill_procs(self.procs)
         for name in self.netnses:
             subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=15)
+
+
+def kill_procs(procs):
+    """SIGKILL each process group (members outlive a leader that exited),
+    reap the leader, close its pipes."""
+    for p in procs:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        for f in (p.stdin, p.stdout, p.stderr):
+            try:
+                if f:
+                    f.close()
+            except OSError:
+                pass
 
 
 # ---- commands that must fail ----------------------------------------------------

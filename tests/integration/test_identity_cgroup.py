@@ -148,20 +148,7 @@ class Layouts:
         return json.loads(r.stdout.decode().strip().splitlines()[-1])
 
     def cleanup(self):
-        for p in self.procs:
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            try:
-                p.wait(5)
-            except subprocess.TimeoutExpired:
-                pass
-            for f in (p.stdin, p.stdout, p.stderr):
-                try:
-                    f.close()
-                except OSError:
-                    pass
+        h.kill_procs(self.procs)  # before the rmdirs: a cgroup with tasks stays
         for d in reversed(self.made):
             for _ in range(50):  # a killed process leaves its cgroup soon after
                 try:
