@@ -191,6 +191,9 @@ void db_close(struct store *st);
 /* Runs a prepared statement to completion, ready for the next use. */
 int stmt_run(sqlite3_stmt *s);
 int64_t single_int(sqlite3 *db, const char *sql, int *rcp);
+/* An older schema brought to this one, in the caller's transaction (upgrade.c):
+ * 0 (nothing to do too), or -errno with the reason. */
+int db_upgrade(struct store *st, char *err, size_t errlen);
 /*
  * The connection, opened again if the file under our path is no longer the
  * one we opened. Call with dblock held.
