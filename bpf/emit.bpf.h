@@ -10,13 +10,18 @@
 
 /* ---- filling records ----------------------------------------------------- */
 
-static __always_inline void init_event(struct ss_event *e, __u16 type)
+/*
+ * ts: the program's one clock read (bpf_ktime_get_ns() is a TSC read, and a
+ * slow one in a VM): callers that need the time for something else too pass
+ * the same value.
+ */
+static __always_inline void init_event(struct ss_event *e, __u16 type, __u64 ts)
 {
 	__builtin_memset(e, 0, sizeof(*e));
 	e->hdr.type = type;
 	e->hdr.size = sizeof(*e);
 	e->hdr.version = SS_ABI_VERSION;
-	e->ts_ns = bpf_ktime_get_ns();
+	e->ts_ns = ts;
 }
 
 /*
@@ -40,6 +45,16 @@ static __always_inline void fill_current(struct ss_event *e)
 	fill_task_identity(e);
 }
 
+/* The same identity from one record or owner to another: no helper calls. */
+#define copy_task_identity(dst, src)                                      \
+	({                                                                \
+		(dst)->pid = (src)->pid;                                  \
+		(dst)->tid = (src)->tid;                                  \
+		(dst)->uid = (src)->uid;                                  \
+		(dst)->cgroup_id = (src)->cgroup_id;                      \
+		__builtin_memcpy((dst)->comm, (src)->comm, SS_COMM_LEN); \
+	})
+
 /* The process a socket's asynchronous event is attributed to, if known. */
 static __always_inline void fill_owner(struct ss_event *e, const struct owner *o)
 {
@@ -47,11 +62,7 @@ static __always_inline void fill_owner(struct ss_event *e, const struct owner *o
 		e->hdr.flags |= SS_F_NO_OWNER;
 		return;
 	}
-	e->pid = o->pid;
-	e->tid = o->tid;
-	e->uid = o->uid;
-	e->cgroup_id = o->cgroup_id;
-	__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
+	copy_task_identity(e, o);
 }
 
 /* ---- the user's filter --------------------------------------------------- */

@@ -20,7 +20,7 @@ static __always_inline void emit_holder_change(__u16 type, __u32 pid, __u64 cook
 {
 	struct ss_event e;
 
-	init_event(&e, type);
+	init_event(&e, type, bpf_ktime_get_ns());
 	fill_current(&e);
 	e.pid = pid;
 	e.cookie = cookie;

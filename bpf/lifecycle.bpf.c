@@ -25,14 +25,15 @@
 #define EACCES 13
 #define EADDRNOTAVAIL 99
 
-static __always_inline void owner_from_current(struct owner *o)
+/* The current task, as e (a record of it, fill_current()) names it. */
+static __always_inline void owner_from_event(struct owner *o, const struct ss_event *e)
 {
-	fill_task_identity(o);
+	copy_task_identity(o, e);
 	owner_note_cgroup(o);
 }
 
-/* Record the current task as the socket's owner; keeps creation time. */
-static __always_inline struct owner *owner_touch(__u64 cookie)
+/* Record e's task as the socket's owner; keeps creation time. */
+static __always_inline struct owner *owner_touch(__u64 cookie, const struct ss_event *e)
 {
 	struct owner *o, fresh = {};
 
@@ -40,11 +41,11 @@ static __always_inline struct owner *owner_touch(__u64 cookie)
 		return NULL;
 	o = bpf_map_lookup_elem(&owners, &cookie);
 	if (o) {
-		owner_from_current(o);
+		owner_from_event(o, e);
 		return o;
 	}
-	owner_from_current(&fresh);
-	fresh.created_ns = bpf_ktime_get_ns();
+	owner_from_event(&fresh, e);
+	fresh.created_ns = e->ts_ns;
 	return bpf_map_try_init(&owners, &cookie, &fresh);
 }
 
@@ -111,9 +112,10 @@ static __always_inline struct sock *call_end(struct call_args *a)
 }
 
 /* A record about sk raised by the current task in a syscall. */
-static __always_inline void init_sock_event(struct ss_event *e, __u16 type, struct sock *sk)
+static __always_inline void init_sock_event(struct ss_event *e, __u16 type, struct sock *sk,
+					    __u64 ts)
 {
-	init_event(e, type);
+	init_event(e, type, ts);
 	fill_current(e);
 	fill_sock(e, sk);
 }
@@ -154,15 +156,14 @@ int ss_sock_create(struct bpf_sock *ctx)
 		return 1;
 	/* Generates the cookie now, so every later hook can read it. */
 	cookie = bpf_get_socket_cookie(ctx);
-	owner_from_current(&o);
-	o.created_ns = bpf_ktime_get_ns();
+	init_event(&e, SS_EV_SOCKET, bpf_ktime_get_ns());
+	fill_current(&e);
+	owner_from_event(&o, &e);
+	o.created_ns = e.ts_ns;
 	bpf_map_update_elem(&owners, &cookie, &o, BPF_ANY);
 
 	if (!event_wanted(SS_EV_SOCKET))
 		return 1;
-	init_event(&e, SS_EV_SOCKET);
-	e.ts_ns = o.created_ns;
-	fill_current(&e);
 	fill_ctx_sock(&e, ctx, family, protocol, cookie);
 	e.u.socket.type = type;
 	e.u.socket.protocol = protocol;
@@ -186,8 +187,7 @@ int ss_sock_release(struct bpf_sock *ctx)
 	now = bpf_ktime_get_ns();
 	state = ctx->state;
 
-	init_event(&e, SS_EV_CLOSE);
-	e.ts_ns = now;
+	init_event(&e, SS_EV_CLOSE, now);
 	sk = fill_ctx_sock(&e, ctx, family, protocol, cookie);
 	fill_current(&e);
 	e.u.close.state = state;
@@ -224,7 +224,7 @@ int ss_sock_release(struct bpf_sock *ctx)
 	 * it reaches CLOSE. Anything else is finished here.
 	 */
 	if (o && protocol == SS_PROTO_TCP && state != TCP_CLOSE) {
-		owner_from_current(o);
+		owner_from_event(o, &e);
 		o->released = 1;
 	} else if (o) {
 		bpf_map_delete_elem(&owners, &cookie);
@@ -279,7 +279,7 @@ int ss_exit_bind(struct trace_event_raw_sys_exit *ctx)
 	sk = call_end(&a);
 	if (!sk)
 		return 0;
-	init_sock_event(&e, SS_EV_BIND, sk);
+	init_sock_event(&e, SS_EV_BIND, sk, bpf_ktime_get_ns());
 	if (ctx->ret < 0) {
 		/* The socket holds nothing useful: report what was asked for.
 		 */
@@ -317,13 +317,13 @@ int ss_exit_listen(struct trace_event_raw_sys_exit *ctx)
 	sk = call_end(&a);
 	if (!sk)
 		return 0;
-	init_sock_event(&e, SS_EV_LISTEN, sk);
+	init_sock_event(&e, SS_EV_LISTEN, sk, bpf_ktime_get_ns());
 	e.u.listen.backlog = a.backlog;
 	if (ctx->ret < 0) {
 		e.err = -ctx->ret;
 	} else if (e.proto == SS_PROTO_TCP) {
 		struct listen_key k = {.netns = e.netns, .port = e.lport};
-		struct owner *o = owner_touch(e.cookie);
+		struct owner *o = owner_touch(e.cookie, &e);
 
 		if (o)
 			bpf_map_update_elem(&listeners, &k, o, BPF_ANY);
@@ -358,14 +358,13 @@ int ss_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	if (BPF_CORE_READ(sk, sk_protocol) == SS_PROTO_TCP && state != TCP_CLOSE)
 		return 0;
 
-	o = owner_touch(sk_cookie(sk));
+	init_sock_event(&e, SS_EV_CONNECT, sk, a.ts);
+	o = owner_touch(a.cookie, &e);
 	if (o) {
 		o->connect_ns = a.ts;
 		o->connect_pending = 1;
 	}
 
-	init_sock_event(&e, SS_EV_CONNECT, sk);
-	e.ts_ns = a.ts;
 	if (a.sa_family) {
 		use_requested_remote(&e, &a);
 	} else {
@@ -400,8 +399,7 @@ int ss_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	if (o && __sync_val_compare_and_swap(&o->connect_pending, 1, 0) != 1)
 		return 0;
 
-	init_sock_event(&e, SS_EV_CONNECT_DONE, sk);
-	e.ts_ns = now;
+	init_sock_event(&e, SS_EV_CONNECT_DONE, sk, now);
 	if (ctx->ret < 0) {
 		e.err = -ctx->ret;
 		if (e.err == EADDRNOTAVAIL) {
@@ -431,8 +429,8 @@ static __always_inline int on_accept_exit(long ret)
 	sk = fd_to_sock((int)ret);
 	if (!sk_is_traced(sk))
 		return 0;
-	init_sock_event(&e, SS_EV_ACCEPT, sk);
-	owner_touch(e.cookie);
+	init_sock_event(&e, SS_EV_ACCEPT, sk, bpf_ktime_get_ns());
+	owner_touch(e.cookie, &e);
 	emit(&e);
 	return 0;
 }
@@ -459,8 +457,7 @@ int ss_exit_accept4(struct trace_event_raw_sys_exit *ctx)
 static __always_inline void init_async_event(struct ss_event *e, __u16 type, __u64 now,
 					     const struct owner *o, struct sock *sk)
 {
-	init_event(e, type);
-	e->ts_ns = now;
+	init_event(e, type, now);
 	fill_owner(e, o);
 	fill_sock(e, sk);
 	e->hdr.flags |= SS_F_ASYNC;

@@ -57,7 +57,7 @@ static __always_inline int on_udp_sendmsg(struct bpf_sock_addr *ctx)
 		return 1;
 	*seen = 1;
 
-	init_event(&e, SS_EV_BIND);
+	init_event(&e, SS_EV_BIND, bpf_ktime_get_ns());
 	fill_current(&e);
 	task = (void *)bpf_get_current_task();
 	e.netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
