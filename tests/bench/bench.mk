@@ -14,7 +14,7 @@
 BENCH_DIR := tests/bench
 BENCH_OUT := $(OUTPUT)/bench
 BENCH_CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE
-BENCH_GENS := $(addprefix $(BENCH_OUT)/,bind_cycle conn_cycle udp_cycle holder)
+BENCH_GENS := $(addprefix $(BENCH_OUT)/,bind_cycle conn_cycle udp_cycle open_close fork_exit holder)
 BENCH_BINS := $(BENCH_GENS) $(BENCH_OUT)/replay
 # Debian's python3 (matplotlib comes from python3-matplotlib)
 BENCH_PYTHON ?= $(if $(wildcard /usr/bin/python3),/usr/bin/python3,$(PYTHON))
@@ -22,7 +22,7 @@ BENCH_ARGS ?=
 # the daemon soak's length in make bench / bench-soak (bench.py's default: 600 s)
 SOAK_SECONDS ?=
 SOAK_ARG := $(if $(SOAK_SECONDS),--daemon-soak-secs $(SOAK_SECONDS))
-BENCH_NOT_SOAK := startup,throughput,saturated,sweep,snapshot,memory,soak,callgrind,diagnostics
+BENCH_NOT_SOAK := startup,throughput,saturated,sweep,snapshot,memory,soak,nonsocket,callgrind,diagnostics
 BENCH_PKGS := libbpf-tools bpftrace auditd lsof python3-matplotlib valgrind \
 	      iproute2 util-linux linux-perf bpftool
 
