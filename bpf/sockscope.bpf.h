@@ -27,6 +27,8 @@ extern const volatile __u32 track_identity;
 
 /* Records the ring buffer refused; userspace reads it through mmap'ed .bss. */
 extern __u64 lost_records;
+/* Producer position before which no record forces a wakeup (emit.bpf.h). */
+extern __u64 wake_after;
 /* Sockets found by the start-up iterator (for the status line). */
 extern __u64 seeded_sockets;
 

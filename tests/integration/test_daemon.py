@@ -386,3 +386,23 @@ def test_daemon_sighup_reopens_log_files(ctx):
              "after SIGHUP nothing may go to the rotated file")
     h.expect(d.p.poll() is None, "SIGHUP must not stop the daemon")
     h.expect(d.stop() == 0, "clean exit on SIGTERM")
+
+
+@h.test(timeout=60)
+def test_daemon_sinks_get_state_changes_only_when_asked(ctx):
+    """The sinks carry what trace --json prints: no state records unless
+    --states (contract 1.3); the daemon's engine still sees them all."""
+    for args, want in (((), False), (("--states",), True)):
+        ns = ctx.netns()
+        path = os.path.join(ctx.tmp, "states%d.json" % want)
+        d = Daemon(ctx, "--sink", "file:" + path, *args)
+        churn(ns, 5, 37200 + 10 * want)
+        mine = lambda: [json.loads(l) for l in read_lines(path) if '"netns":%d,' % ns.inode in l]
+        wait_for("the listeners' close events", lambda: sum(
+            e["event"] == "close" for e in mine()) >= 5)
+        time.sleep(0.3)
+        d.stop()
+        kinds = {e["event"] for e in mine()}
+        h.expect({"listen", "close"} <= kinds, "listen and close in the sink: %s" % sorted(kinds))
+        h.expect(("state" in kinds) == want, "daemon %s: state events in the sink: %s" % (
+            " ".join(args) or "(default)", sorted(kinds)))

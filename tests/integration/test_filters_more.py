@@ -174,9 +174,9 @@ def test_filt_trace_cgroup_and_below(ctx):
     cg = Cgroups(ctx)
     try:
         ns = ctx.netns()
-        tracers = [ctx.tracer("--cgroup", cg.rel["base"]),
-                   ctx.tracer("--cgroup", cg.rel["child"].lstrip("/")),
-                   ctx.tracer("--cgroup", cg.path("child"))]
+        tracers = [ctx.tracer("--states", "--cgroup", cg.rel["base"]),
+                   ctx.tracer("--states", "--cgroup", cg.rel["child"].lstrip("/")),
+                   ctx.tracer("--states", "--cgroup", cg.path("child"))]
         a_child = Actor(ctx, ns, "127.0.0.1", 23101, "127.0.0.1", "127.0.0.1", 23111,
                         cgroup=cg.path("child"))
         a_base = Actor(ctx, ns, "127.0.0.1", 23102, "127.0.0.1", "127.0.0.1", 23112,
@@ -211,7 +211,7 @@ def test_filt_trace_cgroup_of_sockets_older_than_the_tracer(ctx):
                        cgroup=cg.path("child"))
         outside = Actor(ctx, ns, "127.0.0.1", 23152, "127.0.0.1", "127.0.0.1", 23162,
                         cgroup=cg.path("other"))
-        tr = ctx.tracer("--cgroup", cg.rel["base"])
+        tr = ctx.tracer("--states", "--cgroup", cg.rel["base"])
         inside.finish()
         outside.finish()
         res = tr.finish(ns)
@@ -233,8 +233,8 @@ def test_filt_trace_uid_by_number_and_name(ctx):
     pw = add_user(USER)
     try:
         ns = ctx.netns()
-        tracers = [ctx.tracer("--uid", USER), ctx.tracer("--uid", pw.pw_uid),
-                   ctx.tracer("--uid", 0, "--lport", 23202)]
+        tracers = [ctx.tracer("--states", "--uid", USER), ctx.tracer("--states", "--uid", pw.pw_uid),
+                   ctx.tracer("--states", "--uid", 0, "--lport", 23202)]
         mine = Actor(ctx, ns, "127.0.0.1", 23201, "127.0.0.1", "127.0.0.1", 23211, user=pw)
         root = Actor(ctx, ns, "127.0.0.1", 23202, "127.0.0.1", "127.0.0.1", 23212)
         expect(mine.facts["uid"] == pw.pw_uid, "actor uid %r" % mine.facts)
@@ -255,7 +255,7 @@ def test_filt_trace_uid_by_number_and_name(ctx):
 @test(timeout=120)
 def test_filt_trace_netns_by_name_and_inode(ctx):
     ns1, ns2 = ctx.netns(), ctx.netns()
-    tracers = [ctx.tracer("--netns", ns1.name), ctx.tracer("--netns", ns2.inode)]
+    tracers = [ctx.tracer("--states", "--netns", ns1.name), ctx.tracer("--states", "--netns", ns2.inode)]
     a1 = Actor(ctx, ns1, "127.0.0.1", 23301, "127.0.0.1", "127.0.0.1", 23311)
     a2 = Actor(ctx, ns2, "127.0.0.1", 23301, "127.0.0.1", "127.0.0.1", 23311)
     a1.finish()
@@ -279,7 +279,7 @@ def test_filt_trace_addresses_and_ports(ctx):
         "lport": ("--lport", "23401"),
         "rport": ("--rport", "23401"),
     }
-    tracers = {k: ctx.tracer(*v) for k, v in flt.items()}
+    tracers = {k: ctx.tracer("--states", *v) for k, v in flt.items()}
     # A: IPv4 on 127.0.0.2, client from 127.0.0.3
     a = Actor(ctx, ns, "127.0.0.2", 23401, "127.0.0.3", "127.0.0.2", 23411)
     # B: a dual-stack IPv6 listener, an IPv4 client from 127.0.0.4: the

@@ -391,7 +391,7 @@ def test_identity_async_owner(ctx):
     ns = ctx.netns()
 
     def body(lay):
-        tr = ctx.tracer()
+        tr = ctx.tracer("--states")
         f = lay.run("podman", ns, sys.executable, h.WORKLOAD, "nb_connect_delayed", "4", 23120,
                     "ok")
         res = tr.finish(ns)

@@ -93,7 +93,7 @@ c.close(); l.close()
 def test_close_after_reset_keeps_its_tuple(ctx):
     ns = ctx.netns()
     port = 9300
-    tr = ctx.tracer()
+    tr = ctx.tracer("--states")
     in_ns(ns, sys.executable, "-c", RESET % (port, port))
     evs = tr.finish(ns).ours
     done = h.one(evs, "the client's connect_done", event="connect_done", rport=port)

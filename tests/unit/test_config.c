@@ -56,6 +56,7 @@ static void defaults(void **state)
 	assert_int_equal(c.retain_secs, 30 * 86400);
 	assert_int_equal(c.nr_sinks, 0);
 	assert_string_equal(c.metrics, "");
+	assert_false(c.states);
 }
 
 static void every_key(void **state)
@@ -73,6 +74,7 @@ static void every_key(void **state)
 				  "metrics = 127.0.0.1:9463\n"
 				  "ring_size = 64K\n"
 				  "history = 500\n"
+				  "states = yes\n"
 				  "\n"),
 			 0);
 	assert_string_equal(c.db, "/tmp/x.db");
@@ -83,6 +85,7 @@ static void every_key(void **state)
 	assert_string_equal(c.metrics, "127.0.0.1:9463");
 	assert_int_equal(c.ring_size, 65536);
 	assert_int_equal(c.history, 500);
+	assert_true(c.states);
 }
 
 static void errors_by_line(void **state)
@@ -159,6 +162,7 @@ static void refused_values(void **state)
 		 "ADDR:PORT on loopback, e.g. 127.0.0.1:9463 or [::1]:9463)"},
 		{"sink", "file:relative/path", "file:relative/path: expected an absolute path"},
 		{"sink", "syslog+udp://1.2.3.4", "syslog+udp: '1.2.3.4': missing ':PORT'"},
+		{"states", "on", "states 'on': expected yes or no"},
 	};
 	struct daemon_config c;
 	char err[256];

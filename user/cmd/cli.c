@@ -126,6 +126,13 @@ const struct cli_option opt_failed = {
 	.help = "only failures",
 };
 
+const struct cli_option opt_states = {
+	.name = "states",
+	.kind = OPTK_FLAG,
+	CLI_FIELD(states),
+	.help = "show TCP state changes too",
+};
+
 const struct cli_option opt_ring_size = {
 	.name = "ring-size",
 	.kind = OPTK_SIZE,
@@ -339,12 +346,17 @@ static void defaults(struct cli_opts *o)
 	o->limit = 1000;
 }
 
-/* Text shows state changes only when asked; JSON always carries them. */
+/*
+ * TCP state changes only when asked (--states, -e state), in text and JSON
+ * alike: they are half of a connection's records, and the kernel does not
+ * even write them when nobody asked. A connection's outcome and its final
+ * state travel on connect_done and close.
+ */
 static void default_events(struct cli_opts *o)
 {
 	if (!o->filter.events) {
 		o->filter.events = SS_EV_ALL_KERNEL & ~SS_EV_BIT(SS_EV_STATE);
-		if (o->json || o->states)
+		if (o->states)
 			o->filter.events |= SS_EV_BIT(SS_EV_STATE);
 	} else if (o->states) {
 		o->filter.events |= SS_EV_BIT(SS_EV_STATE);

@@ -56,7 +56,7 @@ extern const struct opt_entry history_options[];  /* history.c */
 
 /* Options shared by several commands (cli.c). */
 extern const struct cli_option opt_json, opt_pid, opt_comm, opt_port, opt_proto, opt_family,
-	opt_netns, opt_failed, opt_ring_size, opt_config, opt_db, opt_verbose, opt_help,
+	opt_netns, opt_failed, opt_ring_size, opt_states, opt_config, opt_db, opt_verbose, opt_help,
 	opt_version;
 
 /* Filters of trace, ports, who and history (filter_opts.c): --uid, --cgroup,

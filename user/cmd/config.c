@@ -145,10 +145,14 @@ int config_set(struct daemon_config *c, const char *key, const char *v, char *er
 				    "sockets, 0-10000000",
 				    v);
 		c->history = (uint32_t)n;
+	} else if (!strcmp(key, "states")) {
+		if (strcmp(v, "yes") && strcmp(v, "no"))
+			return errf(err, errlen, -EINVAL, "states '%s': expected yes or no", v);
+		c->states = !strcmp(v, "yes");
 	} else {
 		return errf(err, errlen, -EINVAL,
 			    "unknown key '%s' (known: db, retain, retain_size, "
-			    "sink, metrics, ring_size, history)",
+			    "sink, metrics, ring_size, history, states)",
 			    key);
 	}
 	return 0;
@@ -293,4 +297,5 @@ void config_print(const struct daemon_config *c, FILE *f)
 	fprintf(f, "metrics = %s\n", c->metrics[0] ? c->metrics : "off");
 	fprintf(f, "ring_size = %u\n", c->ring_size);
 	fprintf(f, "history = %u\n", c->history);
+	fprintf(f, "states = %s\n", c->states ? "yes" : "no");
 }

@@ -28,6 +28,7 @@ struct daemon_config {
 	char metrics[64]; /* "127.0.0.1:9463", "" = off */
 	uint32_t ring_size;
 	uint32_t history; /* closed sockets kept in memory */
+	bool states;	  /* TCP state changes to the sinks too */
 };
 
 void config_defaults(struct daemon_config *c);

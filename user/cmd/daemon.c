@@ -198,7 +198,9 @@ static int sinks_event(void *ctx, const struct ss_event *e, const struct rt_extr
 	struct daemon *d = ctx;
 	struct sbuf sb;
 
-	if (!d->nr_sinks)
+	/* the engine needs every state change; the sinks get them if asked,
+	 * as trace prints them */
+	if (!d->nr_sinks || (e->hdr.type == SS_EV_STATE && !d->cfg.states))
 		return 0;
 	sbuf_init(&sb, d->line, sizeof(d->line));
 	format_event(&d->fmt, &sb, e, &x->fmt);
@@ -601,6 +603,7 @@ const struct opt_entry daemon_options[] = {
 	OPT(opt_retain_size),
 	OPT(opt_sink),
 	OPT(opt_metrics),
+	OPT_HELP(opt_states, "stream TCP state changes to the sinks too"),
 	OPT_HELP(opt_ring_size, "ring buffer size"),
 	OPT_GROUP(common_options),
 	OPT_END,

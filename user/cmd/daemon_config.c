@@ -67,5 +67,7 @@ int daemon_config_resolve(const struct cli_opts *o, struct daemon_config *c)
 	}
 	if (o->ring_size != SS_DEFAULT_RING_SIZE)
 		c->ring_size = o->ring_size;
+	if (o->states)
+		c->states = true;
 	return 0;
 }

@@ -201,13 +201,6 @@ static const struct cli_option opt_output = {
 	.min = 1,
 };
 
-static const struct cli_option opt_states = {
-	.name = "states",
-	.kind = OPTK_FLAG,
-	CLI_FIELD(states),
-	.help = "show TCP state changes (always on with --json)",
-};
-
 /* The events the kernel raises; "lost" and "resync" are not a choice. */
 static uint64_t event_bit(const char *name, size_t len)
 {
