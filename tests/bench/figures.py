@@ -39,8 +39,12 @@ def ratio_cell(rows, tracer, wl):
     if s is None:
         return None, "—"
     c = median([r.get("cpu_ratio") for r in rs])
-    return s[1], "%.3f (%.3f–%.3f, %d pairs%s); CPU-time ratio %s" % (
-        s[1], s[0], s[2], len(rs), ", †" if tainted(rs) else "", "—" if c is None else "%.3f" % c)
+    # a tracer that dropped records did less work: say so beside its ratio
+    lost = sum((r.get("tracer_result") or {}).get("lost") or 0 for r in rs)
+    ev = sum((r.get("tracer_result") or {}).get("events") or 0 for r in rs)
+    return s[1], "%.3f (%.3f–%.3f, %d pairs%s); CPU-time ratio %s%s" % (
+        s[1], s[0], s[2], len(rs), ", †" if tainted(rs) else "", "—" if c is None else "%.3f" % c,
+        "; **%d records lost** (%.0f%%)" % (lost, 100.0 * lost / (lost + ev)) if lost else "")
 
 
 def diag_workloads(R, tracer):
