@@ -1,9 +1,11 @@
-# Benchmarks (issue 4), included from the top-level Makefile.
+# Benchmarks (issues 4 and 9), included from the top-level Makefile.
 #
-#   make bench        install the peers (bench-deps), build, full run (~25 min):
-#                     bench-results/report-<date>.md, results-<date>.json, a PNG
-#   make bench-smoke  seconds: asserts that the harness works end to end and
-#                     that sockscope lost nothing ("bench-smoke: N passed, N failed")
+#   make bench        install the peers (bench-deps), build, full run (~45 min with
+#                     the two 10-min soaks): bench-results/report-<date>.md,
+#                     results-<date>.json, a PNG
+#   make bench-smoke  about a minute: asserts that the harness works end to end,
+#                     every row runs and sockscope lost nothing (trace, 1 worker)
+#                     or accounted for every record ("bench-smoke: N passed, N failed")
 #   make bench-deps   apt-get the Debian packages the full run needs
 #   make bench-soak   only the daemon soak (SQLite, rotating file sink, queries;
 #                     SOAK_SECONDS, default 600): bench-results/soak-<date>.md
