@@ -1,6 +1,6 @@
 # Benchmarks (issues 4 and 9), included from the top-level Makefile.
 #
-#   make bench        install the peers (bench-deps), build, full run (~45 min with
+#   make bench        install the peers (bench-deps), build, full run (~41 min with
 #                     the two 10-min soaks): bench-results/report-<date>.md,
 #                     results-<date>.json, a PNG
 #   make bench-smoke  about a minute: asserts that the harness works end to end,
