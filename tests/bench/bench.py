@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""sockscope benchmark harness (issue 4).
+"""sockscope benchmark harness (issues 4 and 9).
 
     bench.py [--smoke] [options]          (as root; see tests/bench/README.md)
 
 Full run: throughput of the C workload generators untraced vs traced by
-sockscope (full capture, NDJSON to a file) and by the peers a user would run
+sockscope (`trace`: full capture, NDJSON to a file; `daemon`: its default
+configuration, SQLite history and a file sink), by the peers a user would run
 instead (libbpf-tools tcplife and tcpstates, a bpftrace script on the same
-hooks, auditd with bind/connect/accept/close rules), interleaved A/B/A/B so
+hooks, auditd with bind/connect/accept/close rules), and the tax on work
+that is not a socket's (open/close of a file, fork/exit), interleaved A/B/A/B so
 machine drift cancels out; snapshot timing (sockscope ports --all vs ss vs
 lsof); start-up time; memory with 100k live sockets and over a soak; the
 userspace instructions per event under callgrind; a markdown report, a JSON
@@ -28,7 +30,7 @@ Standard library only, plus matplotlib for the plot (skipped without it).
 #   phases.py     the phases of a run (what is measured)
 #   rows.py       ss / ports rows and their comparison
 #   profiling.py  callgrind and BPF program statistics
-#   figures.py    the trials behind a figure, the targets of issue 4
+#   figures.py    the trials behind a figure, the targets of issues 4 and 9
 #   report.py     the markdown report, a function per section
 #   plot.py       the PNG
 
@@ -74,7 +76,8 @@ def main():
     ap.add_argument("--sockscope", default=os.path.join(ROOT, "sockscope"))
     ap.add_argument("--bin-dir", default=os.path.join(ROOT, ".output", "bench"))
     ap.add_argument("--out-dir", default=os.path.join(ROOT, "bench-results"))
-    ap.add_argument("--tracers", default=None, help="comma list (default: sockscope + every peer; smoke: sockscope)")
+    ap.add_argument("--tracers", default=None,
+                    help="comma list (default: sockscope,sockscope-daemon + every peer; smoke: the two)")
     ap.add_argument("--reps", type=int, default=None)
     ap.add_argument("--trial-secs", type=float, default=None)
     ap.add_argument("--saturated-reps", type=int, default=None)
@@ -102,25 +105,28 @@ def main():
                     help="wait up to this long for other BPF tracers to finish before each group")
     ap.add_argument("--quiet-budget", type=float, default=None,
                     help="total seconds the run may spend waiting for other tracers")
-    ap.add_argument("--skip", default="", help="phases to skip: startup,throughput,saturated,sweep,snapshot,memory,soak,daemon-soak,callgrind,diagnostics")
+    ap.add_argument("--skip", default="", help="phases to skip: startup,throughput,saturated,sweep,snapshot,memory,soak,"
+                    "nonsocket,daemon-soak,callgrind,diagnostics")
     ap.add_argument("--plot-in-smoke", action="store_true")
     ap.add_argument("--render", metavar="RESULTS_JSON",
                     help="only re-render the report and plot from a results-*.json")
     a = ap.parse_args()
     if a.render:
         return render_only(a.render)
-    full = dict(tracers="sockscope," + ",".join(PEERS), reps=5, trial_secs=1.5, saturated_reps=2,
+    full = dict(tracers="sockscope,sockscope-daemon," + ",".join(PEERS), reps=5, trial_secs=1.5,
+                saturated_reps=3,
                 sweep="0.1,0.3,0.6", sweep_secs=1.0, soak_secs=600, daemon_soak_secs=600,
                 daemon_soak_interval=10, daemon_soak_rate=300, daemon_soak_query_period=5,
                 snapshot_sockets=20000, snapshot_procs=100, snapshot_runs=5, memory_sockets=100000, memory_procs=100,
                 memory_load_secs=5, startup_runs=10, replay_events=100000, diag_secs=4, quiet_wait=60,
                 quiet_budget=60)
-    smoke = dict(tracers="sockscope", reps=1, trial_secs=0.3, saturated_reps=0, sweep="0.3",
+    smoke = dict(tracers="sockscope,sockscope-daemon", reps=1, trial_secs=0.3, saturated_reps=1,
+                 sweep="0.3",
                  sweep_secs=0.3, soak_secs=3, daemon_soak_secs=15, daemon_soak_interval=2,
                  daemon_soak_rate=300, daemon_soak_query_period=2, snapshot_sockets=400,
                  snapshot_procs=4, snapshot_runs=2,
                  memory_sockets=2000, memory_procs=4, memory_load_secs=0.5, startup_runs=3,
-                 replay_events=5000, diag_secs=0, quiet_wait=0, quiet_budget=0)
+                 replay_events=5000, diag_secs=0.2, quiet_wait=0, quiet_budget=0)
     for k, v in (smoke if a.smoke else full).items():
         if getattr(a, k) is None:
             setattr(a, k, v)

@@ -43,6 +43,7 @@ struct gen_opts {
 	int workers;
 	int v6;
 	int sendto;	  /* udp: sendto() instead of connect() */
+	int nofamily;	  /* not a socket workload: no -6, no 4/6 in the name */
 	const char *name; /* workload name in the result line */
 };
 
@@ -92,9 +93,14 @@ static inline void gen_usage(const char *prog, const char *extra)
 		prog, extra ? extra : "");
 }
 
+/* gen_parse()'s flags: which of the optional options a generator takes */
+#define GEN_SENDTO 1   /* --sendto (udp_cycle) */
+#define GEN_NOFAMILY 2 /* no -4/-6: the workload is not a socket's */
+
 static inline void gen_parse(int argc, char **argv, struct gen_opts *o, const char *base_name,
-			     int allow_sendto)
+			     int flags)
 {
+	const int allow_sendto = flags & GEN_SENDTO;
 	static const struct option longopts[] = {
 		{"duration", required_argument, NULL, 'd'},
 		{"count", required_argument, NULL, 'n'},
@@ -134,9 +140,13 @@ static inline void gen_parse(int argc, char **argv, struct gen_opts *o, const ch
 				goto bad;
 			break;
 		case '4':
+			if (flags & GEN_NOFAMILY)
+				goto bad;
 			o->v6 = 0;
 			break;
 		case '6':
+			if (flags & GEN_NOFAMILY)
+				goto bad;
 			o->v6 = 1;
 			break;
 		case 'S':
@@ -153,8 +163,11 @@ static inline void gen_parse(int argc, char **argv, struct gen_opts *o, const ch
 	}
 	if (optind != argc || (o->duration == 0 && o->count == 0))
 		goto bad;
+	o->nofamily = !!(flags & GEN_NOFAMILY);
 	snprintf(name, sizeof(name), "%s%s%s", base_name, o->sendto ? "-sendto" : "",
-		 o->v6 ? "6" : "4");
+		 o->nofamily ? ""
+		 : o->v6     ? "6"
+			     : "4");
 	o->name = name;
 	return;
 bad:
@@ -364,14 +377,13 @@ static inline int gen_run(const struct gen_opts *o, gen_setup_fn setup, gen_op_f
 	return 0;
 }
 
-/* A generator's main(): the options (--sendto if allow_sendto), then the run.
- */
-static inline int gen_main(int argc, char **argv, const char *name, int allow_sendto,
-			   gen_setup_fn setup, gen_op_fn op)
+/* A generator's main(): the options (GEN_* flags), then the run. */
+static inline int gen_main(int argc, char **argv, const char *name, int flags, gen_setup_fn setup,
+			   gen_op_fn op)
 {
 	struct gen_opts o;
 
-	gen_parse(argc, argv, &o, name, allow_sendto);
+	gen_parse(argc, argv, &o, name, flags);
 	return gen_run(&o, setup, op);
 }
 

@@ -20,7 +20,11 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 NPROC = os.cpu_count() or 1
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 WORKLOADS = ["bind4", "conn4", "conn6", "udp4"]
+# work that is not a socket's: what sockscope taxes it (issue 9)
+NONSOCKET = ["open_close", "fork_exit"]
 PEERS = ["tcplife", "tcpstates", "bpftrace", "auditd"]
+# sockscope's own tracers: `trace --json -o FILE` and the daemon (defaults)
+SOCKSCOPE_TRACERS = ["sockscope", "sockscope-daemon"]
 # generator binary and arguments for each workload name
 GEN = {
     "bind4": ("bind_cycle", []),
@@ -30,12 +34,16 @@ GEN = {
     "udp4": ("udp_cycle", []),
     "udp6": ("udp_cycle", ["-6"]),
     "udp-sendto4": ("udp_cycle", ["--sendto"]),
+    "open_close": ("open_close", []),
+    "fork_exit": ("fork_exit", []),
 }
 WORKLOAD_TITLE = {
     "bind4": "bind cycle (IPv4)",
     "conn4": "conn cycle (IPv4)",
     "conn6": "conn cycle (IPv6)",
     "udp4": "UDP cycle (IPv4)",
+    "open_close": "open + close of a file",
+    "fork_exit": "fork + exit + wait",
 }
 MIB = 1024 * 1024
 
@@ -200,6 +208,24 @@ def smaps_breakdown(pid, top=5):
     except OSError:
         return None
     return {"top": by.most_common(top), "anonymous": anon}
+
+
+def fs_type(path):
+    """The filesystem type of the mount path is on (/proc/self/mountinfo),
+    e.g. "ext4", or None."""
+    path = os.path.realpath(path)
+    best, typ = -1, None
+    try:
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                left, _, right = line.partition(" - ")
+                mnt = left.split()[4].replace("\\040", " ")
+                inside = path == mnt or path.startswith(mnt.rstrip("/") + "/")
+                if inside and len(mnt) > best:
+                    best, typ = len(mnt), right.split()[0]
+    except (OSError, IndexError):
+        return None
+    return typ
 
 
 def kthread_pid(name):

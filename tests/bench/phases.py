@@ -12,12 +12,21 @@ import signal
 import subprocess
 import time
 
-from lib import GEN, MIB, NPROC, WORKLOADS, bpf_map_memlock, kill_proc, log, on_cleanup, \
-    popen, proc_status, smaps_breakdown
+from lib import GEN, MIB, NONSOCKET, NPROC, SOCKSCOPE_TRACERS, WORKLOADS, bpf_map_memlock, \
+    fs_type, kill_proc, log, on_cleanup, popen, proc_status, smaps_breakdown
 from profiling import bpf_prog_stats, callgrind_top, callgrind_total
 from rows import compare_rows, parse_ports, parse_ss
-from tracers import Sockscope
+from tracers import Sockscope, SockscopeDaemon
 from workloads import Holder
+
+# the saturated host's workloads (nproc workers; smoke: the one issue 9 added)
+SATURATED = ("bind4", "conn4", "udp4")
+SATURATED_SMOKE = ("udp4",)
+# the diagnostics phase's workloads (smoke: the shortest set that shows both kinds)
+DIAG_WORKLOADS = ("conn4", "bind4", "udp4") + tuple(NONSOCKET)
+DIAG_WORKLOADS_SMOKE = ("conn4", "open_close")
+# replay's daemon consumers (issue 9): a row when replay has the option
+REPLAY_DAEMON_MODE = ("daemon (SQLite + file sink)", ["--daemon"])
 
 
 class Phases:
@@ -43,14 +52,39 @@ class Phases:
     def phase_saturated(self):
         if not self.a.saturated_reps or NPROC < 2:
             return
-        log("saturated host: %d workers (= nproc), bind4 + conn4" % NPROC)
+        wls = SATURATED_SMOKE if self.smoke else SATURATED
+        log("saturated host: %d workers (= nproc), %s" % (NPROC, " + ".join(wls)))
         for rep in range(self.a.saturated_reps):
-            for wl in ("bind4", "conn4"):
+            for wl in wls:
                 k = rep % max(1, len(self.tracers))
                 order = self.tracers[k:] + self.tracers[:k]
                 self.results["saturated"].extend(
                     self.ab_group(wl, self.a.trial_secs, order, workers=NPROC,
                                   tag="saturated", rep=rep))
+
+    def phase_nonsocket(self):
+        """Work that is not a socket's (issue 9: no tax on it): open + close of
+        a regular file and fork + exit + wait, 1 worker, under sockscope's
+        tracers (trace and the daemon), A/B/A like the throughput phase."""
+        tracers = [t for t in self.tracers if t.name in SOCKSCOPE_TRACERS]
+        if not tracers:
+            self.notes.append("non-socket loops: no sockscope tracer in --tracers, skipped")
+            return
+        self.results["nonsocket_fs"] = {"dir": self.work, "type": fs_type(self.work)}
+        log("non-socket loops: %d reps x %s x (untraced + %s); open_close's file on %s (%s)"
+            % (self.a.reps, ",".join(NONSOCKET), ",".join(t.name for t in tracers),
+               self.work, self.results["nonsocket_fs"]["type"]))
+        for rep in range(self.a.reps):
+            for wl in NONSOCKET:
+                k = rep % len(tracers)
+                recs = self.ab_group(wl, self.a.trial_secs, tracers[k:] + tracers[:k],
+                                     tag="nonsocket", rep=rep)
+                self.results["nonsocket"].extend(recs)
+                for r in recs:
+                    if r.get("tracer") and "ratio" in r:
+                        log("  rep %d %-10s %-16s ratio %.3f  CPU ratio %s"
+                            % (rep, wl, r["tracer"], r["ratio"],
+                               "%.3f" % r["cpu_ratio"] if r.get("cpu_ratio") else "—"))
 
     def phase_sweep(self):
         fracs = [float(x) for x in self.a.sweep.split(",") if x]
@@ -215,13 +249,25 @@ class Phases:
         modes = [("json", [])] if self.smoke else \
             [("json", []), ("text", ["--text"]), ("json, no engine", ["--no-engine"]),
              ("json, identity", ["--identity"])]
+        # the daemon's consumers (SQLite, a file sink), once replay has them
+        r = subprocess.run([replay, "100", REPLAY_DAEMON_MODE[1][0]], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, cwd=self.work, env=self.gens.env)
+        res["daemon_mode"] = r.returncode == 0
+        if r.returncode == 0:
+            modes.append(REPLAY_DAEMON_MODE)
+        else:
+            res["daemon_mode_error"] = (r.stderr.strip() or r.stdout.strip()).splitlines()[:1]
+            self.notes.append("callgrind: `replay N %s` is not available (exit %d: %s): no daemon row"
+                              % (REPLAY_DAEMON_MODE[1][0], r.returncode,
+                                 " ".join(res["daemon_mode_error"])[:120]))
         for mode, extra in modes:
             irs = {}
             for n in (0, self.a.replay_events):
                 f = os.path.join(self.work, "callgrind.%d.out" % n)
                 cmd = [vg, "--tool=callgrind", "--toggle-collect=replay_run",
                        "--callgrind-out-file=" + f, replay, str(n)] + extra
-                r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   cwd=self.work, env=self.gens.env)
                 if r.returncode != 0:
                     log("callgrind failed: %s" % r.stderr[-500:])
                     break
@@ -237,12 +283,18 @@ class Phases:
         self.checks.check("callgrind instructions/event", "json" in res["modes"] and
                           res["modes"]["json"]["ir_per_event"] > 0,
                           "%.0f" % res["modes"].get("json", {}).get("ir_per_event", 0))
+        if res["daemon_mode"]:
+            m = REPLAY_DAEMON_MODE[0]
+            self.checks.check("callgrind instructions/event, daemon", m in res["modes"] and
+                              res["modes"][m]["ir_per_event"] > 0,
+                              "%.0f" % res["modes"].get(m, {}).get("ir_per_event", 0))
 
     def phase_diagnostics(self):
         """Where sockscope's cost goes: BPF run time per program (bpf_stats)
-        for conn4, bind4 and udp4, and a perf profile of the sockscope
-        process under conn4."""
-        res = {"workloads": {}}
+        under each workload of DIAG_WORKLOADS, for trace and for the daemon
+        (when it is among the tracers), and a perf profile of each under
+        conn4 (not in smoke)."""
+        res = {"tracers": {}}
         self.results["diagnostics"] = res
         stats_path = "/proc/sys/kernel/bpf_stats_enabled"
         try:
@@ -251,58 +303,81 @@ class Phases:
         except OSError:
             orig = None
         use_stats = orig is not None and shutil.which("bpftool") is not None
+        res["bpf_stats"] = use_stats
 
         def restore_stats():
             if use_stats:
                 with open(stats_path, "w") as f:
                     f.write(orig)
 
-        s = Sockscope(self.work, self.sockscope)
+        names = ["sockscope"] + [t.name for t in self.tracers if t.name == "sockscope-daemon"]
+        wls = DIAG_WORKLOADS_SMOKE if self.smoke else DIAG_WORKLOADS
         try:
             if use_stats:
                 with open(stats_path, "w") as f:
                     f.write("1")
                 on_cleanup(restore_stats)
-            s.start()
+            for name in names:
+                t = Sockscope(self.work, self.sockscope) if name == "sockscope" else \
+                    SockscopeDaemon(self.work, self.sockscope)
+                try:
+                    res["tracers"][name] = self.diag_one(t, wls, use_stats)
+                except Exception as e:
+                    log("diagnostics under %s: %s" % (name, e))
+                    res["tracers"][name] = {"error": str(e), "workloads": {}}
+        finally:
+            try:
+                restore_stats()
+            except OSError:
+                pass
+        # the layout of earlier results (trace's figures at the top)
+        res.update({k: v for k, v in res["tracers"].get("sockscope", {}).items() if k != "error"})
+
+    def diag_one(self, t, wls, use_stats):
+        """One tracer t under each workload of wls: ops, the consumer's CPU,
+        each program's runs and run time (deltas of bpftool's counters)."""
+        d = {"workloads": {}}
+        t.start()
+        try:
             time.sleep(0.2)
-            for wl in ("conn4", "bind4", "udp4"):
-                before = {p["name"]: p for p in bpf_prog_stats(s.p.pid)} if use_stats else {}
+            for wl in wls:
+                before = {p["name"]: p for p in bpf_prog_stats(t.p.pid)} if use_stats else {}
                 perf = None
                 pf = os.path.join(self.work, "perf.data")
-                if wl == "conn4" and shutil.which("perf"):
+                if wl == "conn4" and not self.smoke and shutil.which("perf"):
                     perf = popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", "999", "-g",
-                                  "-p", str(s.p.pid), "-o", pf], stdout=subprocess.DEVNULL,
+                                  "-p", str(t.p.pid), "-o", pf], stdout=subprocess.DEVNULL,
                                  stderr=subprocess.PIPE, text=True)
                     time.sleep(0.5)
-                c0 = s.cpu_ns()
+                c0 = t.cpu_ns()
                 g = self.gens.run(wl, secs=self.a.diag_secs)
-                time.sleep(0.3)
-                c1 = s.cpu_ns()
-                d = {"ops": g["ops"], "ops_per_sec": g["ops_per_sec"],
+                time.sleep(0.1 if self.smoke else 0.3)
+                c1 = t.cpu_ns()
+                x = {"ops": g["ops"], "errors": g["errors"], "ops_per_sec": g["ops_per_sec"],
+                     "cpu_us_per_op": g.get("cpu_us_per_op"),
                      "consumer_cpu_s": ((c1 or 0) - (c0 or 0)) / 1e9}
                 if use_stats:
                     progs = []
-                    for p in bpf_prog_stats(s.p.pid):
+                    for p in bpf_prog_stats(t.p.pid):
                         b = before.get(p["name"], {"run_cnt": 0, "run_time_ns": 0})
                         progs.append(dict(p, run_cnt=p["run_cnt"] - b["run_cnt"],
                                           run_time_ns=p["run_time_ns"] - b["run_time_ns"]))
-                    progs.sort(key=lambda x: -x["run_time_ns"])
-                    d["bpf_progs"] = progs
+                    progs.sort(key=lambda p: -p["run_time_ns"])
+                    x["bpf_progs"] = progs
                 if perf is not None:
                     kill_proc(perf, signal.SIGINT, 30)
                     if os.path.exists(pf):
                         r = subprocess.run(["perf", "report", "-i", pf, "--stdio", "--no-children",
                                             "--sort", "dso,sym", "--percent-limit", "1.5", "-g", "none"],
                                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-                        res["perf_top"] = [l for l in r.stdout.splitlines()
-                                           if l.strip() and not l.startswith("#")][:25]
-                res["workloads"][wl] = d
-            tr = s.stop()
-            res["events"], res["lost"], res["cpu_s"] = tr.get("events"), tr.get("lost"), tr.get("cpu_s")
+                        d["perf_top"] = [l for l in r.stdout.splitlines()
+                                         if l.strip() and not l.startswith("#")][:25]
+                        os.unlink(pf)
+                d["workloads"][wl] = x
+            tr = t.stop()
+            d["events"], d["lost"], d["cpu_s"] = tr.get("events"), tr.get("lost"), tr.get("cpu_s")
+            d["exit"] = tr.get("exit")
         finally:
-            if s.p is not None and s.p.returncode is None:
-                kill_proc(s.p, signal.SIGKILL)
-            try:
-                restore_stats()
-            except OSError:
-                pass
+            if t.p is not None and t.p.returncode is None:
+                kill_proc(t.p, signal.SIGKILL)
+        return d

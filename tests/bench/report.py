@@ -4,9 +4,13 @@ a function that writes one line (w) and the plot's file name (png or None).
 
 import statistics
 
-from figures import evaluate_targets, events_per_op, ratio_rows, tainted, tracer_names
+from figures import bpf_us_per_op, evaluate_targets, events_per_op, ratio_rows, \
+    tainted, tracer_names
+from phases import SATURATED
 from soak import section_daemon_soak
-from lib import MIB, NPROC, WORKLOAD_TITLE, WORKLOADS, fmt3, fmt_med, median, stats3
+from lib import MIB, NONSOCKET, NPROC, SOCKSCOPE_TRACERS, WORKLOAD_TITLE, WORKLOADS, fmt3, fmt_med, \
+    median, stats3
+
 
 
 def section_header(b, w, png):
@@ -19,7 +23,11 @@ def section_header(b, w, png):
       "Load average at start: %s.\n" % (m["kernel"], m.get("cpu", "?"), m["nproc"], m.get("mem_gib", "?"),
                                         m.get("debian", "?"), m["versions"].get("sockscope", "?"),
                                         m.get("git", "?"), " ".join(m.get("loadavg_start", []))))
-    w("Peers: %s.\n" % (", ".join("%s" % v for k, v in m["versions"].items() if k != "sockscope") or "none"))
+    w("Peers: %s.\n" % (", ".join("%s" % v for k, v in m["versions"].items()
+                                  if k not in SOCKSCOPE_TRACERS) or "none"))
+    w("`sockscope` is `sockscope trace --json -o FILE`; `sockscope-daemon` is `sockscope daemon` "
+      "in its default configuration: the SQLite history (a fresh `--db` each run) and one "
+      "`file:` sink.\n")
     w("Figures are min / median / max over %d repetition(s); a ratio is traced ÷ untraced "
       "throughput of the same generator, each traced run bracketed by untraced runs "
       "(A T1 A T2 A …), so machine drift cancels out. Run took %.0f s.\n"
@@ -106,15 +114,19 @@ def section_other_figures(b, w, png):
 
 
 def section_targets(b, w, png):
-    """PASS/FAIL for each target of issue 4 (also stored in the results)."""
+    """PASS/FAIL for each target of issue 9 and of issue 4's still standing
+    (also stored in the results)."""
     R = b.results
-    w("## Targets (issue 4)\n")
-    w("| target | measured | result |")
-    w("|---|---|---|")
+    w("## Targets (issue 9)\n")
+    w("Issue 9's targets, with issue 4's that still stand folded in (column \"issue\"). Ratios "
+      "are medians (min–max, pairs) of traced ÷ untraced throughput; n/a: not measured in this run.\n")
+    w("| target | issue | measured | result |")
+    w("|---|---|---|---|")
     targets = evaluate_targets(b)
     R["targets"] = targets
-    for name, measured, ok in targets:
-        w("| %s | %s | %s |" % (name, measured, {True: "PASS", False: "FAIL", None: "n/a"}[ok]))
+    for issue, name, measured, ok in targets:
+        w("| %s | %s | %s | %s |" % (name, issue, measured,
+                                     {True: "PASS", False: "FAIL", None: "n/a", "info": "reported"}[ok]))
     w("")
 
 
@@ -179,17 +191,55 @@ def section_saturated(b, w, png):
         w("## Saturated host (%d workers = nproc)\n" % NPROC)
         w("Every CPU runs the workload, so each cycle the tracer spends (its consumer included) "
           "is a cycle the workload loses.\n")
-        w("| tracer | bind cycle ratio | conn cycle ratio | lost (sum) | events/s seen (conn, med) |")
-        w("|---|---|---|---|---|")
+        w("| tracer | " + " | ".join("%s ratio" % WORKLOAD_TITLE[x] for x in SATURATED) +
+          " | lost (sum) | events/s seen (conn, med) |")
+        w("|---|" + "---|" * (len(SATURATED) + 2))
         for t in names:
-            rb = ratio_rows(sat, t, "bind4")
-            rc = ratio_rows(sat, t, "conn4")
-            lost = sum((r.get("tracer_result") or {}).get("lost") or 0 for r in rb + rc)
-            evs = median([((r.get("tracer_result") or {}).get("events") or 0) / r["secs"] for r in rc if r.get("secs")])
-            w("| %s | %s | %s | %d | %s |" % (t, fmt3(stats3([r["ratio"] for r in rb])),
-                                             fmt3(stats3([r["ratio"] for r in rc])), lost,
-                                             "—" if evs is None else "%.0f" % evs))
+            rows = {wl: ratio_rows(sat, t, wl) for wl in SATURATED}
+            lost = sum((r.get("tracer_result") or {}).get("lost") or 0 for rs in rows.values() for r in rs)
+            evs = median([((r.get("tracer_result") or {}).get("events") or 0) / r["secs"]
+                          for r in rows["conn4"] if r.get("secs")])
+            w("| %s | %s | %d | %s |" % (t, " | ".join(fmt3(stats3([r["ratio"] for r in rows[wl]]))
+                                                      for wl in SATURATED), lost,
+                                        "—" if evs is None else "%.0f" % evs))
         w("")
+
+
+def section_nonsocket(b, w, png):
+    """The tax on work that is not a socket's (issue 9)."""
+    R = b.results
+    ns = R.get("nonsocket", [])
+    if not ns:
+        return
+    fs = R.get("nonsocket_fs") or {}
+    w("## Work that is not a socket's (1 worker)\n")
+    w("open + close (`O_RDONLY`) of a small regular file in a fresh directory of the bench's work "
+      "directory (%s, a %s filesystem), and fork + the child's `_exit` + `waitpid`. The target "
+      "(issue 9): ratio ≥ 0.98 under either of sockscope's tracers. Host CPU µs/op untraced → "
+      "traced.\n" % (fs.get("dir", "?"), fs.get("type", "?")))
+    w("| workload | tracer | pairs (clean) | ratio min / med / max | CPU/op ratio (med) | untraced ops/s (med) | traced ops/s (med) | events/trial (med) | host CPU µs/op |")
+    w("|---|---|---|---|---|---|---|---|---|")
+    names = sorted(set(r["tracer"] for r in ns if r["tracer"]), key=lambda t: SOCKSCOPE_TRACERS.index(t)
+                   if t in SOCKSCOPE_TRACERS else 99)
+    for wl in NONSOCKET:
+        for t in names:
+            allrs = ratio_rows(ns, t, wl, prefer_clean=False)
+            rs = ratio_rows(ns, t, wl)
+            if not rs:
+                errs = [r.get("error") for r in ns if r["tracer"] == t and r["workload"] == wl and r.get("error")]
+                w("| %s | %s | 0 | failed: %s |  |  |  |  |  |" % (WORKLOAD_TITLE[wl], t, (errs or ["no data"])[0][:80]))
+                continue
+            cr = median([r.get("cpu_ratio") for r in rs])
+            ev = median([(r.get("tracer_result") or {}).get("events") for r in rs])
+            ha = median([r.get("untraced_host_cpu_us_per_op") for r in rs])
+            hb = median([r.get("host_cpu_us_per_op") for r in rs])
+            w("| %s | %s | %d (%d) | %s%s | %s | %.0f | %.0f | %s | %s |" % (
+                WORKLOAD_TITLE[wl], t, len(allrs), sum(1 for r in allrs if r.get("clean", True)),
+                fmt3(stats3([r["ratio"] for r in rs]), "%.3f"), " †" if tainted(rs) else "",
+                "—" if cr is None else "%.3f" % cr, median([r["untraced_ops_per_sec"] for r in rs]),
+                median([r["ops_per_sec"] for r in rs]), "—" if ev is None else "%.0f" % ev,
+                "—" if ha is None or hb is None else "%.2f → %.2f" % (ha, hb)))
+    w("")
 
 
 def section_sweep(b, w, png):
@@ -337,23 +387,26 @@ def diag_costs(w, R, d):
     w("| workload | ops/s traced | untraced CPU µs/op | BPF µs/op (all programs) | ratio bound | consumer CPU µs/op |")
     w("|---|---|---|---|---|---|")
     for wl, x in d["workloads"].items():
-        unt = median([r.get("cpu_us_per_op") for r in R["trials"]
+        unt = median([r.get("cpu_us_per_op") for r in R["trials"] + R.get("nonsocket", [])
                       if r["workload"] == wl and r["tracer"] is None])
-        bpf = sum(p["run_time_ns"] for p in x.get("bpf_progs", [])) / 1000 / max(1, x["ops"])
-        w("| %s | %.0f | %s | %.2f | %s | %.2f |" % (
-            wl, x["ops_per_sec"], "—" if unt is None else "%.1f" % unt, bpf,
-            "—" if unt is None else "%.2f" % (unt / (unt + bpf)),
+        bpf = bpf_us_per_op(x)
+        w("| %s | %.0f | %s | %s | %s | %.2f |" % (
+            wl, x["ops_per_sec"], "—" if unt is None else "%.2f" % unt,
+            "—" if bpf is None else "%.2f" % bpf,
+            "—" if unt is None or bpf is None else "%.3f" % (unt / (unt + bpf)),
             1e6 * x["consumer_cpu_s"] / max(1, x["ops"])))
     w("")
 
 
-def diag_programs(w, d):
+def diag_programs(w, d, tracer="sockscope"):
     """The BPF programs that ran, per workload."""
     for wl, x in d["workloads"].items():
         progs = [p for p in x.get("bpf_progs", []) if p["run_cnt"] >= 0.005 * max(1, x["ops"])]
         if not progs:
+            if "bpf_progs" in x:
+                w("BPF programs under %s (%s): none ran (fewer than 0.005 runs per operation).\n" % (wl, tracer))
             continue
-        w("BPF programs under %s:\n" % wl)
+        w("BPF programs under %s (%s):\n" % (wl, tracer))
         w("| program | type | runs/op | ns/run | µs/op |")
         w("|---|---|---|---|---|")
         for p in progs:
@@ -363,10 +416,10 @@ def diag_programs(w, d):
         w("")
 
 
-def diag_perf(w, d):
+def diag_perf(w, d, tracer="sockscope"):
     """The consumer's perf profile."""
     if d.get("perf_top"):
-        w("`perf record -e cpu-clock -p <sockscope>` under conn4 (self time, ≥1.5%):\n\n```")
+        w("`perf record -e cpu-clock -p <%s>` under conn4 (self time, ≥1.5%%):\n\n```" % tracer)
         for l in d["perf_top"]:
             w(l)
         w("```\n")
@@ -376,17 +429,24 @@ def section_diagnostics(b, w, png):
     """BPF time per program and the consumer's profile."""
     R = b.results
     d = R.get("diagnostics")
-    if d and d.get("workloads"):
+    per = d.get("tracers") if d and "tracers" in d else ({"sockscope": d} if d else {})
+    if any(x.get("workloads") for x in per.values()):
         w("## Where sockscope's cost goes\n")
-        w("One sockscope (`trace --json -o FILE`) with `kernel.bpf_stats_enabled` on for this "
+        w("sockscope (`trace --json -o FILE`, then the daemon in its default configuration) with "
+          "`kernel.bpf_stats_enabled` on for this "
           "phase only (restored after; it adds two clock reads per program run, tens of ns); "
           "each workload runs %g s with 1 worker.\n" % b.a.diag_secs)
         w("\"ratio bound\" = untraced ÷ (untraced + BPF) per operation: the best throughput ratio "
           "possible with these programs even if the consumer cost nothing (1 worker). Untraced µs/op "
           "is the workers' CPU time per operation (less sensitive to other load than ops/s).\n")
-        diag_costs(w, R, d)
-        diag_programs(w, d)
-        diag_perf(w, d)
+        for t, x in per.items():
+            w("### %s\n" % t)
+            if x.get("error"):
+                w("Failed: %s\n" % x["error"][:300])
+                continue
+            diag_costs(w, R, x)
+            diag_programs(w, x, t)
+            diag_perf(w, x, t)
 
 
 def section_method(b, w, png):
@@ -394,7 +454,12 @@ def section_method(b, w, png):
     w("## Method\n")
     w("- Generators (`tests/bench/*.c`, -O2): bind cycle = socket + bind 127.0.0.1:0 + close; conn cycle = "
       "socket + connect to a loopback listener + accept + SO_LINGER 0 + close both ends (RST, no TIME_WAIT); "
-      "UDP cycle = socket + bind + connect + close. Each prints ops/s; `-r` paces them.")
+      "UDP cycle = socket + bind + connect + close; open/close = open(O_RDONLY) + close of a small regular "
+      "file in the work directory; fork/exit = fork + child `_exit(0)` + waitpid. Each prints ops/s; `-r` paces them.")
+    w("- `sockscope daemon` runs as `daemon --config /dev/null --db FILE --sink file:FILE?max_bytes=0` "
+      "(both in bench-results/, fresh for each run; rotation off so the sink's lines can be counted); "
+      "the workload starts after its `daemon running` line; it stops on SIGINT; events and lost are "
+      "counted in the sink file (lost: the sum of its `lost` records).")
     w("- sockscope runs as `sockscope trace --json -o FILE` (file in bench-results/, deleted after counting); "
       "events and lost from its exit line `sockscope: N events, M lost`; the file's line count is checked against it.")
     w("- tcplife / tcpstates: stdout to a file, lost from their `lost N events` warnings. bpftrace: "
@@ -411,7 +476,8 @@ def section_method(b, w, png):
 
 
 SECTIONS = (section_header, section_headline, section_cpu_ratio, section_other_figures,
-            section_targets, section_throughput_detail, section_saturated, section_sweep,
+            section_targets, section_throughput_detail, section_saturated, section_nonsocket,
+            section_sweep,
             section_snapshot, section_startup_memory, section_daemon_soak, section_callgrind,
             section_diagnostics, section_method)
 

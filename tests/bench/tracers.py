@@ -137,3 +137,81 @@ class Sockscope(Tracer):
             res["file_bytes"] = os.path.getsize(self.out)
             os.unlink(self.out)
         return res
+
+
+class SockscopeDaemon(Tracer):
+    """`sockscope daemon` in its default configuration: the SQLite history
+    (a fresh --db in the work directory for each run) and one file sink.
+    The sink's rotation is off (max_bytes=0) so that every line can be
+    counted; the default rotates every 10 MiB (a few renames: negligible).
+    --config /dev/null: not the host's configuration file."""
+
+    name = "sockscope-daemon"
+
+    def __init__(self, workdir, binary):
+        super().__init__(workdir)
+        self.binary = binary
+        self.dir = os.path.join(workdir, "daemon")
+        self.db = os.path.join(self.dir, "sockscope.db")
+        self.sink = os.path.join(self.dir, "events.json")
+
+    def version(self):
+        return Sockscope(self.workdir, self.binary).version()
+
+    def clean(self):
+        for f in (self.db, self.db + "-wal", self.db + "-shm", self.sink):
+            if os.path.exists(f):
+                os.unlink(f)
+
+    def start(self):
+        os.makedirs(self.dir, exist_ok=True)
+        self.clean()
+        cmd = [self.binary, "daemon", "--config", "/dev/null", "--db", self.db,
+               "--sink", "file:%s?max_bytes=0" % self.sink]
+        self.t0 = time.monotonic()
+        self.p = popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True)
+        self.err = StderrReader(self.p.stderr)
+        self.err.start()
+        t, line = self.err.wait_for("sockscope: daemon running", self.ready_timeout)
+        if t is None:
+            kill_proc(self.p, signal.SIGKILL)
+            raise RuntimeError("sockscope daemon did not start: %s" % self.err.text())
+        self.startup_s = t - self.t0
+        self.ready_cpu = self.cpu_ns()
+        return self
+
+    def stop(self):
+        ru = kill_proc(self.p, signal.SIGINT, 60)
+        self.err.join(5)
+        text = self.err.text()
+        res = {"exit": self.p.returncode, "stderr": text[-2000:], "events": None, "lost": None}
+        if ru is not None:
+            res["cpu_s"] = max(0.0, ru.ru_utime + ru.ru_stime - self.ready_cpu / 1e9)
+        # What a sink could not write, said at exit (none: every line is there)
+        m = re.search(r"sink [^\n]*: (\d+) events written, (\d+) not written", text)
+        res["sink_not_written"] = int(m.group(2)) if m else 0
+        if os.path.exists(self.sink):
+            lines, (lost_lines, resync_lines) = count_lines(
+                self.sink, (b'"event":"lost"', b'"event":"resync"'))
+            res["file_lines"] = lines
+            res["file_lost_lines"] = lost_lines
+            res["file_other_lines"] = resync_lines
+            res["file_bytes"] = os.path.getsize(self.sink)
+            res["events"] = lines - lost_lines - resync_lines
+            res["lost"] = lost_total(self.sink) if lost_lines else 0
+        res["db_bytes"] = sum(os.path.getsize(f) for f in (self.db, self.db + "-wal")
+                              if os.path.exists(f))
+        self.clean()
+        return res
+
+
+def lost_total(path):
+    """The sum of the "lost" counts of a stream's lost records."""
+    n = 0
+    with open(path, "rb") as f:
+        for line in f:
+            if b'"event":"lost"' in line:
+                m = re.search(rb'"lost":(\d+)', line)
+                n += int(m.group(1)) if m else 0
+    return n

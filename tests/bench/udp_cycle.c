@@ -63,5 +63,5 @@ static int op(void *p)
 
 int main(int argc, char **argv)
 {
-	return gen_main(argc, argv, "udp", 1, setup, op);
+	return gen_main(argc, argv, "udp", GEN_SENDTO, setup, op);
 }

@@ -12,8 +12,11 @@ from lib import CLK_TCK, GEN, host_busy_ticks, on_cleanup, popen, reap
 
 
 class Gens:
-    def __init__(self, bindir):
+    def __init__(self, bindir, tmpdir=None):
         self.bindir = bindir
+        # where open_close makes its file ($TMPDIR); None: the generator's /tmp
+        self.tmpdir = tmpdir
+        self.env = dict(os.environ, TMPDIR=tmpdir) if tmpdir else None
 
     def path(self, name):
         return os.path.join(self.bindir, name)
@@ -31,7 +34,7 @@ class Gens:
             cmd += ["-r", "%g" % rate]
         t0 = time.monotonic()
         h0 = host_busy_ticks()
-        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env,
                            text=True, timeout=timeout or (secs or 60) + 60)
         h1 = host_busy_ticks()
         wall = time.monotonic() - t0
