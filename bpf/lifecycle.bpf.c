@@ -288,6 +288,12 @@ int ss_exit_bind(struct trace_event_raw_sys_exit *ctx)
 		if (e.err == EACCES)
 			e.u.bind.prot_sock = BPF_CORE_READ(sk, __sk_common.skc_net.net,
 							   ipv4.sysctl_ip_prot_sock);
+	} else if (e.proto == SS_PROTO_UDP) {
+		/* reported here: a sendto() does not report it again */
+		struct owner *o = bpf_map_lookup_elem(&owners, &e.cookie);
+
+		if (o)
+			o->port_reported = 1;
 	}
 	emit(&e);
 	return 0;
@@ -482,11 +488,21 @@ static __always_inline bool failing_inside_connect(struct sock *sk, __u64 cookie
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(ss_state, struct sock *sk, int oldstate, int newstate)
 {
+	bool wanted = event_wanted(SS_EV_STATE) && oldstate != newstate;
 	struct ss_event e;
 	struct owner *o;
 	__u64 cookie, now;
 
-	if (BPF_CORE_READ(sk, sk_protocol) != SS_PROTO_TCP)
+	/*
+	 * Six of these run per connection. sk is a trusted BTF pointer: its
+	 * fields are plain loads, no helper calls. Without state records, only
+	 * the connect outcome, a listener's child and the final CLOSE need the
+	 * owner (and the clock).
+	 */
+	if (sk->sk_protocol != SS_PROTO_TCP)
+		return 0;
+	if (!wanted && oldstate != TCP_SYN_SENT && newstate != TCP_SYN_RECV &&
+	    newstate != TCP_CLOSE)
 		return 0;
 	cookie = bpf_get_socket_cookie(sk);
 	now = bpf_ktime_get_ns();
@@ -495,8 +511,8 @@ int BPF_PROG(ss_state, struct sock *sk, int oldstate, int newstate)
 	/* A child cloned from a listener belongs to the listener's owner
 	 * until some process accepts it. */
 	if (!o && newstate == TCP_SYN_RECV) {
-		struct listen_key k = {.netns = sk_netns(sk),
-				       .port = BPF_CORE_READ(sk, __sk_common.skc_num)};
+		struct listen_key k = {.netns = sk->__sk_common.skc_net.net->ns.inum,
+				       .port = sk->__sk_common.skc_num};
 		struct owner *lo = bpf_map_lookup_elem(&listeners, &k);
 
 		if (lo) {
@@ -514,7 +530,7 @@ int BPF_PROG(ss_state, struct sock *sk, int oldstate, int newstate)
 		init_async_event(&e, SS_EV_CONNECT_DONE, now, o, sk);
 		e.cookie = cookie;
 		if (newstate != TCP_ESTABLISHED) {
-			e.err = BPF_CORE_READ(sk, sk_err);
+			e.err = sk->sk_err;
 			if (!e.err)
 				e.err = ECONNABORTED; /* closed while connecting
 						       */
@@ -525,18 +541,18 @@ int BPF_PROG(ss_state, struct sock *sk, int oldstate, int newstate)
 
 	/* tcp_close() after shutdown(SHUT_WR) "moves" FIN_WAIT1 to FIN_WAIT1.
 	 */
-	if (event_wanted(SS_EV_STATE) && oldstate != newstate) {
+	if (wanted) {
 		init_async_event(&e, SS_EV_STATE, now, o, sk);
 		e.cookie = cookie;
 		e.hdr.flags &= ~SS_F_NO_COOKIE;
 		e.u.state.old_state = oldstate;
 		e.u.state.new_state = newstate;
 		/* tells a TIME_WAIT hand-over from an orphan's FIN_WAIT2 one */
-		if (BPF_CORE_READ(sk, __sk_common.skc_flags) & (1UL << SOCK_DONE))
+		if (sk->__sk_common.skc_flags & (1UL << SOCK_DONE))
 			e.hdr.flags |= SS_F_FIN_RCVD;
 		/* a reset or timeout kills the connection: no timewait after it
 		 */
-		if (newstate == TCP_CLOSE && BPF_CORE_READ(sk, sk_err))
+		if (newstate == TCP_CLOSE && sk->sk_err)
 			e.hdr.flags |= SS_F_RESET;
 		emit_async(&e, o);
 	}

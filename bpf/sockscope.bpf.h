@@ -53,7 +53,9 @@ struct owner {
 	char comm[SS_COMM_LEN];
 	/* recorded in the --cgroup filter's cgroup (1 when there is none) */
 	__u32 in_cgroup;
-	__u32 _pad;
+	/* UDP: its local port was reported, by bind() or by a first sendto()
+	 * (udp_implicit.bpf.c) */
+	__u32 port_reported;
 };
 
 typedef struct {

@@ -2,45 +2,31 @@
 /*
  * Ports bound without bind(): listen() and connect() report theirs; a UDP
  * sendto() on an unbound socket is caught by cgroup/sendmsg{4,6}, once per
- * socket (cgroup/post_bind{4,6} mark explicitly bound ones).
+ * socket. The socket's owner (lifecycle.bpf.c) says whether its port was
+ * reported already (port_reported, set by a successful bind()): a flag in
+ * the entry every socket has anyway, where a cgroup/post_bind hook creating
+ * sk_storage cost ~400 ns on every bind.
  */
 #include "sockscope.bpf.h"
 #include "emit.bpf.h"
 
+/* The same flag for sockets without an owner entry (older than the tracer
+ * and not seeded, or evicted from the LRU): created on their first sendto. */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, __u8); /* 1: its port was reported */
+	__type(value, __u32); /* 1: its port was reported */
 } port_reported SEC(".maps");
 
-/* A UDP socket's port_reported flag (created at 0), or NULL. */
-static __always_inline __u8 *port_reported_flag(struct bpf_sock *sk)
+/* The socket's port_reported flag, or NULL. */
+static __always_inline __u32 *port_reported_flag(struct bpf_sock *sk, __u64 cookie)
 {
-	if (sk->protocol != SS_PROTO_UDP)
-		return NULL;
+	struct owner *o = bpf_map_lookup_elem(&owners, &cookie);
+
+	if (o)
+		return &o->port_reported;
 	return bpf_sk_storage_get(&port_reported, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-}
-
-static __always_inline int mark_bound(struct bpf_sock *sk)
-{
-	__u8 *seen = sk ? port_reported_flag(sk) : NULL;
-
-	if (seen)
-		*seen = 1;
-	return 1;
-}
-
-SEC("cgroup/post_bind4")
-int ss_post_bind4(struct bpf_sock *sk)
-{
-	return mark_bound(sk);
-}
-
-SEC("cgroup/post_bind6")
-int ss_post_bind6(struct bpf_sock *sk)
-{
-	return mark_bound(sk);
 }
 
 static __always_inline int on_udp_sendmsg(struct bpf_sock_addr *ctx)
@@ -48,11 +34,13 @@ static __always_inline int on_udp_sendmsg(struct bpf_sock_addr *ctx)
 	struct task_struct *task;
 	struct bpf_sock *sk = ctx->sk;
 	struct ss_event e;
-	__u8 *seen;
+	__u64 cookie;
+	__u32 *seen;
 
-	if (!sk || !sk->src_port)
+	if (!sk || !sk->src_port || sk->protocol != SS_PROTO_UDP)
 		return 1;
-	seen = port_reported_flag(sk);
+	cookie = bpf_get_socket_cookie(ctx);
+	seen = port_reported_flag(sk, cookie);
 	if (!seen || *seen)
 		return 1;
 	*seen = 1;
@@ -61,7 +49,7 @@ static __always_inline int on_udp_sendmsg(struct bpf_sock_addr *ctx)
 	fill_current(&e);
 	task = (void *)bpf_get_current_task();
 	e.netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
-	e.cookie = bpf_get_socket_cookie(ctx);
+	e.cookie = cookie;
 	e.family = sk->family;
 	e.proto = SS_PROTO_UDP;
 	e.lport = sk->src_port;
