@@ -46,12 +46,12 @@ static __always_inline void fill_current(struct ss_event *e)
 }
 
 /* The same identity from one record or owner to another: no helper calls. */
-#define copy_task_identity(dst, src)                                      \
-	({                                                                \
-		(dst)->pid = (src)->pid;                                  \
-		(dst)->tid = (src)->tid;                                  \
-		(dst)->uid = (src)->uid;                                  \
-		(dst)->cgroup_id = (src)->cgroup_id;                      \
+#define copy_task_identity(dst, src)                                     \
+	({                                                               \
+		(dst)->pid = (src)->pid;                                 \
+		(dst)->tid = (src)->tid;                                 \
+		(dst)->uid = (src)->uid;                                 \
+		(dst)->cgroup_id = (src)->cgroup_id;                     \
 		__builtin_memcpy((dst)->comm, (src)->comm, SS_COMM_LEN); \
 	})
 

@@ -32,6 +32,7 @@ SEC("iter/task_file")
 int ss_seed(struct bpf_iter__task_file *ctx)
 {
 	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
 	struct owner o = {};
 	struct sock *sk;
 	__u64 cookie;
@@ -39,9 +40,12 @@ int ss_seed(struct bpf_iter__task_file *ctx)
 
 	if (!task)
 		return 0;
-	sk = iter_file_sock(ctx->file, &proto);
-	if (!sk)
+	sk = iter_file_sock(file, &proto);
+	if (!sk || !file)
 		return 0;
+	/* every socket's file has the same f_op: fd_to_sock_file() tests it */
+	if (!sock_file_ops)
+		sock_file_ops = (__u64)file->f_op;
 	/*
 	 * Not bpf_get_socket_cookie(): see file_sock_cookie(). Sockets without
 	 * a cookie yet are seeded again after the first snapshot, whose table

@@ -144,27 +144,41 @@ static __always_inline struct sock *iter_file_sock(struct file *file, __u16 *pro
 	return sk;
 }
 
-/* fd of the current task -> its socket's struct file, or NULL if not a socket.
+/*
+ * What every socket's file points to as its f_op (socket_file_ops, static
+ * in net/socket.c: in no symbol table we can read). ss_seed records it from
+ * the first socket it meets; until then the inode's mode says.
+ */
+extern __u64 sock_file_ops;
+
+/*
+ * fd of the current task -> its socket's struct file, or NULL if not a
+ * socket. sys_enter_close runs this for every close() on the host: the
+ * task's fd table is reached with plain loads from the BTF task pointer,
+ * and a file that is no socket costs two helper reads (its slot, its f_op)
+ * where the walk to its inode's mode took seven.
  */
 static __always_inline struct file *fd_to_sock_file(int fd)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
-	struct fdtable *fdt;
-	struct file **fds;
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct file *file = NULL;
-	__u16 mode;
+	struct fdtable *fdt;
+	__u64 fop = 0;
 
-	if (fd < 0)
+	if (fd < 0 || !task->files)
 		return NULL;
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+	fdt = task->files->fdt;
+	if (!fdt || (unsigned int)fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+	/* an array of pointers is no BTF object: its slot is copied */
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) || !file)
 		return NULL;
-	mode = BPF_CORE_READ(file, f_inode, i_mode);
-	if ((mode & S_IFMT) != S_IFSOCK)
+	if (sock_file_ops) {
+		if (bpf_probe_read_kernel(&fop, sizeof(fop), &file->f_op) || fop != sock_file_ops)
+			return NULL;
+	} else if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK) {
 		return NULL;
+	}
 	return file;
 }
 

@@ -36,6 +36,7 @@ const volatile __u32 track_holders = 0;
 __u64 lost_records = 0;
 __u64 seeded_sockets = 0;
 __u64 wake_after = 0;
+__u64 sock_file_ops = 0;
 
 ss_events_map events SEC(".maps");
 ss_owners_map owners SEC(".maps");
