@@ -26,13 +26,14 @@
 #include "kernel/system.h"
 #include "lib/exitcodes.h"
 #include "lib/names.h"
+#include "lib/ticker.h"
 #include "output/format.h"
 #include "output/metrics.h"
 #include "output/sinks/sink.h"
 #include "output/store/store.h"
 #include "runtime/runtime.h"
 
-/* store transactions at most this often */
+/* store transactions this often, on the writer thread */
 #define FLUSH_NS (200ull * 1000000ull)
 #define RETAIN_NS (10ull * 1000000000ull)
 /* Within one batch from the ring, sinks are pumped (and the store's clock
@@ -44,6 +45,9 @@ struct daemon {
 	struct daemon_config cfg;
 	struct runtime *rt;
 	struct store *store;
+	/* commits the store's queue every FLUSH_NS: the event loop never waits
+	 * on SQLite. flush_store() runs there only; close_all() commits the rest. */
+	struct ticker *writer;
 	struct sink *sinks[CONFIG_MAX_SINKS];
 	unsigned int nr_sinks;
 	struct metrics_server *metrics;
@@ -51,10 +55,9 @@ struct daemon {
 	uint64_t events[SS_EV_MAX];
 	uint64_t failures_by_errno[134];
 	uint64_t resyncs;
-	uint64_t store_corrupt; /* database files moved aside */
-	uint64_t last_flush_ns;
+	uint64_t store_corrupt; /* database files moved aside (__atomic) */
 	uint64_t last_retain_ns;
-	unsigned int since_pump, since_flush;
+	unsigned int since_pump;
 	char store_status[256];
 	char line[8192];
 };
@@ -102,18 +105,15 @@ static int store_set_aside(struct daemon *d, struct store *st, const char *why)
 		fprintf(stderr, "sockscope: database: %s; %s\n", why, err);
 		return rc;
 	}
-	d->store_corrupt++;
+	__atomic_add_fetch(&d->store_corrupt, 1, __ATOMIC_RELAXED);
 	fprintf(stderr, "sockscope: database: %s; moved to %s, starting a fresh one\n", why, moved);
 	return 0;
 }
 
-static void flush_store(struct daemon *d, uint64_t now, bool force)
+static void flush_store(struct daemon *d, uint64_t now)
 {
 	char err[256];
 
-	if (!force && now - d->last_flush_ns < FLUSH_NS)
-		return;
-	d->last_flush_ns = now;
 	if (store__flush(d->store, err, sizeof(err))) {
 		/* report an outage once, not every 200 ms */
 		if (strcmp(err, d->store_status))
@@ -178,17 +178,12 @@ static int store_event(void *ctx, const struct ss_event *e, const struct rt_extr
 		row_proc(&r.owner.proc, x);
 		store__add_owner(d->store, &r.owner);
 	}
-	if (++d->since_flush >= PUMP_EVERY) {
-		d->since_flush = 0;
-		flush_store(d, mono_now_ns(), false);
-	}
 	return 0;
 }
 
-static int store_tick(void *ctx, uint64_t now)
+static void store_writer_tick(void *arg, uint64_t now)
 {
-	flush_store(ctx, now, false);
-	return 0;
+	flush_store(arg, now);
 }
 
 /* ---- sinks: every event as one NDJSON line ---- */
@@ -353,7 +348,8 @@ static void render_metrics(struct sbuf *sb, void *arg)
 	metrics_family(sb, "sockscope_store_corrupt_total", "counter",
 		       "Corrupt database files moved aside (PATH.corrupt-TIME) and "
 		       "started afresh.");
-	metrics_sample(sb, "sockscope_store_corrupt_total", NULL, NULL, d->store_corrupt);
+	metrics_sample(sb, "sockscope_store_corrupt_total", NULL, NULL,
+		       __atomic_load_n(&d->store_corrupt, __ATOMIC_RELAXED));
 }
 
 /* systemd Type=notify: tell it we are ready, if it asked. */
@@ -436,6 +432,7 @@ static void close_all(struct daemon *d)
 {
 	char err[256];
 
+	ticker__stop(d->writer); /* its last commit first */
 	if (d->store && store__flush(d->store, err, sizeof(err)))
 		fprintf(stderr, "sockscope: database: final flush: %s\n", err);
 	for (unsigned int i = 0; i < d->nr_sinks; i++)
@@ -449,7 +446,7 @@ static int add_consumers(struct daemon *d)
 {
 	const struct rt_consumer cs[] = {
 		{.ctx = d, .event = count_event, .resync = count_resync},
-		{.ctx = d, .event = store_event, .tick = store_tick},
+		{.ctx = d, .event = store_event},
 		{.ctx = d,
 		 .event = sinks_event,
 		 .tick = sinks_tick,
@@ -512,6 +509,8 @@ int daemon_cmd_run(const struct cli_opts *o)
 		}
 	}
 	rc = runtime__start(d.rt, err, sizeof(err));
+	if (!rc)
+		rc = ticker__start(&d.writer, FLUSH_NS, store_writer_tick, &d, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "sockscope: %s\n", err);
 		rc = ss_exit_code(rc);
