@@ -20,9 +20,9 @@ void sbuf_reset(struct sbuf *sb)
 		sb->buf[0] = '\0';
 }
 
-void sbuf_putn(struct sbuf *sb, const char *s, size_t n)
+void sbuf_putn_cut(struct sbuf *sb, const char *s, size_t n)
 {
-	size_t room = sb->cap ? sb->cap - 1 - sb->len : 0;
+	size_t room = sbuf_room(sb);
 
 	if (n > room) {
 		n = room;
@@ -34,26 +34,90 @@ void sbuf_putn(struct sbuf *sb, const char *s, size_t n)
 		sb->buf[sb->len] = '\0';
 }
 
-void sbuf_putc(struct sbuf *sb, char c)
+/* "00".."99": two digits per division */
+static const char digits2[201] = "00010203040506070809"
+				 "10111213141516171819"
+				 "20212223242526272829"
+				 "30313233343536373839"
+				 "40414243444546474849"
+				 "50515253545556575859"
+				 "60616263646566676869"
+				 "70717273747576777879"
+				 "80818283848586878889"
+				 "90919293949596979899";
+
+/* v's low digits, backwards from end, until v < 100; returns the start. */
+static char *pairs32(char *end, uint32_t v)
 {
-	sbuf_putn(sb, &c, 1);
+	while (v >= 100) {
+		end -= 2;
+		memcpy(end, digits2 + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		end -= 2;
+		memcpy(end, digits2 + 2 * v, 2);
+	} else {
+		*--end = (char)('0' + v);
+	}
+	return end;
 }
 
-void sbuf_puts(struct sbuf *sb, const char *s)
+static unsigned int ndigits32(uint32_t v)
 {
-	sbuf_putn(sb, s, strlen(s));
+	unsigned int n = 1;
+
+	for (;;) {
+		if (v < 10)
+			return n;
+		if (v < 100)
+			return n + 1;
+		if (v < 1000)
+			return n + 2;
+		if (v < 10000)
+			return n + 3;
+		v /= 10000;
+		n += 4;
+	}
+}
+
+char *raw_u64(char *p, uint64_t v)
+{
+	char *end;
+
+	if (v <= UINT32_MAX) {
+		end = p + ndigits32((uint32_t)v);
+		pairs32(end, (uint32_t)v);
+		return end;
+	}
+	/* the low 9 digits, then the rest (at most 11 digits) */
+	uint64_t hi = v / 1000000000u;
+	uint32_t lo = (uint32_t)(v % 1000000000u);
+
+	p = raw_u64(p, hi);
+	return raw_u32_fixed(p, lo, 9);
+}
+
+char *raw_u32_fixed(char *p, uint32_t v, unsigned int digits)
+{
+	char *end = p + digits, *q = end;
+
+	while (q - p >= 2) {
+		q -= 2;
+		memcpy(q, digits2 + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (q > p)
+		*--q = (char)('0' + v % 10);
+	return end;
 }
 
 void sbuf_u64(struct sbuf *sb, uint64_t v)
 {
-	char tmp[24];
-	size_t i = sizeof(tmp);
+	char tmp[RAW_U64_MAX];
+	char *p = sbuf_begin(sb, tmp, RAW_U64_MAX);
 
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	sbuf_putn(sb, tmp + i, sizeof(tmp) - i);
+	sbuf_end(sb, tmp, p, raw_u64(p, v));
 }
 
 void sbuf_i64(struct sbuf *sb, int64_t v)
@@ -68,7 +132,16 @@ void sbuf_i64(struct sbuf *sb, int64_t v)
 
 void sbuf_pad_from(struct sbuf *sb, size_t start, size_t width)
 {
-	while (sb->len - start < width && !sb->overflow)
+	size_t have = sb->len - start, n;
+
+	if (have >= width || sb->overflow)
+		return;
+	n = width - have;
+	if (n <= sbuf_room(sb)) {
+		sbuf_commit(sb, raw_spaces(sb->buf + sb->len, n));
+		return;
+	}
+	while (n-- && !sb->overflow)
 		sbuf_putc(sb, ' ');
 }
 
