@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "lib/addrfmt.h"
+#include "lib/sbuf.h"
 #include "sockscope_abi.h"
 
 static char *octet(char *p, unsigned int v)
@@ -10,12 +11,15 @@ static char *octet(char *p, unsigned int v)
 	if (v >= 100) {
 		*p++ = (char)('0' + v / 100);
 		v %= 100;
-		*p++ = (char)('0' + v / 10);
-	} else if (v >= 10) {
-		*p++ = (char)('0' + v / 10);
+		memcpy(p, sbuf_digits2 + 2 * v, 2);
+		return p + 2;
 	}
-	*p++ = (char)('0' + v % 10);
-	return p;
+	if (v >= 10) {
+		memcpy(p, sbuf_digits2 + 2 * v, 2);
+		return p + 2;
+	}
+	*p = (char)('0' + v);
+	return p + 1;
 }
 
 static char *v4(char *p, const uint8_t *a)

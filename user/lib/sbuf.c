@@ -34,68 +34,25 @@ void sbuf_putn_cut(struct sbuf *sb, const char *s, size_t n)
 		sb->buf[sb->len] = '\0';
 }
 
-/* "00".."99": two digits per division */
-static const char digits2[201] = "00010203040506070809"
-				 "10111213141516171819"
-				 "20212223242526272829"
-				 "30313233343536373839"
-				 "40414243444546474849"
-				 "50515253545556575859"
-				 "60616263646566676869"
-				 "70717273747576777879"
-				 "80818283848586878889"
-				 "90919293949596979899";
+const char sbuf_digits2[201] = "00010203040506070809"
+			       "10111213141516171819"
+			       "20212223242526272829"
+			       "30313233343536373839"
+			       "40414243444546474849"
+			       "50515253545556575859"
+			       "60616263646566676869"
+			       "70717273747576777879"
+			       "80818283848586878889"
+			       "90919293949596979899";
 
-/* v's low digits, backwards from end, until v < 100; returns the start. */
-static char *pairs32(char *end, uint32_t v)
+const uint32_t sbuf_pow10[10] = {1,	 10,	  100,	    1000,      10000,
+				 100000, 1000000, 10000000, 100000000, 1000000000};
+
+char *raw_u64_big(char *p, uint64_t v)
 {
-	while (v >= 100) {
-		end -= 2;
-		memcpy(end, digits2 + 2 * (v % 100), 2);
-		v /= 100;
-	}
-	if (v >= 10) {
-		end -= 2;
-		memcpy(end, digits2 + 2 * v, 2);
-	} else {
-		*--end = (char)('0' + v);
-	}
-	return end;
-}
-
-static unsigned int ndigits32(uint32_t v)
-{
-	unsigned int n = 1;
-
-	for (;;) {
-		if (v < 10)
-			return n;
-		if (v < 100)
-			return n + 1;
-		if (v < 1000)
-			return n + 2;
-		if (v < 10000)
-			return n + 3;
-		v /= 10000;
-		n += 4;
-	}
-}
-
-char *raw_u64(char *p, uint64_t v)
-{
-	char *end;
-
-	if (v <= UINT32_MAX) {
-		end = p + ndigits32((uint32_t)v);
-		pairs32(end, (uint32_t)v);
-		return end;
-	}
 	/* the low 9 digits, then the rest (at most 11 digits) */
-	uint64_t hi = v / 1000000000u;
-	uint32_t lo = (uint32_t)(v % 1000000000u);
-
-	p = raw_u64(p, hi);
-	return raw_u32_fixed(p, lo, 9);
+	p = raw_u64(p, v / 1000000000u);
+	return raw_u32_fixed(p, (uint32_t)(v % 1000000000u), 9);
 }
 
 char *raw_u32_fixed(char *p, uint32_t v, unsigned int digits)
@@ -104,7 +61,7 @@ char *raw_u32_fixed(char *p, uint32_t v, unsigned int digits)
 
 	while (q - p >= 2) {
 		q -= 2;
-		memcpy(q, digits2 + 2 * (v % 100), 2);
+		memcpy(q, sbuf_digits2 + 2 * (v % 100), 2);
 		v /= 100;
 	}
 	if (q > p)

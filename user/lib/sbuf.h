@@ -107,8 +107,41 @@ static inline char *raw_put(char *p, const char *s, size_t n)
 #define raw_lit(p, lit) raw_put(p, "" lit, sizeof(lit) - 1)
 
 #define RAW_U64_MAX 20
+extern const char sbuf_digits2[201];  /* "00" .. "99" */
+extern const uint32_t sbuf_pow10[10]; /* 1 .. 10^9 */
+
+/* How many decimal digits v has: from its bit length, then one compare. */
+static inline unsigned int raw_ndigits32(uint32_t v)
+{
+	unsigned int t = ((32 - (unsigned int)__builtin_clz(v | 1)) * 1233) >> 12;
+
+	return t + ((v | 1) >= sbuf_pow10[t]);
+}
+
+/* Decimal, at most 10 bytes; two digits per division. */
+static inline char *raw_u32(char *p, uint32_t v)
+{
+	char *end = p + raw_ndigits32(v), *q = end;
+
+	while (v >= 100) {
+		q -= 2;
+		memcpy(q, sbuf_digits2 + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10)
+		memcpy(q - 2, sbuf_digits2 + 2 * v, 2);
+	else
+		q[-1] = (char)('0' + v);
+	return end;
+}
+
+char *raw_u64_big(char *p, uint64_t v);
+
 /* Decimal, at most RAW_U64_MAX bytes. */
-char *raw_u64(char *p, uint64_t v);
+static inline char *raw_u64(char *p, uint64_t v)
+{
+	return v <= UINT32_MAX ? raw_u32(p, (uint32_t)v) : raw_u64_big(p, v);
+}
 /* Exactly digits decimal digits of v (< 10^digits), zero-padded. */
 char *raw_u32_fixed(char *p, uint32_t v, unsigned int digits);
 /* n spaces */

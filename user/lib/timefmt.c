@@ -63,12 +63,34 @@ static void refresh(struct timefmt *tf, int64_t sec)
 	tf->cached_sec = sec;
 }
 
+/* v as hi_digits (2 or 4) then the digits of split - 1 (10000: 4, 100000:
+ * 5), zero-padded: the fraction of a second, unrolled. */
+static inline char *frac(char *p, uint32_t v, uint32_t split, unsigned int hi_digits)
+{
+	uint32_t hi = v / split, lo = v % split;
+
+	if (hi_digits == 4) {
+		memcpy(p, sbuf_digits2 + 2 * (hi / 100), 2);
+		memcpy(p + 2, sbuf_digits2 + 2 * (hi % 100), 2);
+	} else {
+		memcpy(p, sbuf_digits2 + 2 * hi, 2);
+	}
+	p += hi_digits;
+	if (split == 100000) {
+		*p++ = (char)('0' + lo / 10000);
+		lo %= 10000;
+	}
+	memcpy(p, sbuf_digits2 + 2 * (lo / 100), 2);
+	memcpy(p + 2, sbuf_digits2 + 2 * (lo % 100), 2);
+	return p + 4;
+}
+
 char *raw_rfc3339(struct timefmt *tf, char *p, uint64_t real_ns)
 {
 	refresh(tf, (int64_t)(real_ns / NSEC));
 	p = raw_put(p, tf->utc_prefix, tf->utc_len);
 	*p++ = '.';
-	p = raw_u32_fixed(p, (uint32_t)(real_ns % NSEC), 9);
+	p = frac(p, (uint32_t)(real_ns % NSEC), 100000, 4);
 	*p++ = 'Z';
 	return p;
 }
@@ -78,7 +100,7 @@ char *raw_clock(struct timefmt *tf, char *p, uint64_t real_ns)
 	refresh(tf, (int64_t)(real_ns / NSEC));
 	p = raw_put(p, tf->local_prefix, tf->local_len);
 	*p++ = '.';
-	return raw_u32_fixed(p, (uint32_t)((real_ns % NSEC) / 1000), 6);
+	return frac(p, (uint32_t)((real_ns % NSEC) / 1000), 10000, 2);
 }
 
 void timefmt_rfc3339(struct timefmt *tf, struct sbuf *sb, uint64_t real_ns)

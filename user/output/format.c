@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stddef.h>
 #include <string.h>
 
 #include "lib/addrfmt.h"
@@ -19,6 +20,7 @@ void formatter_init(struct formatter *f, bool json)
 {
 	timefmt_init(&f->tf);
 	f->json = json;
+	f->owner.len = 0;
 }
 
 static bool has_local(const struct ss_event *e)
@@ -150,6 +152,36 @@ static char *jaddr(char *p, unsigned int family, const __u8 *addr)
 	return p;
 }
 
+/* pid, tid, uid, comm, cgroup_id and netns, as the last line of the same
+ * owner had them if it was the last line's owner */
+static char *json_owner(struct fmt_owner_memo *m, char *p, const struct ss_event *e)
+{
+	_Static_assert(
+		offsetof(struct ss_event, netns) + 4 - offsetof(struct ss_event, cgroup_id) == 24,
+		"the owner's fields are contiguous");
+	char *start = p;
+
+	if (m->len && !memcmp(m->key, &e->cgroup_id, 24) &&
+	    !memcmp(m->key + 24, e->comm, SS_COMM_LEN))
+		return raw_put(p, m->text, m->len);
+	p = JU64(p, "pid", e->pid);
+	p = JU64(p, "tid", e->tid);
+	p = JU64(p, "uid", e->uid);
+	p = raw_lit(p, ",\"comm\":");
+	p = raw_json_str(p, e->comm, strnlen(e->comm, sizeof(e->comm)));
+	p = JU64(p, "cgroup_id", e->cgroup_id);
+	if (e->netns)
+		p = JU64(p, "netns", e->netns);
+	m->len = 0;
+	if ((size_t)(p - start) <= sizeof(m->text)) {
+		memcpy(m->key, &e->cgroup_id, 24);
+		memcpy(m->key + 24, e->comm, SS_COMM_LEN);
+		m->len = (size_t)(p - start);
+		memcpy(m->text, start, m->len);
+	}
+	return p;
+}
+
 /*
  * The longest the fixed part of a line can be (ts to the type's fields),
  * each name counted as NAME_COPY, the error as ERRNAME_MAX: well under it.
@@ -165,15 +197,9 @@ static char *json_fixed(struct formatter *f, char *p, const struct ss_event *e)
 	p = raw_rfc3339(&f->tf, p, timefmt_real_ns(&f->tf, e->ts_ns));
 	p = raw_lit(p, "\",\"event\":");
 	p = jname(p, &names.events[e->hdr.type < SS_EV_MAX ? e->hdr.type : 0]);
-	if (has_owner(e)) {
-		p = JU64(p, "pid", e->pid);
-		p = JU64(p, "tid", e->tid);
-		p = JU64(p, "uid", e->uid);
-		p = raw_lit(p, ",\"comm\":");
-		p = raw_json_str(p, e->comm, strnlen(e->comm, sizeof(e->comm)));
-		p = JU64(p, "cgroup_id", e->cgroup_id);
-	}
-	if (e->netns)
+	if (has_owner(e))
+		p = json_owner(&f->owner, p, e);
+	else if (e->netns)
 		p = JU64(p, "netns", e->netns);
 	if (!(e->hdr.flags & SS_F_NO_COOKIE) && e->cookie)
 		p = JU64(p, "cookie", e->cookie);
