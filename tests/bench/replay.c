@@ -34,7 +34,7 @@
  * defaults), flushed and closed in replay_run(); the directory is removed.
  *
  * --out FILE: the lines go to FILE (the daemon: its file sink writes
- * FILE, never rotated). The clock is fixed, so the same N gives the same
+ * FILE, never rotated, and its database is FILE.db). The clock is fixed, so the same N gives the same
  * bytes (the daemon's own clock excepted): output before and after a change
  * can be compared byte for byte.
  */
@@ -439,11 +439,13 @@ static int run_daemon(struct replay *r)
 	struct daemon_config cfg;
 
 	config_defaults(&cfg);
-	snprintf(cfg.db, sizeof(cfg.db), "%s/sockscope.db", r->tmp);
-	if (r->out)
+	if (r->out) {
+		snprintf(cfg.db, sizeof(cfg.db), "%s.db", r->out);
 		snprintf(cfg.sinks[0], sizeof(cfg.sinks[0]), "file:%s?max_bytes=0", r->out);
-	else
+	} else {
+		snprintf(cfg.db, sizeof(cfg.db), "%s/sockscope.db", r->tmp);
 		snprintf(cfg.sinks[0], sizeof(cfg.sinks[0]), "file:%s/events.ndjson", r->tmp);
+	}
 	cfg.nr_sinks = 1;
 	return daemon_replay(&cfg, feed, r) ? -1 : 0;
 }
