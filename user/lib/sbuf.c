@@ -114,8 +114,9 @@ void sbuf_printf(struct sbuf *sb, const char *fmt, ...)
 	if (n < 0)
 		return;
 	if ((size_t)n >= room) {
+		/* vsnprintf kept room - 1 bytes of it (the text before stays) */
 		sb->overflow = true;
-		sb->len = room ? room - 1 : 0;
+		sb->len += room ? room - 1 : 0;
 	} else {
 		sb->len += (size_t)n;
 	}
