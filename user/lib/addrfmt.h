@@ -13,8 +13,9 @@
 #define RAW_ADDR_MAX 46 /* INET6_ADDRSTRLEN without its NUL */
 
 /* IPv4 dotted quad; IPv6 as glibc's inet_ntop prints it (RFC 5952, with
- * ::a.b.c.d and ::ffff:0:a.b.c.d); a v4-mapped IPv6 address as IPv4;
- * "?" for another family. Returns the end. */
+ * ::a.b.c.d and ::ffff:a.b.c.d); a v4-mapped IPv6 address as IPv4;
+ * "?" for another family. Returns the end; p needs RAW_ADDR_MAX bytes
+ * (a few past the end may be written, as scratch). */
 char *raw_addr(char *p, unsigned int family, const uint8_t addr[16]);
 
 #endif
