@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/names.h"
 #include "output/format.h"
 
 static struct ss_event worst(unsigned int type, bool v6)
@@ -110,9 +111,23 @@ static void every_type_longest_fields(void **state)
 	}
 }
 
+/* The formatter copies names in pieces of 32 bytes: every name fits. */
+static void every_name_is_short(void **state)
+{
+	(void)state;
+	for (unsigned int i = 0; i < 64; i++) {
+		assert_true(!event_name(i) || strlen(event_name(i)) < 32);
+		assert_true(!tcp_state_name(i) || strlen(tcp_state_name(i)) < 32);
+		assert_true(!sock_type_name(i) || (i < 8 && strlen(sock_type_name(i)) < 32));
+		assert_true(!proto_name(i) || strlen(proto_name(i)) < 32);
+		assert_true(!family_name(i) || strlen(family_name(i)) < 32);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_name_is_short),
 		cmocka_unit_test(every_type_longest_fields),
 	};
 

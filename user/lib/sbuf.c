@@ -79,12 +79,10 @@ void sbuf_u64(struct sbuf *sb, uint64_t v)
 
 void sbuf_i64(struct sbuf *sb, int64_t v)
 {
-	if (v < 0) {
-		sbuf_putc(sb, '-');
-		sbuf_u64(sb, (uint64_t)0 - (uint64_t)v);
-	} else {
-		sbuf_u64(sb, (uint64_t)v);
-	}
+	char tmp[RAW_U64_MAX + 1];
+	char *p = sbuf_begin(sb, tmp, sizeof(tmp));
+
+	sbuf_end(sb, tmp, p, raw_i64(p, v));
 }
 
 void sbuf_pad_from(struct sbuf *sb, size_t start, size_t width)

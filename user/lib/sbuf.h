@@ -142,6 +142,16 @@ static inline char *raw_u64(char *p, uint64_t v)
 {
 	return v <= UINT32_MAX ? raw_u32(p, (uint32_t)v) : raw_u64_big(p, v);
 }
+/* Decimal with its sign, at most RAW_U64_MAX + 1 bytes. */
+static inline char *raw_i64(char *p, int64_t v)
+{
+	if (v < 0) {
+		*p++ = '-';
+		return raw_u64(p, (uint64_t)0 - (uint64_t)v);
+	}
+	return raw_u64(p, (uint64_t)v);
+}
+
 /* Exactly digits decimal digits of v (< 10^digits), zero-padded. */
 char *raw_u32_fixed(char *p, uint32_t v, unsigned int digits);
 /* n spaces */

@@ -46,13 +46,14 @@ static bool has_owner(const struct ss_event *e)
  */
 
 /* A name from lib/names.h, copied whole (NAME_COPY bytes: the room made
- * for it counts them) and then cut to its length. */
+ * for it counts them) and then cut to its length. The names are short
+ * (test_format_cut checks that every one fits). */
 #define NAME_COPY 32
 
 struct name {
 	char s[NAME_COPY];
 	size_t len;
-	const char *full; /* the name; a longer one is copied as it is */
+	bool known;
 };
 
 static struct {
@@ -65,9 +66,9 @@ static struct {
 
 static void name_set(struct name *n, const char *s)
 {
-	n->full = s;
-	n->len = s ? strlen(s) : 0;
-	if (s && n->len < NAME_COPY)
+	n->known = s != NULL;
+	n->len = s ? strnlen(s, NAME_COPY - 1) : 0;
+	if (s)
 		memcpy(n->s, s, n->len);
 }
 
@@ -88,22 +89,19 @@ static void names_init(void)
 
 static char *put_name(char *p, const struct name *n)
 {
-	if (n->len < NAME_COPY)
-		memcpy(p, n->s, NAME_COPY);
-	else
-		memcpy(p, n->full, n->len);
+	memcpy(p, n->s, NAME_COPY);
 	return p + n->len;
 }
 
 /* NULL: the number has no name (the callers print it instead) */
 static const struct name *state_name(unsigned int state)
 {
-	return state < SS_TCP_MAX_STATES && names.states[state].full ? &names.states[state] : NULL;
+	return state < SS_TCP_MAX_STATES && names.states[state].known ? &names.states[state] : NULL;
 }
 
 static const struct name *type_name(unsigned int type)
 {
-	return type < sizeof(names.types) / sizeof(names.types[0]) && names.types[type].full
+	return type < sizeof(names.types) / sizeof(names.types[0]) && names.types[type].known
 		       ? &names.types[type]
 		       : NULL;
 }
@@ -152,8 +150,8 @@ static char *jaddr(char *p, unsigned int family, const __u8 *addr)
 	return p;
 }
 
-/* pid, tid, uid, comm, cgroup_id and netns, as the last line of the same
- * owner had them if it was the last line's owner */
+/* pid, tid, uid, comm, cgroup_id and netns: copied from the last line when
+ * that line had the same owner (a busy process's events come in runs) */
 static char *json_owner(struct fmt_owner_memo *m, char *p, const struct ss_event *e)
 {
 	_Static_assert(
@@ -343,15 +341,6 @@ static char *text_state(char *p, unsigned int state)
 	const struct name *n = state_name(state);
 
 	return n ? put_name(p, n) : raw_u64(p, state);
-}
-
-static char *raw_i64(char *p, int64_t v)
-{
-	if (v < 0) {
-		*p++ = '-';
-		return raw_u64(p, (uint64_t)0 - (uint64_t)v);
-	}
-	return raw_u64(p, (uint64_t)v);
 }
 
 static char *text_result(char *p, const struct ss_event *e)
