@@ -2,7 +2,8 @@
 /*
  * replay: sockscope's userspace cost per event, without a kernel.
  *
- *   replay N [--text] [--no-engine] [--identity] [--daemon] [--out FILE]
+ *   replay N [--text] [--no-engine] [--identity] [--daemon [--sink SPEC]...]
+ *            [--out FILE]
  *
  * Builds N struct ss_event records -- a realistic mix of what the bench
  * workloads produce (conn cycles over IPv4 and IPv6, bind cycles, UDP
@@ -32,6 +33,8 @@
  * (cmd/daemon.c daemon_replay(): the counters, the SQLite store in a
  * temporary directory and one file: sink there, with the daemon's
  * defaults), flushed and closed in replay_run(); the directory is removed.
+ * --sink SPEC adds a sink (as the daemon's --sink): the line each event
+ * is formatted into once, whatever the number of sinks, goes to each.
  *
  * --out FILE: the lines go to FILE (the daemon: its file sink writes
  * FILE, never rotated, and its database is FILE.db). The clock is fixed, so the same N gives the same
@@ -388,6 +391,8 @@ struct replay {
 	bool json, use_engine, daemon;
 	const char *out; /* NULL: /dev/null (the daemon: a file in tmp) */
 	char tmp[64];	 /* the daemon's directory: its database and file sink */
+	const char *sinks[CONFIG_MAX_SINKS - 1]; /* --sink: more of them */
+	unsigned int nr_sinks;
 	uint64_t events; /* written by trace's consumer */
 };
 
@@ -447,6 +452,8 @@ static int run_daemon(struct replay *r)
 		snprintf(cfg.sinks[0], sizeof(cfg.sinks[0]), "file:%s/events.ndjson", r->tmp);
 	}
 	cfg.nr_sinks = 1;
+	for (unsigned int i = 0; i < r->nr_sinks; i++)
+		snprintf(cfg.sinks[cfg.nr_sinks++], sizeof(cfg.sinks[0]), "%s", r->sinks[i]);
 	return daemon_replay(&cfg, feed, r) ? -1 : 0;
 }
 
@@ -504,7 +511,9 @@ static void remove_tmp(const char *dir)
 
 static int usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s N [--text] [--no-engine] [--identity] [--daemon] [--out FILE]\n",
+	fprintf(stderr,
+		"usage: %s N [--text] [--no-engine] [--identity] [--daemon [--sink SPEC]...] "
+		"[--out FILE]\n",
 		argv0);
 	return 2;
 }
@@ -533,6 +542,9 @@ int main(int argc, char **argv)
 			r.daemon = true;
 		} else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
 			r.out = argv[++i];
+		} else if (!strcmp(argv[i], "--sink") && i + 1 < argc &&
+			   r.nr_sinks < sizeof(r.sinks) / sizeof(r.sinks[0])) {
+			r.sinks[r.nr_sinks++] = argv[++i];
 		} else if (!strcmp(argv[i], "--identity")) {
 			if (!cg && !(cg = identity_cache())) {
 				fprintf(stderr, "replay: cgroup cache: out of memory\n");
@@ -543,8 +555,8 @@ int main(int argc, char **argv)
 			return usage(argv[0]);
 		}
 	}
-	if (r.daemon && (!r.json || !r.use_engine)) {
-		fprintf(stderr, "replay: --daemon is JSON with the engine\n");
+	if ((r.daemon && (!r.json || !r.use_engine)) || (r.nr_sinks && !r.daemon)) {
+		fprintf(stderr, "replay: --daemon is JSON with the engine; --sink needs it\n");
 		return 2;
 	}
 	/* one SS_EV_PROC per process of the mix, at most 16 */
