@@ -15,8 +15,13 @@ static const char hex[] = "0123456789abcdef";
 #define ONES 0x0101010101010101ull
 #define HIGH 0x8080808080808080ull
 
-/* The high bit of every byte of x equal to c, and maybe of later (higher)
- * ones: the first (lowest) marked byte is exact. */
+/*
+ * The special bytes of 8 at once, as the high bit of each: (x - ONES * k)
+ * marks a byte below k (it borrows) or at least 0x80 + k, bytes_eq() one
+ * equal to c, and x itself every byte from 0x80 up. A borrow may also mark
+ * bytes after a special one, never before: the first marked byte is the
+ * first special byte, and only that one is used.
+ */
 static inline uint64_t bytes_eq(uint64_t x, unsigned char c)
 {
 	uint64_t y = x ^ (ONES * c);
@@ -37,12 +42,18 @@ static inline uint64_t text_special8(uint64_t x)
 	return ((x - ONES * 0x21) | bytes_eq(x, '\\') | bytes_eq(x, 0x7f) | x) & HIGH;
 }
 
-/*
- * (x - ONES * k) sets a byte's high bit when the byte is below k (it
- * borrows) or at least 0x80 + k: both are special, and a borrow only ever
- * marks bytes after a special one. Hence the first marked byte is the
- * first special byte.
- */
+/* 8 bytes of s, the first in memory the lowest (borrows run upwards) */
+static inline uint64_t load8(const unsigned char *s)
+{
+	uint64_t x;
+
+	memcpy(&x, s, 8);
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	x = __builtin_bswap64(x);
+#endif
+	return x;
+}
+
 static inline size_t first_marked(uint64_t m)
 {
 	return (size_t)__builtin_ctzll(m) >> 3;
@@ -63,11 +74,10 @@ static inline bool text_plain(unsigned char c)
 	static inline size_t name(const unsigned char *s, size_t n) \
 	{                                                           \
 		size_t i = 0;                                       \
-		uint64_t x, m;                                      \
+		uint64_t m;                                         \
                                                                     \
 		for (; i + 8 <= n; i += 8) {                        \
-			memcpy(&x, s + i, 8);                       \
-			if ((m = special8(x)))                      \
+			if ((m = special8(load8(s + i))))           \
 				return i + first_marked(m);         \
 		}                                                   \
 		while (i < n && plain(s[i]))                        \
