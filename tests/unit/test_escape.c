@@ -2,6 +2,7 @@
 /* Hostile process names must never break a JSON line or a text column. */
 #include "testutil.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/escape.h"
@@ -146,6 +147,37 @@ static void text_respects_maxlen_without_nul(void **state)
 	assert_string_equal(text("", 16), "");
 }
 
+/* Runs of plain bytes are scanned 8 at a time: a byte to escape is found at
+ * every offset in and across those words, and a long name around it kept. */
+static void special_byte_at_every_offset(void **state)
+{
+	static const struct {
+		char c;
+		const char *json, *text;
+	} cases[] = {
+		{'"', "\\\"", "\""},	      {'\\', "\\\\", "\\x5c"},
+		{'\n', "\\n", "\\x0a"},	      {'\x01', "\\u0001", "\\x01"},
+		{'\x7f', "\\u007f", "\\x7f"}, {'\xff', "\\ufffd", "\\xff"},
+		{' ', " ", "\\x20"},
+	};
+	char s[48], want[128];
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		for (size_t at = 0; at < 40; at++) {
+			memset(s, 'a', 40);
+			s[40] = '\0';
+			s[at] = cases[k].c;
+			snprintf(want, sizeof(want), "\"%.*s%s%s\"", (int)at, s, cases[k].json,
+				 s + at + 1);
+			assert_string_equal(json(s, sizeof(s)), want);
+			snprintf(want, sizeof(want), "%.*s%s%s", (int)at, s, cases[k].text,
+				 s + at + 1);
+			assert_string_equal(text(s, sizeof(s)), want);
+		}
+	}
+}
+
 static void sbuf_overflow_is_bounded(void **state)
 {
 	char small[8];
@@ -175,6 +207,7 @@ int main(void)
 		cmocka_unit_test(text_non_ascii_escaped_per_byte),
 		cmocka_unit_test(text_is_lossless_and_one_token),
 		cmocka_unit_test(text_respects_maxlen_without_nul),
+		cmocka_unit_test(special_byte_at_every_offset),
 		cmocka_unit_test(sbuf_overflow_is_bounded),
 	};
 

@@ -461,13 +461,50 @@ static int add_consumers(struct daemon *d)
 	return 0;
 }
 
+/* The formatter, the store, the sinks and the runtime with the daemon's
+ * consumers: everything but the kernel. An SS_EXIT_* code. */
+static int daemon_open(struct daemon *d, struct rt_opts *ro, const struct cli_opts *o)
+{
+	char err[512];
+	int rc;
+
+	formatter_init(&d->fmt, true);
+	ro->filter.events = SS_EV_ALL_KERNEL;
+	ro->engine = true;
+	ro->history = d->cfg.history;
+	ro->ring_size = d->cfg.ring_size;
+	rc = open_outputs(d, o);
+	if (rc)
+		return rc;
+	ro->store = d->store; /* for the control socket's answers */
+	if (runtime__new(&d->rt, ro, err, sizeof(err)) || add_consumers(d)) {
+		fprintf(stderr, "sockscope: out of memory\n");
+		return SS_EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+int daemon_replay(const struct daemon_config *cfg, int (*feed)(struct runtime *rt, void *arg),
+		  void *arg)
+{
+	static struct daemon d;
+	struct rt_opts ro = {0};
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	d.cfg = *cfg;
+	rc = daemon_open(&d, &ro, NULL);
+	if (!rc)
+		rc = feed(d.rt, arg);
+	close_all(&d);
+	return rc;
+}
+
 int daemon_cmd_run(const struct cli_opts *o)
 {
 	static struct daemon d;
 	struct rt_opts ro = {
-		.filter = {.events = SS_EV_ALL_KERNEL},
 		.verbose = o->verbose,
-		.engine = true,
 		.need_snapshot = true,
 		.ctl = RT_CTL_DAEMON,
 	};
@@ -487,18 +524,9 @@ int daemon_cmd_run(const struct cli_opts *o)
 		fprintf(stderr, "sockscope: %s\n", err);
 		return ss_exit_code(rc);
 	}
-	formatter_init(&d.fmt, true);
-	ro.history = d.cfg.history;
-	ro.ring_size = d.cfg.ring_size;
-	rc = open_outputs(&d, o);
+	rc = daemon_open(&d, &ro, o);
 	if (rc)
 		goto out;
-	ro.store = d.store; /* for the control socket's answers */
-	if (runtime__new(&d.rt, &ro, err, sizeof(err)) || add_consumers(&d)) {
-		fprintf(stderr, "sockscope: out of memory\n");
-		rc = SS_EXIT_RUNTIME;
-		goto out;
-	}
 	if (d.cfg.metrics[0]) {
 		rc = metrics_server__open(&d.metrics, runtime__epoll_fd(d.rt), d.cfg.metrics,
 					  render_metrics, &d, err, sizeof(err));

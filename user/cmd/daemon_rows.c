@@ -8,13 +8,6 @@
 #include "output/portrow.h"
 #include "output/rows.h"
 
-static void addr_text(char *out, size_t len, unsigned int family, const __u8 *addr)
-{
-	char buf[SS_ADDRSTRLEN];
-
-	snprintf(out, len, "%s", addr_str(buf, family, addr));
-}
-
 static void copy_comm(char *dst, const char *src)
 {
 	memcpy(dst, src, SS_COMM_LEN);
@@ -48,12 +41,11 @@ static void failure_holders(struct store_failure *r, const struct explanation *x
 			copy_comm(o->comm, h->proc.comm);
 		}
 		o->cookie = h->sock.cookie;
-		snprintf(o->state, sizeof(o->state), "%s",
-			 sock_state_name(h->sock.proto, h->sock.state));
-		addr_text(o->laddr, sizeof(o->laddr), h->sock.family, h->sock.laddr);
+		rows_str(o->state, sizeof(o->state), sock_state_name(h->sock.proto, h->sock.state));
+		rows_addr(o->laddr, sizeof(o->laddr), h->sock.family, h->sock.laddr);
 		o->lport = h->sock.lport;
 		if (h->sock.rport) {
-			addr_text(o->raddr, sizeof(o->raddr), h->sock.family, h->sock.raddr);
+			rows_addr(o->raddr, sizeof(o->raddr), h->sock.family, h->sock.raddr);
 			o->rport = h->sock.rport;
 		}
 		o->reuseaddr = h->sock.reuseaddr;
@@ -66,27 +58,27 @@ void daemon_row_failure(struct store_failure *r, const struct ss_event *e,
 {
 	memset(r, 0, sizeof(*r));
 	r->ts_ns = (int64_t)timefmt_real_ns(tf, e->ts_ns);
-	snprintf(r->event, sizeof(r->event), "%s", event_name(e->hdr.type));
+	rows_str(r->event, sizeof(r->event), event_name(e->hdr.type));
 	r->pid = e->pid;
 	r->uid = e->uid;
 	copy_comm(r->comm, e->comm);
 	r->netns = e->netns;
-	snprintf(r->proto, sizeof(r->proto), "%s", proto_name(e->proto) ?: "?");
+	rows_str(r->proto, sizeof(r->proto), proto_name(e->proto) ?: "?");
 	if (e->hdr.flags & SS_F_LOCAL) {
-		addr_text(r->laddr, sizeof(r->laddr), e->laddr_family, e->laddr);
+		rows_addr(r->laddr, sizeof(r->laddr), e->laddr_family, e->laddr);
 		r->lport = e->lport;
 	}
 	if (e->hdr.flags & SS_F_REMOTE) {
-		addr_text(r->raddr, sizeof(r->raddr), e->raddr_family, e->raddr);
+		rows_addr(r->raddr, sizeof(r->raddr), e->raddr_family, e->raddr);
 		r->rport = e->rport;
 	}
 	r->err = e->err;
-	snprintf(r->error, sizeof(r->error), "%s", errno_name(e->err) ?: "");
+	rows_str(r->error, sizeof(r->error), errno_name(e->err) ?: "");
 	if (!(e->hdr.flags & SS_F_NO_OWNER))
 		rows_cgroup_path(r->cgroup, sizeof(r->cgroup), e->cgroup_id);
 	if (!x)
 		return;
-	snprintf(r->reason, sizeof(r->reason), "%s", x->reason);
+	rows_str(r->reason, sizeof(r->reason), x->reason);
 	failure_holders(r, x);
 }
 
@@ -96,14 +88,14 @@ void daemon_row_owner(struct store_owner *r, const struct ss_event *e, const cha
 	memset(r, 0, sizeof(*r));
 	r->ts_ns = (int64_t)timefmt_real_ns(tf, e->ts_ns);
 	r->netns = e->netns;
-	snprintf(r->proto, sizeof(r->proto), "%s", proto_name(e->proto) ?: "?");
-	addr_text(r->laddr, sizeof(r->laddr), e->laddr_family, e->laddr);
+	rows_str(r->proto, sizeof(r->proto), proto_name(e->proto) ?: "?");
+	rows_addr(r->laddr, sizeof(r->laddr), e->laddr_family, e->laddr);
 	r->lport = e->lport;
 	r->cookie = e->cookie;
 	r->pid = e->pid;
 	r->uid = e->uid;
 	copy_comm(r->comm, e->comm);
-	snprintf(r->action, sizeof(r->action), "%s", action);
+	rows_str(r->action, sizeof(r->action), action);
 	if (!(e->hdr.flags & SS_F_NO_OWNER))
 		rows_cgroup_path(r->cgroup, sizeof(r->cgroup), e->cgroup_id);
 }

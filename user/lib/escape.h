@@ -28,4 +28,14 @@ void json_str(struct sbuf *sb, const char *s, size_t maxlen);
  */
 void text_str(struct sbuf *sb, const char *s, size_t maxlen);
 
+/*
+ * The same into room the caller made (lib/sbuf.h): the n bytes of s (no
+ * NUL among them: the caller bounded it, strnlen()), at most
+ * JSON_STR_MAX(n) / TEXT_STR_MAX(n) bytes written; returns the end.
+ */
+#define JSON_STR_MAX(n) (2 + 6 * (size_t)(n))
+#define TEXT_STR_MAX(n) (4 * (size_t)(n))
+char *raw_json_str(char *p, const char *s, size_t n);
+char *raw_text_str(char *p, const char *s, size_t n);
+
 #endif

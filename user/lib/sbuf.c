@@ -20,9 +20,9 @@ void sbuf_reset(struct sbuf *sb)
 		sb->buf[0] = '\0';
 }
 
-void sbuf_putn(struct sbuf *sb, const char *s, size_t n)
+void sbuf_putn_cut(struct sbuf *sb, const char *s, size_t n)
 {
-	size_t room = sb->cap ? sb->cap - 1 - sb->len : 0;
+	size_t room = sbuf_room(sb);
 
 	if (n > room) {
 		n = room;
@@ -34,41 +34,69 @@ void sbuf_putn(struct sbuf *sb, const char *s, size_t n)
 		sb->buf[sb->len] = '\0';
 }
 
-void sbuf_putc(struct sbuf *sb, char c)
+const char sbuf_digits2[201] = "00010203040506070809"
+			       "10111213141516171819"
+			       "20212223242526272829"
+			       "30313233343536373839"
+			       "40414243444546474849"
+			       "50515253545556575859"
+			       "60616263646566676869"
+			       "70717273747576777879"
+			       "80818283848586878889"
+			       "90919293949596979899";
+
+const uint32_t sbuf_pow10[10] = {1,	 10,	  100,	    1000,      10000,
+				 100000, 1000000, 10000000, 100000000, 1000000000};
+
+char *raw_u64_big(char *p, uint64_t v)
 {
-	sbuf_putn(sb, &c, 1);
+	/* the low 9 digits, then the rest (at most 11 digits) */
+	p = raw_u64(p, v / 1000000000u);
+	return raw_u32_fixed(p, (uint32_t)(v % 1000000000u), 9);
 }
 
-void sbuf_puts(struct sbuf *sb, const char *s)
+char *raw_u32_fixed(char *p, uint32_t v, unsigned int digits)
 {
-	sbuf_putn(sb, s, strlen(s));
+	char *end = p + digits, *q = end;
+
+	while (q - p >= 2) {
+		q -= 2;
+		memcpy(q, sbuf_digits2 + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (q > p)
+		*--q = (char)('0' + v % 10);
+	return end;
 }
 
 void sbuf_u64(struct sbuf *sb, uint64_t v)
 {
-	char tmp[24];
-	size_t i = sizeof(tmp);
+	char tmp[RAW_U64_MAX];
+	char *p = sbuf_begin(sb, tmp, RAW_U64_MAX);
 
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	sbuf_putn(sb, tmp + i, sizeof(tmp) - i);
+	sbuf_end(sb, tmp, p, raw_u64(p, v));
 }
 
 void sbuf_i64(struct sbuf *sb, int64_t v)
 {
-	if (v < 0) {
-		sbuf_putc(sb, '-');
-		sbuf_u64(sb, (uint64_t)0 - (uint64_t)v);
-	} else {
-		sbuf_u64(sb, (uint64_t)v);
-	}
+	char tmp[RAW_U64_MAX + 1];
+	char *p = sbuf_begin(sb, tmp, sizeof(tmp));
+
+	sbuf_end(sb, tmp, p, raw_i64(p, v));
 }
 
 void sbuf_pad_from(struct sbuf *sb, size_t start, size_t width)
 {
-	while (sb->len - start < width && !sb->overflow)
+	size_t have = sb->len - start, n;
+
+	if (have >= width || sb->overflow)
+		return;
+	n = width - have;
+	if (n <= sbuf_room(sb)) {
+		sbuf_commit(sb, raw_spaces(sb->buf + sb->len, n));
+		return;
+	}
+	while (n-- && !sb->overflow)
 		sbuf_putc(sb, ' ');
 }
 
@@ -84,8 +112,9 @@ void sbuf_printf(struct sbuf *sb, const char *fmt, ...)
 	if (n < 0)
 		return;
 	if ((size_t)n >= room) {
+		/* vsnprintf kept room - 1 bytes of it (the text before stays) */
 		sb->overflow = true;
-		sb->len = room ? room - 1 : 0;
+		sb->len += room ? room - 1 : 0;
 	} else {
 		sb->len += (size_t)n;
 	}

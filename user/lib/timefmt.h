@@ -17,6 +17,7 @@ struct timefmt {
 	int64_t cached_sec;	 /* second the prefixes below describe, -1: none */
 	char utc_prefix[24];	 /* "2026-11-21T14:02:11" */
 	char local_prefix[12];	 /* "14:02:11" (local time) */
+	unsigned char utc_len, local_len;
 };
 
 /* Now, in ns: CLOCK_MONOTONIC (bpf_ktime_get_ns()'s clock) and CLOCK_REALTIME. */
@@ -32,5 +33,18 @@ uint64_t timefmt_real_ns(const struct timefmt *tf, uint64_t mono_ns);
 void timefmt_rfc3339(struct timefmt *tf, struct sbuf *sb, uint64_t real_ns);
 /* "14:02:11.123456" in local time */
 void timefmt_clock(struct timefmt *tf, struct sbuf *sb, uint64_t real_ns);
+
+/* The same into room the caller made (lib/sbuf.h), at most this long;
+ * each returns the end. */
+#define TIMEFMT_RFC3339_MAX (23 + 11)
+#define TIMEFMT_CLOCK_MAX (11 + 7)
+char *raw_rfc3339(struct timefmt *tf, char *p, uint64_t real_ns);
+char *raw_clock(struct timefmt *tf, char *p, uint64_t real_ns);
+
+/* A duration as trace prints it: "63.5us", "1.25ms", "3.00s" (printf's
+ * "%.1fus" of ns / 1e3, "%.2fms" of ns / 1e6, "%.2fs" of ns / 1e9, to the
+ * byte), at most TIMEFMT_DURATION_MAX bytes. */
+#define TIMEFMT_DURATION_MAX 32
+char *raw_duration(char *p, uint64_t ns);
 
 #endif

@@ -13,9 +13,18 @@
 #include "model/explain.h"
 #include "model/proc_ident.h"
 
+/* The owner's fields of the last JSON line ("pid" to "netns"), as text: the
+ * next event of the same process and thread copies them. */
+struct fmt_owner_memo {
+	char key[24 + SS_COMM_LEN]; /* cgroup_id, pid, tid, uid, netns; comm */
+	size_t len;		    /* 0: nothing kept */
+	char text[256];
+};
+
 struct formatter {
 	struct timefmt tf;
 	bool json;
+	struct fmt_owner_memo owner;
 };
 
 void formatter_init(struct formatter *f, bool json);

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "kernel/decode.h"
+#include "lib/addrfmt.h"
 #include "lib/escape.h"
 #include "lib/names.h"
 #include "output/identity.h"
@@ -27,29 +28,42 @@ bool sock_is_listening(const struct ss_sockinfo *s)
 	return s->state != SS_TCP_ESTABLISHED; /* UDP: not connected */
 }
 
-void portrow_addr(struct sbuf *sb, unsigned int family, const __u8 *addr, unsigned int port)
+char *raw_portrow_addr(char *p, unsigned int family, const __u8 *addr, unsigned int port)
 {
-	char buf[SS_ADDRSTRLEN];
 	bool v6 = addr_prints_v6(family, addr);
 
 	if (v6)
-		sbuf_putc(sb, '[');
-	sbuf_puts(sb, addr_str(buf, family, addr));
+		*p++ = '[';
+	p = raw_addr(p, family, addr);
 	if (v6)
-		sbuf_putc(sb, ']');
-	sbuf_putc(sb, ':');
-	sbuf_u64(sb, port);
+		*p++ = ']';
+	*p++ = ':';
+	return raw_u64(p, port);
+}
+
+char *raw_portrow_local(char *p, unsigned int family, const __u8 *addr, unsigned int port,
+			bool v6only)
+{
+	if (family == SS_AF_INET6 && !v6only && addr_is_zero(family, addr))
+		return raw_u64(raw_lit(p, "*:"), port);
+	return raw_portrow_addr(p, family, addr, port);
+}
+
+void portrow_addr(struct sbuf *sb, unsigned int family, const __u8 *addr, unsigned int port)
+{
+	char tmp[PORTROW_ADDR_MAX];
+	char *p = sbuf_begin(sb, tmp, sizeof(tmp));
+
+	sbuf_end(sb, tmp, p, raw_portrow_addr(p, family, addr, port));
 }
 
 void portrow_local(struct sbuf *sb, unsigned int family, const __u8 *addr, unsigned int port,
 		   bool v6only)
 {
-	if (family == SS_AF_INET6 && !v6only && addr_is_zero(family, addr)) {
-		sbuf_puts(sb, "*:");
-		sbuf_u64(sb, port);
-		return;
-	}
-	portrow_addr(sb, family, addr, port);
+	char tmp[PORTROW_ADDR_MAX];
+	char *p = sbuf_begin(sb, tmp, sizeof(tmp));
+
+	sbuf_end(sb, tmp, p, raw_portrow_local(p, family, addr, port, v6only));
 }
 
 static void col_end(struct sbuf *sb, size_t start, size_t width)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/addrfmt.h"
 #include "lib/sbuf.h"
 #include "sockscope_abi.h"
 #include "lib/timefmt.h"
@@ -56,5 +57,11 @@ void portrow_addr(struct sbuf *sb, unsigned int family, const __u8 *addr, unsign
  */
 void portrow_local(struct sbuf *sb, unsigned int family, const __u8 *addr, unsigned int port,
 		   bool v6only);
+/* The same into room the caller made (lib/sbuf.h): at most
+ * PORTROW_ADDR_MAX bytes; each returns the end. */
+#define PORTROW_ADDR_MAX (RAW_ADDR_MAX + 3 + 10)
+char *raw_portrow_addr(char *p, unsigned int family, const __u8 *addr, unsigned int port);
+char *raw_portrow_local(char *p, unsigned int family, const __u8 *addr, unsigned int port,
+			bool v6only);
 
 #endif

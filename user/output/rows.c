@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "kernel/decode.h"
+#include "lib/addrfmt.h"
 #include "lib/escape.h"
 #include "lib/names.h"
 #include "output/identity.h"
@@ -343,20 +344,18 @@ void rows_past_text(struct sbuf *sb, const struct store_row *r, struct timefmt *
 void rows_socket_of(struct store_socket *r, const struct ss_sockinfo *s, uint64_t opened_ns,
 		    uint64_t closed_ns, const struct holder *h, size_t nr)
 {
-	char buf[SS_ADDRSTRLEN];
-
 	memset(r, 0, sizeof(*r));
 	r->cookie = s->cookie;
 	r->netns = s->netns;
-	snprintf(r->proto, sizeof(r->proto), "%s", proto_name(s->proto) ?: "?");
-	snprintf(r->family, sizeof(r->family), "%s", family_name(s->family) ?: "?");
-	snprintf(r->laddr, sizeof(r->laddr), "%s", addr_str(buf, s->family, s->laddr));
+	rows_str(r->proto, sizeof(r->proto), proto_name(s->proto) ?: "?");
+	rows_str(r->family, sizeof(r->family), family_name(s->family) ?: "?");
+	rows_addr(r->laddr, sizeof(r->laddr), s->family, s->laddr);
 	r->lport = s->lport;
 	if (s->rport) {
-		snprintf(r->raddr, sizeof(r->raddr), "%s", addr_str(buf, s->family, s->raddr));
+		rows_addr(r->raddr, sizeof(r->raddr), s->family, s->raddr);
 		r->rport = s->rport;
 	}
-	snprintf(r->state, sizeof(r->state), "%s", sock_state_name(s->proto, s->state));
+	rows_str(r->state, sizeof(r->state), sock_state_name(s->proto, s->state));
 	r->v6only = s->family == SS_AF_INET6 && s->v6only;
 	r->opened_ns = (int64_t)opened_ns;
 	r->closed_ns = (int64_t)closed_ns;
@@ -374,7 +373,7 @@ void rows_cgroup_path(char *dst, size_t len, uint64_t cgroup_id)
 {
 	const struct cg_ident *id = cg_ident_lookup(cgroup_id);
 
-	snprintf(dst, len, "%s", id ? id->path : "");
+	rows_str(dst, len, id ? id->path : "");
 }
 
 void rows_cgroup_of(char *dst, size_t len, const struct holder *h, size_t nr)
@@ -382,5 +381,24 @@ void rows_cgroup_of(char *dst, size_t len, const struct holder *h, size_t nr)
 	struct port_row row = {.holders = h, .nr_holders = nr};
 	const struct cg_ident *id = portrow_ident(&row);
 
-	snprintf(dst, len, "%s", id ? id->path : "");
+	rows_str(dst, len, id ? id->path : "");
+}
+
+void rows_str(char *dst, size_t len, const char *s)
+{
+	size_t n;
+
+	if (!len)
+		return;
+	n = strnlen(s, len - 1);
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
+void rows_addr(char *dst, size_t len, unsigned int family, const __u8 *addr)
+{
+	char buf[RAW_ADDR_MAX + 1];
+
+	*raw_addr(buf, family, addr) = '\0';
+	rows_str(dst, len, buf);
 }

@@ -42,4 +42,10 @@ void rows_socket_of(struct store_socket *r, const struct ss_sockinfo *s, uint64_
 void rows_cgroup_path(char *dst, size_t len, uint64_t cgroup_id);
 void rows_cgroup_of(char *dst, size_t len, const struct holder *h, size_t nr);
 
+/* A row's text fields as snprintf(dst, len, "%s", ...) fills them (cut to
+ * len - 1 bytes, NUL-terminated), without printf: s, and an address as
+ * addr_str() prints it. */
+void rows_str(char *dst, size_t len, const char *s);
+void rows_addr(char *dst, size_t len, unsigned int family, const __u8 *addr);
+
 #endif

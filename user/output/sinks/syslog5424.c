@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -39,26 +40,85 @@ static bool header_byte_ok(char c)
  * empty, so the space-separated header always has its six fields. */
 static void put_field(struct sbuf *sb, const char *s, size_t max)
 {
+	char tmp[SYSLOG5424_HOSTNAME_MAX + 1];
+	char *start, *p;
 	size_t n = 0;
 
+	if (max > SYSLOG5424_HOSTNAME_MAX)
+		max = SYSLOG5424_HOSTNAME_MAX;
+	start = p = sbuf_begin(sb, tmp, max + 1);
 	for (; s && s[n] && n < max; n++)
-		sbuf_putc(sb, header_byte_ok(s[n]) ? s[n] : '_');
+		*p++ = header_byte_ok(s[n]) ? s[n] : '_';
 	if (!n)
-		sbuf_putc(sb, '-');
+		*p++ = '-';
+	sbuf_end(sb, tmp, start, p);
+}
+
+/*
+ * gmtime_r()/localtime_r() of sec, the last second's kept: every message
+ * of a busy second shares it (localtime_r alone cost more than the rest of
+ * a header). One cache per kind; the sinks are written from one thread
+ * (sink.h). NULL as gmtime_r/localtime_r return it.
+ */
+static const struct tm *tm_of(time_t sec, bool local)
+{
+	static struct {
+		bool valid;
+		time_t sec;
+		struct tm tm;
+	} cache[2];
+	typeof(cache[0]) *c = &cache[local];
+
+	if (c->valid && c->sec == sec)
+		return &c->tm;
+	c->valid = local ? localtime_r(&sec, &c->tm) != NULL : gmtime_r(&sec, &c->tm) != NULL;
+	c->sec = sec;
+	return c->valid ? &c->tm : NULL;
+}
+
+/* %02d of 0..99 (the fields of a struct tm) */
+static char *two(char *p, int v)
+{
+	return raw_u32_fixed(p, (uint32_t)v, 2);
+}
+
+/* "%04d-%02d-%02dT%02d:%02d:%02d" of tm, and ".%06dZ" of usec */
+#define RFC3339_MAX 48
+
+static char *raw_tm(char *p, const struct tm *tm, uint32_t usec)
+{
+	/* after 1970 (the caller checked): no sign */
+	uint32_t year = (uint32_t)(tm->tm_year + 1900);
+
+	p = year < 10000 ? raw_u32_fixed(p, year, 4) : raw_u64(p, year);
+	*p++ = '-';
+	p = two(p, tm->tm_mon + 1);
+	*p++ = '-';
+	p = two(p, tm->tm_mday);
+	*p++ = 'T';
+	p = two(p, tm->tm_hour);
+	*p++ = ':';
+	p = two(p, tm->tm_min);
+	*p++ = ':';
+	p = two(p, tm->tm_sec);
+	*p++ = '.';
+	p = raw_u32_fixed(p, usec, 6);
+	*p++ = 'Z';
+	return p;
 }
 
 static void put_rfc3339(struct sbuf *sb, int64_t ts_real_ns)
 {
-	time_t sec = (time_t)(ts_real_ns / NSEC);
-	struct tm tm;
+	char tmp[RFC3339_MAX], *p;
+	const struct tm *tm;
 
 	/* Before 1970 is a clock not set: NILVALUE beats a wrong date. */
-	if (ts_real_ns <= 0 || !gmtime_r(&sec, &tm)) {
+	if (ts_real_ns <= 0 || !(tm = tm_of((time_t)(ts_real_ns / NSEC), false))) {
 		sbuf_putc(sb, '-');
 		return;
 	}
-	sbuf_printf(sb, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts_real_ns % NSEC / 1000));
+	p = sbuf_begin(sb, tmp, sizeof(tmp));
+	sbuf_end(sb, tmp, p, raw_tm(p, tm, (uint32_t)(ts_real_ns % NSEC / 1000)));
 }
 
 /* Header, then " MSG" unless MSG is empty, into buf with snprintf's
@@ -145,6 +205,18 @@ size_t syslog5424_frame_prefix(char *buf, size_t cap, size_t msglen)
 	return finish(&sb, buf, cap);
 }
 
+/* "%02d:%02d:%02d " of tm (every field 0..99: a struct tm's) */
+static char *raw_hms(char *p, const struct tm *tm)
+{
+	p = two(p, tm->tm_hour);
+	*p++ = ':';
+	p = two(p, tm->tm_min);
+	*p++ = ':';
+	p = two(p, tm->tm_sec);
+	*p++ = ' ';
+	return p;
+}
+
 size_t syslog_local_header(char *buf, size_t cap, int facility, int severity, int64_t ts_real_ns,
 			   const char *app, uint32_t procid)
 {
@@ -152,7 +224,7 @@ size_t syslog_local_header(char *buf, size_t cap, int facility, int severity, in
 	 * only knows the English ones. */
 	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	char tmp[128];
+	char tmp[128], clock[16];
 	struct sbuf sb;
 	struct timespec now;
 	time_t sec;
@@ -164,12 +236,22 @@ size_t syslog_local_header(char *buf, size_t cap, int facility, int severity, in
 		ts_real_ns = now.tv_sec * NSEC + now.tv_nsec;
 	}
 	sec = (time_t)(ts_real_ns / NSEC);
-	if (!localtime_r(&sec, &tm))
+	if (tm_of(sec, true))
+		tm = *tm_of(sec, true);
+	else
 		memset(&tm, 0, sizeof(tm));
 	sbuf_init(&sb, tmp, sizeof(tmp));
 	put_pri(&sb, facility, severity);
-	sbuf_printf(&sb, "%s %2d %02d:%02d:%02d ", months[tm.tm_mon % 12], tm.tm_mday, tm.tm_hour,
-		    tm.tm_min, tm.tm_sec);
+	sbuf_putn(&sb, months[tm.tm_mon % 12], 3);
+	sbuf_putc(&sb, ' ');
+	if (tm.tm_mday >= 0 && tm.tm_mday < 10) {
+		sbuf_putc(&sb, ' '); /* %2d */
+		sbuf_putc(&sb, (char)('0' + tm.tm_mday));
+	} else {
+		sbuf_i64(&sb, tm.tm_mday);
+	}
+	sbuf_putc(&sb, ' ');
+	sbuf_putn(&sb, clock, (size_t)(raw_hms(clock, &tm) - clock));
 	/* The tag ends at the first ':' or '[' for every parser; a space
 	 * would end it early. */
 	for (; app && app[n] && n < LOCAL_TAG_MAX; n++) {
