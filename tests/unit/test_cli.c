@@ -63,7 +63,9 @@ static void trace_word_and_all_options(void **state)
 	assert_int_equal(o.count, 10);
 	assert_int_equal(o.ring_size, 65536);
 	assert_int_equal(o.verbose, 2);
-	/* JSON: state events included */
+	/* JSON too: state events only with --states (contract v1.3) */
+	assert_false(o.filter.events & SS_EV_BIT(SS_EV_STATE));
+	assert_int_equal(PARSE("--json", "--states"), 0);
 	assert_true(o.filter.events & SS_EV_BIT(SS_EV_STATE));
 }
 

@@ -3,9 +3,11 @@
  * Lines are written in place, with room made for the longest a piece can
  * be: the longest records there are (every field, hostile names escaped to
  * six times their length, the longest addresses and numbers) stay inside
- * the buffer whatever its size (ASan watches the heap buffers here), and a
- * buffer too small for the line holds its first bytes, cut, as appending
- * piece by piece did.
+ * the buffer whatever its size (ASan watches the heap buffers here). A
+ * buffer too small for the line with its extras (holders, explanation,
+ * identity) holds the event's fixed part, whole, marked as cut (JSON
+ * "truncated", a note line in text), never a line without its end; one too
+ * small even for that holds its first bytes, cut.
  */
 #include "testutil.h"
 
@@ -49,38 +51,70 @@ static struct proc_ident proc = {
 	.gen = 77,
 };
 
-/* the whole line, then every shorter buffer: a prefix of it, cut */
+/* The line an event with extras becomes when they do not fit. */
+static size_t short_form(struct formatter *f, const struct ss_event *e, char *buf, size_t cap)
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb, buf, cap);
+	format_event(f, &sb, e, NULL);
+	assert_false(sb.overflow);
+	if (f->json) {
+		sb.len -= 2; /* "}\n" */
+		sbuf_lit(&sb, ",\"truncated\":true}\n");
+	} else {
+		sbuf_lit(&sb, "  (the rest of this event did not fit in a line)\n");
+	}
+	return sb.len;
+}
+
+/* the whole line, then every shorter buffer: the short form or a prefix */
 static void check_cuts(bool json, const struct ss_event *e, const struct event_extra *x)
 {
 	struct formatter f = {.json = json};
-	size_t cap = 1 << 16, len;
-	char *whole = malloc(cap);
+	size_t cap = 1 << 16, len, slen = 0;
+	char *whole = malloc(cap), *shrt = malloc(cap);
 	struct sbuf sb;
 
 	assert_non_null(whole);
+	assert_non_null(shrt);
 	timefmt_init_offset(&f.tf, 0);
 	sbuf_init(&sb, whole, cap);
 	format_event(&f, &sb, e, x);
 	assert_false(sb.overflow);
 	len = sb.len;
 	assert_int_equal(whole[len - 1], '\n');
+	if (x)
+		slen = short_form(&f, e, shrt, cap);
 	for (size_t n = 0; n <= len + 1; n++) {
 		char *buf = malloc(n ? n : 1);
 
 		assert_non_null(buf);
 		sbuf_init(&sb, buf, n);
 		format_event(&f, &sb, e, x);
-		if (n) {
-			size_t want = n - 1 < len ? n - 1 : len;
+		if (n && n - 1 >= len) {
+			assert_int_equal(sb.len, len);
+			assert_memory_equal(buf, whole, len);
+			assert_false(sb.overflow);
+		} else if (n && x && n - 1 >= slen) {
+			/* whole, with its end: never a line cut off */
+			assert_int_equal(sb.len, slen);
+			assert_memory_equal(buf, shrt, slen);
+			assert_int_equal(buf[slen - 1], '\n');
+			assert_false(sb.overflow);
+		} else if (n) {
+			const char *pre = x ? shrt : whole;
+			size_t want = n - 1;
 
 			assert_int_equal(sb.len, want);
-			assert_memory_equal(buf, whole, want);
+			assert_memory_equal(buf, pre, want);
 			assert_int_equal(buf[want], '\0');
-			assert_int_equal(sb.overflow, n - 1 < len);
+			assert_true(sb.overflow);
 		}
 		free(buf);
 	}
 	free(whole);
+	free(shrt);
 }
 
 static void every_type_longest_fields(void **state)

@@ -57,7 +57,8 @@ struct daemon {
 	uint64_t resyncs;
 	uint64_t store_corrupt; /* database files moved aside (__atomic) */
 	uint64_t last_retain_ns;
-	unsigned int since_pump;
+	unsigned int since_pump, since_flush;
+	bool flush_inline; /* commit from store_event(), not the writer thread */
 	char store_status[256];
 	char line[8192];
 };
@@ -177,6 +178,11 @@ static int store_event(void *ctx, const struct ss_event *e, const struct rt_extr
 				 &d->fmt.tf);
 		row_proc(&r.owner.proc, x);
 		store__add_owner(d->store, &r.owner);
+	}
+	/* without a writer thread (replay: its cost counted in this thread) */
+	if (d->flush_inline && ++d->since_flush >= PUMP_EVERY) {
+		d->since_flush = 0;
+		flush_store(d, mono_now_ns());
 	}
 	return 0;
 }
@@ -493,6 +499,7 @@ int daemon_replay(const struct daemon_config *cfg, int (*feed)(struct runtime *r
 
 	memset(&d, 0, sizeof(d));
 	d.cfg = *cfg;
+	d.flush_inline = true;
 	rc = daemon_open(&d, &ro, NULL);
 	if (!rc)
 		rc = feed(d.rt, arg);

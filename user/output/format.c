@@ -457,15 +457,43 @@ void format_header(struct formatter *f, struct sbuf *sb)
 		    "RESULT");
 }
 
+/*
+ * A line longer than its buffer (sixteen holders with long hostile names
+ * and cgroup paths, an explanation, a cmdline): never written cut, without
+ * its end. It is written again with its fixed part only, which always fits
+ * a line buffer: JSON says "truncated":true, text adds a note line.
+ */
+static void event_cut(struct formatter *f, struct sbuf *sb, size_t start, const struct ss_event *e)
+{
+	sb->len = start;
+	if (sb->cap)
+		sb->buf[start] = '\0';
+	sb->overflow = false;
+	if (f->json) {
+		char tmp[JSON_FIXED_MAX];
+		char *p = sbuf_begin(sb, tmp, sizeof(tmp));
+
+		sbuf_end(sb, tmp, p, json_fixed(f, p, e));
+		sbuf_lit(sb, ",\"truncated\":true}\n");
+	} else {
+		text_event(f, sb, e, NULL);
+		sbuf_lit(sb, "  (the rest of this event did not fit in a line)\n");
+	}
+}
+
 void format_event(struct formatter *f, struct sbuf *sb, const struct ss_event *e,
 		  const struct event_extra *x)
 {
+	size_t start = sb->len;
+
 	if (!names.ready)
 		names_init();
 	if (f->json)
 		json_event(f, sb, e, x);
 	else
 		text_event(f, sb, e, x);
+	if (sb->overflow && x)
+		event_cut(f, sb, start, e);
 }
 
 /* TIME and EVENT columns of a line sockscope itself adds to the stream. */
