@@ -212,9 +212,12 @@ class Bench(Phases, DaemonSoak):
                 rs = [r for r in self.results["trials"] if r["workload"] == wl and r["tracer"] == name]
                 self.checks.check("%s ran on %s" % (name, wl), rs, "%d trials" % len(rs))
                 for r in rs:
-                    # the daemon may lose records unpaced (f401668), counted in band
-                    self.smoke_traced(r, name, "%s rep %d" % (wl, r["rep"]),
-                                      lossless=name == "sockscope")
+                    # Unpaced, a consumer may fall behind (the kernel no longer
+                    # throttles producers with a wakeup per record, f401668): trace
+                    # to an ext4 file loses a burst when a write() stalls on the
+                    # journal. Loss is a target in the report, not a smoke check;
+                    # here every record must be written or counted lost.
+                    self.smoke_traced(r, name, "%s rep %d" % (wl, r["rep"]), lossless=False)
         self.smoke_new_rows()
 
     def sockscope_names(self):
