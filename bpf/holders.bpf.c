@@ -54,6 +54,10 @@ int BPF_PROG(ss_fork, struct task_struct *parent, struct task_struct *child)
 	/* threads share the fd table: only new processes gain holders */
 	if (!track_holders || child->pid != child->tgid)
 		return 0;
+	/* a parent with no socket gives its child none */
+	if (!bpf_task_storage_get(&may_hold, parent->group_leader, 0, 0))
+		return 0;
+	mark_may_hold(child);
 	emit_holder_change(SS_EV_FORK, child->tgid, 0, parent->tgid);
 	return 0;
 }
@@ -62,6 +66,8 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(ss_exit, struct task_struct *task, bool group_dead)
 {
 	if (!track_holders || !group_dead)
+		return 0;
+	if (!bpf_task_storage_get(&may_hold, task->group_leader, 0, 0))
 		return 0;
 	emit_holder_change(SS_EV_EXIT, task->tgid, 0, 0);
 	return 0;
@@ -130,8 +136,10 @@ int ss_exit_recvmsg(struct trace_event_raw_sys_exit *ctx)
 		if (i >= n)
 			break;
 		sk = fd_to_sock(fds[i]);
-		if (sk_is_traced(sk))
+		if (sk_is_traced(sk)) {
+			current_may_hold();
 			emit_holder_change(SS_EV_FDRECV, pid, sk_cookie(sk), 0);
+		}
 	}
 	return 0;
 }

@@ -161,6 +161,7 @@ int ss_sock_create(struct bpf_sock *ctx)
 	owner_from_event(&o, &e);
 	o.created_ns = e.ts_ns;
 	bpf_map_update_elem(&owners, &cookie, &o, BPF_ANY);
+	current_may_hold();
 
 	if (!event_wanted(SS_EV_SOCKET))
 		return 1;
@@ -437,6 +438,7 @@ static __always_inline int on_accept_exit(long ret)
 		return 0;
 	init_sock_event(&e, SS_EV_ACCEPT, sk, bpf_ktime_get_ns());
 	owner_touch(e.cookie, &e);
+	current_may_hold();
 	emit(&e);
 	return 0;
 }

@@ -43,6 +43,7 @@ int ss_seed(struct bpf_iter__task_file *ctx)
 	sk = iter_file_sock(file, &proto);
 	if (!sk || !file)
 		return 0;
+	mark_may_hold(task->group_leader);
 	/* every socket's file has the same f_op: fd_to_sock_file() tests it */
 	if (!sock_file_ops)
 		sock_file_ops = (__u64)file->f_op;

@@ -42,3 +42,4 @@ ss_events_map events SEC(".maps");
 ss_owners_map owners SEC(".maps");
 ss_listeners_map listeners SEC(".maps");
 ss_inflight_map inflight SEC(".maps");
+ss_may_hold_map may_hold SEC(".maps");

@@ -104,6 +104,34 @@ typedef struct {
 
 extern ss_inflight_map inflight SEC(".maps");
 
+/*
+ * Processes that may hold a traced socket, marked on the group leader (the
+ * fd table is the process's): when it creates, accepts or receives one, at
+ * fork from a marked parent, and by the start-up seed. Fork and exit
+ * records go to the engine only for them, so the host's socket-free
+ * processes cost a lookup per fork and exit instead of two records.
+ */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+} ss_may_hold_map;
+
+extern ss_may_hold_map may_hold SEC(".maps");
+
+/* Mark task (a group leader) as one that may hold a traced socket. */
+static __always_inline void mark_may_hold(struct task_struct *leader)
+{
+	if (track_holders && leader)
+		bpf_task_storage_get(&may_hold, leader, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
+static __always_inline void current_may_hold(void)
+{
+	mark_may_hold(bpf_get_current_task_btf()->group_leader);
+}
+
 /* The key of the per-thread maps (inflight, recv_inflight). */
 static __always_inline __u32 current_tid(void)
 {
