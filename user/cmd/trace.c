@@ -10,6 +10,9 @@
 #include "runtime/rowfilter.h"
 
 #define OUTPUT_BUF (256u << 10)
+/* Written lines waiting for the writer thread, at most: as much again as
+ * the default ring holds, for a write(2) stalled on the disk */
+#define OUTPUT_PENDING (16u << 20)
 /* closed sockets remembered for 'who' (about 250 bytes each) */
 #define TRACE_HISTORY 10000
 
@@ -138,6 +141,12 @@ int trace_cmd_run(const struct cli_opts *o)
 	if (rc) {
 		fprintf(stderr, "sockscope: cannot open output: %s\n", err);
 		return SS_EXIT_OUTPUT;
+	}
+	rc = output_start_writer(&t.out, OUTPUT_PENDING);
+	if (rc) {
+		fprintf(stderr, "sockscope: output writer thread: %s\n", strerror(-rc));
+		output_close(&t.out);
+		return SS_EXIT_RUNTIME;
 	}
 	formatter_init(&t.fmt, o->json);
 	trace_out__consumer(&t, &c);

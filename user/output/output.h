@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct output_writer;
+
 struct output {
 	int fd;
 	bool own_fd;
@@ -27,6 +29,8 @@ struct output {
 	uint64_t written, not_written;
 	/* The first write error (-errno): nothing is written after it. */
 	int err;
+	/* output_start_writer(): full buffers are written by a thread */
+	struct output_writer *w;
 };
 
 /*
@@ -54,6 +58,16 @@ int output_append(struct output *out, const char *data, size_t len);
  * in the output whole, else in not_written. */
 int output_record(struct output *out, const char *data, size_t len);
 int output_flush(struct output *out);
+/*
+ * From now on full buffers (and flushes) are handed to a thread that writes
+ * them, at most max_pending bytes of them waiting: a write(2) that stalls
+ * (an ext4 journal commit, a slow pipe reader) no longer stops the caller,
+ * who drains the ring buffer meanwhile; past max_pending the caller waits,
+ * as it did on write(2). Errors and the written / not_written counts are
+ * the same, and final after output_close(); an error is seen by the caller
+ * from the next output_*() call after the writer met it. 0 or -errno.
+ */
+int output_start_writer(struct output *out, size_t max_pending);
 /* Flushes and closes. Returns what the flush returned. */
 int output_close(struct output *out);
 
