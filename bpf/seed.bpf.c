@@ -43,7 +43,10 @@ int ss_seed(struct bpf_iter__task_file *ctx)
 	sk = iter_file_sock(file, &proto);
 	if (!sk || !file)
 		return 0;
-	mark_may_hold(task->group_leader);
+	/* the leader is visited (threads sharing its files are skipped), and
+	 * the iterator's task pointer is one task storage takes */
+	if (task->pid == task->tgid)
+		mark_may_hold(task);
 	/* every socket's file has the same f_op: fd_to_sock_file() tests it */
 	if (!sock_file_ops)
 		sock_file_ops = (__u64)file->f_op;
