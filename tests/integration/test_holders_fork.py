@@ -73,3 +73,45 @@ def test_holders_across_fork_of_marked_and_unmarked_processes(ctx):
     cb = h.one(evs, "the close of C's socket", event="close", lport=pb)
     h.check(cb, "C's socket's last close: by D", pid=pids["d"])
     h.expect_holders(cb, "C's socket (C opened it, D inherited it)", [pids["c"], pids["d"]])
+
+
+# A socket passed over a UNIX socket (SCM_RIGHTS) to a process that held
+# none: the receiver becomes a holder, and its own fork later passes it on.
+PASS = r'''
+import json, os, socket, sys, time
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+r = os.fork()
+if r == 0:  # the receiver: no traced socket of its own until it gets one
+    a.close()
+    msg, fds, flags, addr = socket.recv_fds(b, 16, 4)
+    s = socket.socket(fileno=fds[0])
+    g = os.fork()
+    if g == 0:
+        time.sleep(0.3); s.close(); os._exit(0)
+    print(json.dumps({"receiver": os.getpid(), "grandchild": g}), flush=True)
+    s.close(); os.waitpid(g, 0); os._exit(0)
+b.close()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", %d))
+socket.send_fds(a, [b"x"], [u.fileno()])
+u.close()
+os.waitpid(r, 0)
+print(json.dumps({"sender": os.getpid()}), flush=True)
+'''
+
+
+@h.test(timeout=60)
+def test_holders_of_a_socket_passed_over_scm_rights_and_forked_on(ctx):
+    ns = ctx.netns()
+    port = 9531
+    tr = ctx.tracer()
+    out = subprocess.run(["ip", "netns", "exec", ns.name, sys.executable, "-c", PASS % port],
+                         capture_output=True, text=True, timeout=20)
+    h.expect(out.returncode == 0, "the passing script: %s" % out.stderr[-500:])
+    facts = {}
+    for line in out.stdout.splitlines():
+        facts.update(json.loads(line))
+    evs = tr.finish(ns).ours
+    c = h.one(evs, "the passed socket's close", event="close", lport=port)
+    h.check(c, "its last close: by the receiver's child", pid=facts["grandchild"])
+    h.expect_holders(c, "the passed socket (sender, receiver, the receiver's child)",
+                     [facts["sender"], facts["receiver"], facts["grandchild"]])
