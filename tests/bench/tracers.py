@@ -70,6 +70,23 @@ class Tracer:
     def stop(self):
         raise NotImplementedError
 
+    def spawn(self, cmd, ready_prefix):
+        """Starts cmd (stderr read by a thread) and waits for its stderr line
+        starting with ready_prefix: the start-up time and the CPU it took are
+        kept; a tracer that never says it is ready is killed."""
+        self.t0 = time.monotonic()
+        self.p = popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True)
+        self.err = StderrReader(self.p.stderr)
+        self.err.start()
+        t, line = self.err.wait_for(ready_prefix, self.ready_timeout)
+        if t is None:
+            kill_proc(self.p, signal.SIGKILL)
+            raise RuntimeError("%s did not start: %s" % (self.name, self.err.text()))
+        self.startup_s = t - self.t0
+        self.ready_cpu = self.cpu_ns()
+        return self
+
     def wait_started(self, ready, timeout=None, pause=0.02, on_fail=None):
         """Polls ready() until it is true; if the peer exits or timeout
         (default ready_timeout) passes first: kill it, on_fail(), raise."""
@@ -102,18 +119,7 @@ class Sockscope(Tracer):
         if self.out != "/dev/null" and os.path.exists(self.out):
             os.unlink(self.out)
         cmd = [self.binary, "trace", "--json", "-o", self.out] + self.extra
-        self.t0 = time.monotonic()
-        self.p = popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE, text=True)
-        self.err = StderrReader(self.p.stderr)
-        self.err.start()
-        t, line = self.err.wait_for("sockscope: tracing", self.ready_timeout)
-        if t is None:
-            kill_proc(self.p, signal.SIGKILL)
-            raise RuntimeError("sockscope did not start: %s" % self.err.text())
-        self.startup_s = t - self.t0
-        self.ready_cpu = self.cpu_ns()
-        return self
+        return self.spawn(cmd, "sockscope: tracing")
 
     def stop(self):
         ru = kill_proc(self.p, signal.SIGINT, 60)
@@ -168,18 +174,7 @@ class SockscopeDaemon(Tracer):
         self.clean()
         cmd = [self.binary, "daemon", "--config", "/dev/null", "--db", self.db,
                "--sink", "file:%s?max_bytes=0" % self.sink]
-        self.t0 = time.monotonic()
-        self.p = popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE, text=True)
-        self.err = StderrReader(self.p.stderr)
-        self.err.start()
-        t, line = self.err.wait_for("sockscope: daemon running", self.ready_timeout)
-        if t is None:
-            kill_proc(self.p, signal.SIGKILL)
-            raise RuntimeError("sockscope daemon did not start: %s" % self.err.text())
-        self.startup_s = t - self.t0
-        self.ready_cpu = self.cpu_ns()
-        return self
+        return self.spawn(cmd, "sockscope: daemon running")
 
     def stop(self):
         ru = kill_proc(self.p, signal.SIGINT, 60)

@@ -6,12 +6,12 @@
  * transactions; ports/who/history are answered over the control socket,
  * metrics over HTTP on loopback. The loop, lost -> resync and the control
  * socket are the runtime's (runtime/runtime.h); here are its consumers:
- * the metrics counters, the store rows and the sinks. Nothing here waits on
- * a disk or a collector: sinks and the store queue in memory and are pumped
- * on the runtime's ticks.
+ * the metrics counters, the store rows (cmd/daemon_store.c) and the sinks.
+ * Nothing here waits on a disk or a collector: sinks queue in memory and are
+ * pumped on the runtime's ticks; the store's rows are committed by its own
+ * writer thread.
  */
 #include <errno.h>
-#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,32 +22,25 @@
 
 #include "cmd/config.h"
 #include "cmd/daemon.h"
-#include "cmd/daemon_rows.h"
+#include "cmd/daemon_store.h"
 #include "kernel/system.h"
 #include "lib/exitcodes.h"
 #include "lib/names.h"
-#include "lib/ticker.h"
 #include "output/format.h"
 #include "output/metrics.h"
 #include "output/sinks/sink.h"
 #include "output/store/store.h"
 #include "runtime/runtime.h"
 
-/* store transactions this often, on the writer thread */
-#define FLUSH_NS (200ull * 1000000ull)
-#define RETAIN_NS (10ull * 1000000000ull)
-/* Within one batch from the ring, sinks are pumped (and the store's clock
- * checked) every this many events: a batch can hold more JSON than a sink's
- * queue, and must not overflow it while the disk is idle. */
+/* Within one batch from the ring, sinks are pumped every this many events:
+ * a batch can hold more JSON than a sink's queue, and must not overflow it
+ * while the disk is idle. */
 #define PUMP_EVERY 512
 
 struct daemon {
 	struct daemon_config cfg;
 	struct runtime *rt;
-	struct store *store;
-	/* commits the store's queue every FLUSH_NS: the event loop never waits
-	 * on SQLite. flush_store() runs there only; close_all() commits the rest. */
-	struct ticker *writer;
+	struct daemon_store store;
 	struct sink *sinks[CONFIG_MAX_SINKS];
 	unsigned int nr_sinks;
 	struct metrics_server *metrics;
@@ -55,11 +48,7 @@ struct daemon {
 	uint64_t events[SS_EV_MAX];
 	uint64_t failures_by_errno[134];
 	uint64_t resyncs;
-	uint64_t store_corrupt; /* database files moved aside (__atomic) */
-	uint64_t last_retain_ns;
-	unsigned int since_pump, since_flush;
-	bool flush_inline; /* commit from store_event(), not the writer thread */
-	char store_status[256];
+	unsigned int since_pump;
 	char line[8192];
 };
 
@@ -87,109 +76,6 @@ static void pump_sinks(struct daemon *d)
 			fprintf(stderr, "sockscope: sink %s: %s\n", sink__name(d->sinks[i]),
 				status);
 	}
-}
-
-/* ---- the store ---- */
-
-/*
- * A corrupt database is moved aside and a fresh one started, at start and
- * whenever a flush, retention or a query finds the damage: why names the
- * damage. st NULL: store__open() refused the file.
- */
-static int store_set_aside(struct daemon *d, struct store *st, const char *why)
-{
-	char moved[PATH_MAX], err[512];
-	int rc = st ? store__set_aside(st, moved, sizeof(moved), err, sizeof(err))
-		    : store__set_aside_path(d->cfg.db, moved, sizeof(moved), err, sizeof(err));
-
-	if (rc) {
-		fprintf(stderr, "sockscope: database: %s; %s\n", why, err);
-		return rc;
-	}
-	__atomic_add_fetch(&d->store_corrupt, 1, __ATOMIC_RELAXED);
-	fprintf(stderr, "sockscope: database: %s; moved to %s, starting a fresh one\n", why, moved);
-	return 0;
-}
-
-static void flush_store(struct daemon *d, uint64_t now)
-{
-	char err[256];
-
-	if (store__flush(d->store, err, sizeof(err))) {
-		/* report an outage once, not every 200 ms */
-		if (strcmp(err, d->store_status))
-			fprintf(stderr, "sockscope: database: %s (rows kept queued)\n", err);
-		snprintf(d->store_status, sizeof(d->store_status), "%s", err);
-	} else if (d->store_status[0]) {
-		fprintf(stderr, "sockscope: database: writing again\n");
-		d->store_status[0] = '\0';
-	}
-	if (store__corrupt(d->store) &&
-	    !store_set_aside(d, d->store, "the file is corrupt, found while running"))
-		d->store_status[0] = '\0';
-	if (now - d->last_retain_ns >= RETAIN_NS) {
-		d->last_retain_ns = now;
-		if (store__retain(d->store, (int64_t)timefmt_real_ns(&d->fmt.tf, now), err,
-				  sizeof(err)))
-			fprintf(stderr, "sockscope: database retention: %s\n", err);
-	}
-}
-
-/* The acting process's identity into a row (the row's memset left it
- * unknown: flags 0). */
-static void row_proc(struct proc_ident *dst, const struct rt_extra *x)
-{
-	if (x->fmt.proc)
-		*dst = *x->fmt.proc;
-}
-
-/* Closed sockets, failures and port ownership changes, as rows. */
-static int store_event(void *ctx, const struct ss_event *e, const struct rt_extra *x)
-{
-	struct daemon *d = ctx;
-	bool failure = e->err != 0;
-	union {
-		struct store_socket socket;
-		struct store_failure failure;
-		struct store_owner owner;
-	} r;
-
-	if (e->hdr.type == SS_EV_CLOSE) {
-		if (x->closing) {
-			daemon_row_closed(&r.socket, x->closing, e, x->fmt.holders,
-					  x->fmt.nr_holders, &d->fmt.tf);
-			row_proc(&r.socket.proc, x);
-			store__add_socket(d->store, &r.socket);
-		}
-		if ((e->hdr.flags & SS_F_LOCAL) && e->lport) {
-			daemon_row_owner(&r.owner, e, "release", &d->fmt.tf);
-			row_proc(&r.owner.proc, x);
-			store__add_owner(d->store, &r.owner);
-		}
-	}
-	if (failure && (e->hdr.type == SS_EV_BIND || e->hdr.type == SS_EV_LISTEN ||
-			e->hdr.type == SS_EV_CONNECT_DONE)) {
-		daemon_row_failure(&r.failure, e, x->fmt.expl, &d->fmt.tf);
-		row_proc(&r.failure.proc, x);
-		store__add_failure(d->store, &r.failure);
-	}
-	if (!failure && (e->hdr.type == SS_EV_BIND || e->hdr.type == SS_EV_LISTEN)) {
-		daemon_row_owner(&r.owner, e, e->hdr.type == SS_EV_BIND ? "bind" : "listen",
-				 &d->fmt.tf);
-		row_proc(&r.owner.proc, x);
-		store__add_owner(d->store, &r.owner);
-	}
-	/* without a writer thread (replay: its cost counted in this thread) */
-	if (d->flush_inline && ++d->since_flush >= PUMP_EVERY) {
-		d->since_flush = 0;
-		flush_store(d, mono_now_ns());
-	}
-	return 0;
-}
-
-static void store_writer_tick(void *arg, uint64_t now)
-{
-	flush_store(arg, now);
 }
 
 /* ---- sinks: every event as one NDJSON line ---- */
@@ -341,7 +227,7 @@ static void render_metrics(struct sbuf *sb, void *arg)
 		     offsetof(struct sink_stats, cut));
 	sink_counter(sb, d, "sockscope_sink_errors_total", "Sink write/connect errors.",
 		     offsetof(struct sink_stats, errors));
-	store__stats(d->store, &ss);
+	store__stats(d->store.store, &ss);
 	metrics_family(sb, "sockscope_store_committed_total", "counter",
 		       "Rows committed to the database (acknowledged).");
 	metrics_sample(sb, "sockscope_store_committed_total", NULL, NULL, ss.committed);
@@ -355,7 +241,7 @@ static void render_metrics(struct sbuf *sb, void *arg)
 		       "Corrupt database files moved aside (PATH.corrupt-TIME) and "
 		       "started afresh.");
 	metrics_sample(sb, "sockscope_store_corrupt_total", NULL, NULL,
-		       __atomic_load_n(&d->store_corrupt, __ATOMIC_RELAXED));
+		       daemon_store__corrupt(&d->store));
 }
 
 /* systemd Type=notify: tell it we are ready, if it asked. */
@@ -391,12 +277,7 @@ static int open_outputs(struct daemon *d, const struct cli_opts *o)
 
 	(void)o;
 	gethostname(host, sizeof(host) - 1);
-	rc = store__open(&d->store, &so, err, sizeof(err));
-	if (rc == -EUCLEAN && !store_set_aside(d, NULL, err))
-		rc = store__open(&d->store, &so, err, sizeof(err));
-	/* the whole file, once: damage the first writes would not meet */
-	if (!rc && store__check(d->store, err, sizeof(err)) == -EUCLEAN)
-		rc = store_set_aside(d, d->store, err);
+	rc = daemon_store__open(&d->store, &so, &d->fmt.tf, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "sockscope: database %s: %s\n", d->cfg.db, err);
 		return SS_EXIT_OUTPUT;
@@ -436,23 +317,18 @@ static void close_sink(struct sink *s)
 
 static void close_all(struct daemon *d)
 {
-	char err[256];
-
-	ticker__stop(d->writer); /* its last commit first */
-	if (d->store && store__flush(d->store, err, sizeof(err)))
-		fprintf(stderr, "sockscope: database: final flush: %s\n", err);
+	daemon_store__close(&d->store);
 	for (unsigned int i = 0; i < d->nr_sinks; i++)
 		close_sink(d->sinks[i]);
 	metrics_server__close(d->metrics); /* before the loop's epoll set goes */
 	runtime__free(d->rt);
-	store__close(d->store);
 }
 
 static int add_consumers(struct daemon *d)
 {
 	const struct rt_consumer cs[] = {
 		{.ctx = d, .event = count_event, .resync = count_resync},
-		{.ctx = d, .event = store_event},
+		{.ctx = &d->store, .event = daemon_store__event},
 		{.ctx = d,
 		 .event = sinks_event,
 		 .tick = sinks_tick,
@@ -482,7 +358,7 @@ static int daemon_open(struct daemon *d, struct rt_opts *ro, const struct cli_op
 	rc = open_outputs(d, o);
 	if (rc)
 		return rc;
-	ro->store = d->store; /* for the control socket's answers */
+	ro->store = d->store.store; /* for the control socket's answers */
 	if (runtime__new(&d->rt, ro, err, sizeof(err)) || add_consumers(d)) {
 		fprintf(stderr, "sockscope: out of memory\n");
 		return SS_EXIT_RUNTIME;
@@ -499,7 +375,7 @@ int daemon_replay(const struct daemon_config *cfg, int (*feed)(struct runtime *r
 
 	memset(&d, 0, sizeof(d));
 	d.cfg = *cfg;
-	d.flush_inline = true;
+	d.store.flush_inline = true;
 	rc = daemon_open(&d, &ro, NULL);
 	if (!rc)
 		rc = feed(d.rt, arg);
@@ -545,7 +421,7 @@ int daemon_cmd_run(const struct cli_opts *o)
 	}
 	rc = runtime__start(d.rt, err, sizeof(err));
 	if (!rc)
-		rc = ticker__start(&d.writer, FLUSH_NS, store_writer_tick, &d, err, sizeof(err));
+		rc = daemon_store__start_writer(&d.store, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "sockscope: %s\n", err);
 		rc = ss_exit_code(rc);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "lib/err.h"
+#include "lib/timefmt.h"
 
 struct ticker {
 	pthread_t thread;
@@ -23,18 +24,10 @@ struct ticker {
 	void *arg;
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void *run(void *p)
 {
 	struct ticker *t = p;
-	uint64_t next = mono_ns() + t->period_ns;
+	uint64_t next = mono_now_ns() + t->period_ns;
 	sigset_t all;
 
 	sigfillset(&all);
@@ -47,7 +40,7 @@ static void *run(void *p)
 
 		if (pthread_cond_timedwait(&t->wake, &t->lock, &at) != ETIMEDOUT)
 			continue; /* a stop, or a spurious wakeup */
-		now = mono_ns();
+		now = mono_now_ns();
 		/* after a long call, the next one is a period after it */
 		next = next + t->period_ns > now ? next + t->period_ns : now + t->period_ns;
 		pthread_mutex_unlock(&t->lock);
