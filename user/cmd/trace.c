@@ -32,13 +32,24 @@ static int on_event(void *ctx, const struct ss_event *e, const struct rt_extra *
 	struct trace_out *t = ctx;
 	struct sbuf sb;
 
+	char *at;
+	int err;
+
 	if (t->ident_filter && !rowfilter_identity(x->fmt.ident, t->ident_filter))
 		return 0;
-	sbuf_init(&sb, t->line, sizeof(t->line));
+	/* formatted straight into the output's buffer: one copy less a line */
+	at = output_reserve(&t->out, sizeof(t->line));
+	sbuf_init(&sb, at ? at : t->line, sizeof(t->line));
 	format_event(&t->fmt, &sb, e, &x->fmt);
 	t->events++;
-	if (emit_line(t, &sb, true))
+	if (!at) {
+		if (emit_line(t, &sb, true))
+			return -ECANCELED;
+	} else if ((err = output_commit(&t->out, sb.len))) {
+		if (!t->out_err)
+			t->out_err = err;
 		return -ECANCELED;
+	}
 	return t->max_events && t->events >= t->max_events;
 }
 

@@ -419,6 +419,26 @@ int output_record(struct output *out, const char *data, size_t len)
 	return put(out, data, len, true);
 }
 
+char *output_reserve(struct output *out, size_t n)
+{
+	/* without the writer an error sticks here; with it, commit says */
+	if ((!out->w && out->err) || n > out->cap)
+		return NULL;
+	if (out->len + n > out->cap && (out->w ? hand_over(out, out->cap) : output_flush(out)))
+		return NULL;
+	if (out->nr_rec == out->rec_cap &&
+	    grow_array(&out->rec_end, &out->rec_cap, sizeof(*out->rec_end), 256))
+		return NULL;
+	return out->buf + out->len;
+}
+
+int output_commit(struct output *out, size_t len)
+{
+	out->len += len;
+	out->rec_end[out->nr_rec++] = out->len;
+	return out->w ? __atomic_load_n(&out->err, __ATOMIC_ACQUIRE) : 0;
+}
+
 int output_close(struct output *out)
 {
 	int err = 0;

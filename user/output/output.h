@@ -57,6 +57,16 @@ int output_append(struct output *out, const char *data, size_t len);
 /* The same for one record that counts (an event): in written once it is
  * in the output whole, else in not_written. */
 int output_record(struct output *out, const char *data, size_t len);
+/*
+ * A record formatted in place, saving the copy output_record() makes:
+ * output_reserve() gives room for up to n bytes at the end of the buffer
+ * (NULL when it cannot: after an error, or no memory; then format
+ * elsewhere and call output_record(), which counts it), and
+ * output_commit() takes the len bytes written there as one record, with
+ * output_record()'s result.
+ */
+char *output_reserve(struct output *out, size_t n);
+int output_commit(struct output *out, size_t len);
 int output_flush(struct output *out);
 /*
  * From now on full buffers (and flushes) are handed to a thread that writes
