@@ -83,7 +83,12 @@ typedef struct {
 
 extern ss_listeners_map listeners SEC(".maps");
 
-/* Syscall arguments between sys_enter and sys_exit, by thread id. */
+/*
+ * Syscall arguments between sys_enter and sys_exit, in the thread's task
+ * storage: two lookups in the task's own list instead of a hash update,
+ * lookup and delete under bucket locks (~100 ns a call), and no table that
+ * fills up when many threads are inside a call at once.
+ */
 struct call_args {
 	__u64 ts;
 	__u64 cookie; /* connect: the socket, to recognise it in softirq */
@@ -91,14 +96,16 @@ struct call_args {
 	__u32 backlog;
 	__u16 sa_family; /* 0: no address copied */
 	__u16 port;	 /* host order */
-	__u32 _pad;
+	__u32 call;	 /* SS_CALL_*: whose sys_exit takes these; 0: none */
 	__u8 addr[SS_ADDR_LEN];
 };
 
+enum { SS_CALL_BIND = 1, SS_CALL_LISTEN, SS_CALL_CONNECT };
+
 typedef struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct call_args);
 } ss_inflight_map;
 
@@ -132,7 +139,7 @@ static __always_inline void current_may_hold(void)
 	mark_may_hold(bpf_get_current_task_btf()->group_leader);
 }
 
-/* The key of the per-thread maps (inflight, recv_inflight). */
+/* The key of recv_inflight, a per-thread map. */
 static __always_inline __u32 current_tid(void)
 {
 	return (__u32)bpf_get_current_pid_tgid();
