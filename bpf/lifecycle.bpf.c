@@ -19,7 +19,7 @@
 #include "sockscope.bpf.h"
 #include "emit.bpf.h"
 #include "maps.bpf.h"
-#include "sock_read.bpf.h"
+#include "sock_btf.bpf.h"
 
 #define ECONNABORTED 103
 #define EACCES 13
@@ -87,9 +87,9 @@ static __always_inline void copy_sockaddr(struct call_args *a, const void *uaddr
  */
 static __always_inline struct sock *call_begin(struct call_args *a, int fd)
 {
-	struct sock *sk = fd_to_sock(fd);
+	struct sock *sk = fd_sk(fd);
 
-	if (!sk_is_traced(sk))
+	if (!sk)
 		return NULL;
 	a->ts = bpf_ktime_get_ns();
 	a->fd = fd;
@@ -121,7 +121,7 @@ static __always_inline struct sock *call_end(struct call_args *a, __u32 call)
 		return NULL;
 	*a = *slot;
 	slot->call = 0;
-	return fd_to_sock(a->fd);
+	return fd_sk(a->fd);
 }
 
 /* A record about sk raised by the current task in a syscall. */
@@ -130,26 +130,7 @@ static __always_inline void init_sock_event(struct ss_event *e, __u16 type, stru
 {
 	init_event(e, type, ts);
 	fill_current(e);
-	fill_sock(e, sk);
-}
-
-/*
- * A cgroup hook's record: from the struct sock when ctx_sock() can read it
- * (returned), else the little the hook's context tells.
- */
-static __always_inline struct sock *fill_ctx_sock(struct ss_event *e, struct bpf_sock *ctx,
-						  __u32 family, __u32 protocol, __u64 cookie)
-{
-	struct sock *sk = ctx_sock(ctx, cookie);
-
-	if (sk) {
-		fill_sock(e, sk);
-	} else {
-		e->family = family;
-		e->proto = protocol;
-		e->cookie = cookie;
-	}
-	return sk;
+	fill_sk(e, sk);
 }
 
 /* ---- socket / close: cgroup hooks ---------------------------------------- */
@@ -178,7 +159,7 @@ int ss_sock_create(struct bpf_sock *ctx)
 
 	if (!event_wanted(SS_EV_SOCKET))
 		return 1;
-	fill_ctx_sock(&e, ctx, family, protocol, cookie);
+	fill_sk(&e, ctx_sk(ctx));
 	e.u.socket.type = type;
 	e.u.socket.protocol = protocol;
 	emit(&e);
@@ -202,13 +183,13 @@ int ss_sock_release(struct bpf_sock *ctx)
 	state = ctx->state;
 
 	init_event(&e, SS_EV_CLOSE, now);
-	sk = fill_ctx_sock(&e, ctx, family, protocol, cookie);
+	sk = ctx_sk(ctx);
+	fill_sk(&e, sk);
 	fill_current(&e);
 	e.u.close.state = state;
-	if (sk && protocol == SS_PROTO_TCP) {
-		struct tcp_sock *tp = (struct tcp_sock *)sk;
-
-		__u64 rcvd = BPF_CORE_READ(tp, bytes_received);
+	if (protocol == SS_PROTO_TCP) {
+		struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+		__u64 rcvd = tp->bytes_received;
 
 		/*
 		 * Data bytes, not sequence space: bytes_acked would count our
@@ -216,9 +197,9 @@ int ss_sock_release(struct bpf_sock *ctx)
 		 * arrived (tcp_fin sets SOCK_DONE). bytes_sent counts data put
 		 * on the wire, retransmissions included.
 		 */
-		if (rcvd && (BPF_CORE_READ(sk, __sk_common.skc_flags) & (1UL << SOCK_DONE)))
+		if (rcvd && (sk->__sk_common.skc_flags & (1UL << SOCK_DONE)))
 			rcvd--;
-		e.u.close.bytes_sent = BPF_CORE_READ(tp, bytes_sent);
+		e.u.close.bytes_sent = tp->bytes_sent;
 		e.u.close.bytes_received = rcvd;
 		e.hdr.flags |= SS_F_TCP_INFO;
 	}
@@ -227,8 +208,8 @@ int ss_sock_release(struct bpf_sock *ctx)
 	if (o && o->created_ns && now > o->created_ns)
 		e.u.close.duration_ns = now - o->created_ns;
 
-	if (sk && state == TCP_LISTEN) {
-		struct listen_key k = {.netns = sk_netns(sk), .port = e.lport};
+	if (state == TCP_LISTEN) {
+		struct listen_key k = {.netns = e.netns, .port = e.lport};
 
 		bpf_map_delete_elem(&listeners, &k);
 	}
@@ -366,7 +347,7 @@ int ss_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	sk = call_begin(&a, (int)ctx->args[0]);
 	if (!sk)
 		return 0;
-	a.cookie = sk_cookie(sk);
+	a.cookie = sk->__sk_common.skc_cookie.counter;
 	copy_sockaddr(&a, (const void *)ctx->args[1], (int)ctx->args[2]);
 	call_save(&a, SS_CALL_CONNECT);
 
@@ -374,8 +355,8 @@ int ss_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	 * Re-calling connect() on a TCP socket already connecting or connected
 	 * (EALREADY/EISCONN polling loops) is not a new attempt.
 	 */
-	state = BPF_CORE_READ(sk, __sk_common.skc_state);
-	if (BPF_CORE_READ(sk, sk_protocol) == SS_PROTO_TCP && state != TCP_CLOSE)
+	state = sk->__sk_common.skc_state;
+	if (sk->sk_protocol == SS_PROTO_TCP && state != TCP_CLOSE)
 		return 0;
 
 	init_sock_event(&e, SS_EV_CONNECT, sk, a.ts);
@@ -408,12 +389,11 @@ int ss_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	if (!sk)
 		return 0;
 	/* Still in SYN_SENT: the outcome comes from inet_sock_set_state. */
-	if (BPF_CORE_READ(sk, sk_protocol) == SS_PROTO_TCP &&
-	    BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_SYN_SENT)
+	if (sk->sk_protocol == SS_PROTO_TCP && sk->__sk_common.skc_state == TCP_SYN_SENT)
 		return 0;
 
 	now = bpf_ktime_get_ns();
-	cookie = sk_cookie(sk);
+	cookie = sk->__sk_common.skc_cookie.counter;
 	o = cookie ? bpf_map_lookup_elem(&owners, &cookie) : NULL;
 	/* Whoever clears the pending flag reports the outcome, exactly once. */
 	if (o && __sync_val_compare_and_swap(&o->connect_pending, 1, 0) != 1)
@@ -446,8 +426,8 @@ static __always_inline int on_accept_exit(long ret)
 
 	if (ret < 0)
 		return 0; /* EAGAIN polling is noise, not an event */
-	sk = fd_to_sock((int)ret);
-	if (!sk_is_traced(sk))
+	sk = fd_sk((int)ret);
+	if (!sk)
 		return 0;
 	init_sock_event(&e, SS_EV_ACCEPT, sk, bpf_ktime_get_ns());
 	owner_touch(e.cookie, &e);
@@ -472,7 +452,7 @@ int ss_exit_accept4(struct trace_event_raw_sys_exit *ctx)
 
 /*
  * A record raised in softirq: attributed to the socket's owner, if known.
- * The caller sets the cookie (the one it generated: fill_sock() reads the
+ * The caller sets the cookie (the one it generated: fill_sk() reads the
  * stored one).
  */
 static __always_inline void init_async_event(struct ss_event *e, __u16 type, __u64 now,
@@ -480,7 +460,7 @@ static __always_inline void init_async_event(struct ss_event *e, __u16 type, __u
 {
 	init_event(e, type, now);
 	fill_owner(e, o);
-	fill_sock(e, sk);
+	fill_sk(e, sk);
 	e->hdr.flags |= SS_F_ASYNC;
 }
 
@@ -493,7 +473,7 @@ static __always_inline bool failing_inside_connect(struct sock *sk, __u64 cookie
 {
 	struct call_args *a;
 
-	if (newstate != TCP_CLOSE || BPF_CORE_READ(sk, sk_err))
+	if (newstate != TCP_CLOSE || sk->sk_err)
 		return false;
 	/* in softirq this is the interrupted task's: its call names another sk */
 	a = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);

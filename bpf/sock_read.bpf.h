@@ -67,60 +67,6 @@ static __always_inline void read_addrs(struct sock_common *skc, __u16 family, __
 }
 
 /*
- * The socket's tuple as the kernel holds it right now. Every record needs
- * it, and a helper call per field dominated our cost: the fields live
- * together at the start of sock_common, so one read brings them all and
- * CO-RE places each field within the copy (the verifier checks the
- * relocated offsets stay inside it).
- */
-#define SKC_CHUNK 128
-
-static __always_inline void fill_sock(struct ss_event *e, struct sock *sk)
-{
-	__u8 buf[SKC_CHUNK];
-	struct sock_common *c = (void *)buf;
-	struct net *net;
-	__u16 family;
-
-	if (bpf_probe_read_kernel(buf, sizeof(buf), &sk->__sk_common)) {
-		e->hdr.flags |= SS_F_NO_COOKIE;
-		return;
-	}
-	family = c->skc_family;
-	e->family = family;
-	e->proto = BPF_CORE_READ(sk, sk_protocol);
-	net = c->skc_net.net;
-	e->netns = BPF_CORE_READ(net, ns.inum);
-	e->cookie = c->skc_cookie.counter;
-	if (!e->cookie)
-		e->hdr.flags |= SS_F_NO_COOKIE;
-	e->lport = c->skc_num;
-	e->rport = bpf_ntohs(c->skc_dport);
-	/* from the same copy: bind/listen explanations need them */
-	if (BPF_CORE_READ_BITFIELD(c, skc_reuse))
-		e->hdr.flags |= SS_F_REUSEADDR;
-	if (BPF_CORE_READ_BITFIELD(c, skc_reuseport))
-		e->hdr.flags |= SS_F_REUSEPORT;
-	/* an inet6 socket without it also holds the IPv4 port (dual-stack) */
-	if (family == SS_AF_INET6 && BPF_CORE_READ_BITFIELD(c, skc_ipv6only))
-		e->hdr.flags |= SS_F_V6ONLY;
-	e->laddr_family = family;
-	e->raddr_family = family;
-	if (family == SS_AF_INET) {
-		__builtin_memcpy(e->laddr, &c->skc_rcv_saddr, 4);
-		__builtin_memcpy(e->raddr, &c->skc_daddr, 4);
-	} else {
-		__builtin_memcpy(e->laddr, &c->skc_v6_rcv_saddr, 16);
-		__builtin_memcpy(e->raddr, &c->skc_v6_daddr, 16);
-	}
-	/* A local address without a port is not bound to anything yet. */
-	if (e->lport)
-		e->hdr.flags |= SS_F_LOCAL;
-	if (e->rport)
-		e->hdr.flags |= SS_F_REMOTE;
-}
-
-/*
  * iter/task_file: the socket behind one of the task's files if it is one we
  * trace, and its protocol. Fields are read straight from the BTF pointer
  * (the verifier guards those loads), not with a helper call each.
@@ -196,23 +142,6 @@ static __always_inline struct sock *file_to_sock(struct file *file)
 static __always_inline struct sock *fd_to_sock(int fd)
 {
 	return file_to_sock(fd_to_sock_file(fd));
-}
-
-/*
- * cgroup sock programs receive the struct sock itself as their context
- * (__cgroup_bpf_run_filter_sk passes sk), but struct bpf_sock does not expose
- * the local address at release. We read the real sock through the context
- * address, and only after checking that the cookie stored at that address
- * is the one the kernel reports for this context: a layout change makes us
- * fall back to the bpf_sock fields instead of reading garbage.
- */
-static __always_inline struct sock *ctx_sock(struct bpf_sock *ctx, __u64 cookie)
-{
-	struct sock *sk = (struct sock *)ctx;
-
-	if (!cookie || sk_cookie(sk) != cookie)
-		return NULL;
-	return sk;
 }
 
 #endif

@@ -23,7 +23,8 @@
  *
  * This file defines what they share (declared in sockscope.bpf.h); the
  * helpers are in headers: emit.bpf.h (records, filter, ring buffer),
- * sock_read.bpf.h (socket fields), maps.bpf.h, compat.bpf.h (kernel quirks).
+ * sock_read.bpf.h (socket fields), sock_btf.bpf.h (the same as plain loads,
+ * lifecycle.bpf.c only), maps.bpf.h, compat.bpf.h (kernel quirks).
  */
 #include "sockscope.bpf.h"
 
