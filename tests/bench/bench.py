@@ -81,6 +81,9 @@ def main():
     ap.add_argument("--reps", type=int, default=None)
     ap.add_argument("--trial-secs", type=float, default=None)
     ap.add_argument("--saturated-reps", type=int, default=None)
+    ap.add_argument("--nonsocket-reps", type=int, default=None,
+                    help="A/B/A groups of the non-socket loops (default 10: a 1%% effect on a "
+                    "fork loop is within one group's noise; smoke 1)")
     ap.add_argument("--sweep", default=None, help="offered-rate fractions of capacity, e.g. 0.1,0.3,0.6")
     ap.add_argument("--sweep-secs", type=float, default=None)
     ap.add_argument("--soak-secs", type=float, default=None, help="soak duration (default 600; smoke 3)")
@@ -114,13 +117,14 @@ def main():
     if a.render:
         return render_only(a.render)
     full = dict(tracers="sockscope,sockscope-daemon," + ",".join(PEERS), reps=5, trial_secs=1.5,
-                saturated_reps=3,
+                saturated_reps=3, nonsocket_reps=10,
                 sweep="0.1,0.3,0.6", sweep_secs=1.0, soak_secs=600, daemon_soak_secs=600,
                 daemon_soak_interval=10, daemon_soak_rate=300, daemon_soak_query_period=5,
                 snapshot_sockets=20000, snapshot_procs=100, snapshot_runs=5, memory_sockets=100000, memory_procs=100,
                 memory_load_secs=5, startup_runs=10, replay_events=100000, diag_secs=4, quiet_wait=60,
                 quiet_budget=60)
     smoke = dict(tracers="sockscope,sockscope-daemon", reps=1, trial_secs=0.3, saturated_reps=1,
+                 nonsocket_reps=1,
                  sweep="0.3",
                  sweep_secs=0.3, soak_secs=3, daemon_soak_secs=15, daemon_soak_interval=2,
                  daemon_soak_rate=300, daemon_soak_query_period=2, snapshot_sockets=400,

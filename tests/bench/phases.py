@@ -72,9 +72,9 @@ class Phases:
             return
         self.results["nonsocket_fs"] = {"dir": self.work, "type": fs_type(self.work)}
         log("non-socket loops: %d reps x %s x (untraced + %s); open_close's file on %s (%s)"
-            % (self.a.reps, ",".join(NONSOCKET), ",".join(t.name for t in tracers),
+            % (self.a.nonsocket_reps, ",".join(NONSOCKET), ",".join(t.name for t in tracers),
                self.work, self.results["nonsocket_fs"]["type"]))
-        for rep in range(self.a.reps):
+        for rep in range(self.a.nonsocket_reps):
             for wl in NONSOCKET:
                 k = rep % len(tracers)
                 recs = self.ab_group(wl, self.a.trial_secs, tracers[k:] + tracers[:k],
