@@ -31,7 +31,6 @@
 #define WALK_EVERY_NS 1000000000ull /* fallback walks at most once a second */
 #define WALK_MAX_DIRS 20000
 #define WALK_MAX_DEPTH 32
-#define MEMO 8 /* a power of two */
 
 struct cg_entry {
 	uint64_t id;		/* 0: free slot */
@@ -52,12 +51,6 @@ struct cgroups {
 	uint64_t window_ns, last_walk_ns;
 	unsigned int spent;
 	struct cgroups_stats st;
-	/* the last ids looked up, by id % MEMO: a busy process's events hit
-	 * here without the hash probe. Cleared whenever an ident is freed. */
-	struct {
-		uint64_t id;
-		const struct cg_ident *ident;
-	} memo[MEMO];
 };
 
 static size_t slot_of(uint64_t id, size_t cap)
@@ -78,9 +71,9 @@ static struct cg_entry *probe(const struct cgroups *c, uint64_t id)
 	return &c->tab[i];
 }
 
-static void clear_tab(struct cgroups *c, struct cg_entry *t, size_t cap)
+static void clear_tab(struct cg_entry *t, size_t cap)
 {
-	memset(c->memo, 0, sizeof(c->memo));
+	cg_ident_forget(); /* its memo points into what is freed */
 	for (size_t i = 0; i < cap; i++)
 		free(t[i].ident);
 	memset(t, 0, cap * sizeof(*t));
@@ -96,7 +89,7 @@ static int make_room(struct cgroups *c)
 	if ((c->nr + 1) * 4 <= c->cap * 3)
 		return 0;
 	if (c->cap >= CACHE_MAX * 2) {
-		clear_tab(c, c->tab, c->cap);
+		clear_tab(c->tab, c->cap);
 		c->nr = 0;
 		return 0;
 	}
@@ -146,7 +139,7 @@ int cgroups__insert(struct cgroups *c, uint64_t id, const char *path)
 		return -ENOMEM;
 	}
 	if (e->ident)
-		memset(c->memo, 0, sizeof(c->memo));
+		cg_ident_forget();
 	free(e->ident);
 	e->ident = ident;
 	e->tries = 0;
@@ -303,15 +296,9 @@ const struct cg_ident *cgroups__ident(struct cgroups *c, uint64_t id)
 
 	if (!c || !id)
 		return NULL;
-	if (c->memo[id & (MEMO - 1)].id == id) {
-		c->st.hits++;
-		return c->memo[id & (MEMO - 1)].ident;
-	}
 	e = probe(c, id);
 	if (e->id && e->ident) {
 		c->st.hits++;
-		c->memo[id & (MEMO - 1)].id = id;
-		c->memo[id & (MEMO - 1)].ident = e->ident;
 		return e->ident;
 	}
 	c->st.misses++;
@@ -418,7 +405,7 @@ void cgroups__close(struct cgroups *c)
 {
 	if (!c)
 		return;
-	clear_tab(c, c->tab, c->cap);
+	clear_tab(c->tab, c->cap);
 	free(c->tab);
 	close(c->root_fd);
 	free(c);

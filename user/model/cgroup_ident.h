@@ -57,5 +57,7 @@ bool cg_ident_container_arg_ok(const char *s);
  * id is 0, unknown, or no resolver is installed. */
 const struct cg_ident *cg_ident_lookup(uint64_t id);
 void cg_ident_set_resolver(const struct cg_ident *(*fn)(void *ctx, uint64_t id), void *ctx);
+/* Drops what cg_ident_lookup() remembers: the resolver freed identities. */
+void cg_ident_forget(void);
 
 #endif

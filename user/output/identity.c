@@ -4,16 +4,6 @@
 
 #define SHORT_ID 12 /* as docker ps shows them */
 
-void identity_json(struct sbuf *sb, const struct cg_ident *id)
-{
-	if (!id)
-		return;
-	if (id->json_len)
-		sbuf_putn(sb, id->json, id->json_len);
-	else
-		cg_ident_json(sb, id);
-}
-
 void identity_column(struct sbuf *sb, const struct cg_ident *id)
 {
 	if (id && id->container_id[0]) {

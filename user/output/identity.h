@@ -14,8 +14,15 @@
 #include "model/proc_ident.h"
 
 /* ,"cgroup":...,"unit":...,"container_id":...,"container_runtime":...,
- * "pod_uid":... — each only when known; nothing for NULL. */
-void identity_json(struct sbuf *sb, const struct cg_ident *id);
+ * "pod_uid":... — each only when known; nothing for NULL. Inline: on every
+ * event of a known cgroup it is one copy of the text kept in id. */
+static inline void identity_json(struct sbuf *sb, const struct cg_ident *id)
+{
+	if (id && id->json_len)
+		sbuf_putn(sb, id->json, id->json_len);
+	else if (id)
+		cg_ident_json(sb, id);
+}
 /* One token: "<12 hex>(<runtime>)" for a container, else the unit, else
  * '-'. */
 void identity_column(struct sbuf *sb, const struct cg_ident *id);
