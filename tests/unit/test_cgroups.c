@@ -189,12 +189,46 @@ static void snapshot_pid_cgroups(void **state)
 	assert_null(s.pid_cgroups);
 }
 
+static const struct cg_ident *lookup_in(void *ctx, uint64_t id)
+{
+	return cgroups__ident(ctx, id);
+}
+
+/* cg_ident_lookup() remembers identities: a replaced or cleared entry is
+ * never returned from that memory (ASan and valgrind see a stale pointer) */
+static void lookups_follow_the_cache(void **state)
+{
+	struct cgroups *c;
+
+	(void)state;
+	assert_int_equal(cgroups__open(&c, dir, NULL, 0), 0);
+	cg_ident_set_resolver(lookup_in, c);
+	assert_int_equal(cgroups__insert(c, 8, "/a.service"), 0);
+	assert_int_equal(cgroups__insert(c, 16, "/b.service"), 0); /* same slot */
+	assert_string_equal(cg_ident_lookup(8)->unit, "a.service");
+	assert_string_equal(cg_ident_lookup(8)->unit, "a.service");
+	assert_string_equal(cg_ident_lookup(16)->unit, "b.service");
+	assert_null(cg_ident_lookup(0));
+	assert_int_equal(cgroups__insert(c, 8, "/c.service"), 0);
+	assert_string_equal(cg_ident_lookup(8)->unit, "c.service");
+	/* past the bound the cache starts over: every identity is freed */
+	for (uint64_t i = 1000; i < 30000; i++)
+		assert_int_equal(cgroups__insert(c, i, "/x.service"), 0);
+	if (cgroups__ident(c, 16))
+		assert_string_equal(cg_ident_lookup(16)->unit, "b.service");
+	else
+		assert_null(cg_ident_lookup(16));
+	cg_ident_set_resolver(NULL, NULL);
+	assert_null(cg_ident_lookup(29999));
+	cgroups__close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		tu_test(walk_resolves_tree),   tu_test(unknown_ids_not_retried_at_once),
 		tu_test(insert_and_bad_paths), tu_test(real_cgroup_by_handle),
-		tu_test(snapshot_pid_cgroups),
+		tu_test(snapshot_pid_cgroups), tu_test(lookups_follow_the_cache),
 	};
 
 	return cmocka_run_group_tests_name("cgroups", tests, NULL, NULL);
