@@ -483,7 +483,7 @@ static __always_inline bool failing_inside_connect(struct sock *sk, __u64 cookie
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(ss_state, struct sock *sk, int oldstate, int newstate)
 {
-	bool wanted = event_wanted(SS_EV_STATE) && oldstate != newstate;
+	bool wanted = event_wanted(SS_EV_STATE) && oldstate != newstate, done;
 	struct ss_event e;
 	struct owner *o;
 	__u64 cookie, now;
@@ -520,38 +520,41 @@ int BPF_PROG(ss_state, struct sock *sk, int oldstate, int newstate)
 		}
 	}
 
-	if (oldstate == TCP_SYN_SENT && o && !failing_inside_connect(sk, cookie, newstate) &&
-	    __sync_val_compare_and_swap(&o->connect_pending, 1, 0) == 1) {
-		init_async_event(&e, SS_EV_CONNECT_DONE, now, o, sk);
-		e.cookie = cookie;
+	done = oldstate == TCP_SYN_SENT && o && !failing_inside_connect(sk, cookie, newstate) &&
+	       __sync_val_compare_and_swap(&o->connect_pending, 1, 0) == 1;
+	if (!done && !wanted)
+		goto out;
+	/* one fill for both records (each inlined fill doubled verification) */
+	init_async_event(&e, SS_EV_CONNECT_DONE, now, o, sk);
+	e.cookie = cookie;
+	if (done) {
 		if (newstate != TCP_ESTABLISHED) {
 			e.err = sk->sk_err;
 			if (!e.err)
-				e.err = ECONNABORTED; /* closed while connecting
-						       */
+				e.err = ECONNABORTED; /* closed while connecting */
 		}
 		e.u.connect.latency_ns = now - o->connect_ns;
 		emit_async(&e, o);
 	}
 
-	/* tcp_close() after shutdown(SHUT_WR) "moves" FIN_WAIT1 to FIN_WAIT1.
-	 */
+	/* tcp_close() after shutdown(SHUT_WR) "moves" FIN_WAIT1 to FIN_WAIT1. */
 	if (wanted) {
-		init_async_event(&e, SS_EV_STATE, now, o, sk);
-		e.cookie = cookie;
+		e.hdr.type = SS_EV_STATE;
+		e.err = 0;
+		__builtin_memset(&e.u, 0, sizeof(e.u));
 		e.hdr.flags &= ~SS_F_NO_COOKIE;
 		e.u.state.old_state = oldstate;
 		e.u.state.new_state = newstate;
 		/* tells a TIME_WAIT hand-over from an orphan's FIN_WAIT2 one */
 		if (sk->__sk_common.skc_flags & (1UL << SOCK_DONE))
 			e.hdr.flags |= SS_F_FIN_RCVD;
-		/* a reset or timeout kills the connection: no timewait after it
-		 */
+		/* a reset or timeout kills the connection: no timewait after it */
 		if (newstate == TCP_CLOSE && sk->sk_err)
 			e.hdr.flags |= SS_F_RESET;
 		emit_async(&e, o);
 	}
 
+out:
 	if (o && newstate == TCP_CLOSE && o->released)
 		bpf_map_delete_elem(&owners, &cookie);
 	return 0;
