@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model/engine.h"
@@ -69,8 +70,11 @@ static inline void holders__remember_past(struct eng_sock *s, const struct holde
 	for (uint32_t i = 0; i < s->nr_past; i++)
 		if (s->past[i].pid == h->pid)
 			return;
-	if (s->nr_past < ENGINE_PAST_HOLDERS)
-		s->past[s->nr_past++] = *h;
+	if (s->nr_past == ENGINE_PAST_HOLDERS)
+		return;
+	if (!s->past && !(s->past = malloc(ENGINE_PAST_HOLDERS * sizeof(*s->past))))
+		return; /* out of memory: a past holder less to show */
+	s->past[s->nr_past++] = *h;
 }
 
 #endif

@@ -61,11 +61,15 @@ static inline void sock_table__unlink(struct sock_table *t, struct eng_sock *s)
 	}
 }
 
-/* Frees the holder array s grew past its inline ones. */
+/* Frees the holder array s grew past its inline ones, and its past
+ * holders. */
 static inline void eng_sock__free_holders(struct eng_sock *s)
 {
 	if (s->holders != s->inline_holders)
 		free(s->holders);
+	free(s->past);
+	s->past = NULL;
+	s->nr_past = 0;
 }
 
 /* Returns an unlinked socket to the pool. */
