@@ -14,6 +14,7 @@
 #include "lib/err.h"
 #include "sockscope_abi.h"
 #include "sockscope.skel.h"
+#include "kernel/ringbuf.h"
 #include "kernel/system.h"
 #include "kernel/tracer.h"
 
@@ -21,7 +22,7 @@
 
 struct tracer {
 	struct sockscope_bpf *skel;
-	struct ring_buffer *rb;
+	struct ringbuf *rb;
 	struct bpf_link *links[MAX_LINKS];
 	unsigned int nr_links;
 	int cgroup_fd;
@@ -179,9 +180,10 @@ int tracer__start(struct tracer **out, const struct tracer_opts *opts, char *err
 	if ((rc = load(t, opts, err, errlen)) || (rc = attach_all(t, err, errlen)) ||
 	    (rc = seed(t, err, errlen)))
 		goto fail;
-	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), t->on_record, t->ctx, NULL);
-	if (!t->rb) {
-		rc = errf(err, errlen, neg_errno(errno), "ring buffer: %s", strerror(errno));
+	rc = ringbuf__open(&t->rb, bpf_map__fd(t->skel->maps.events),
+			   bpf_map__max_entries(t->skel->maps.events), t->on_record, t->ctx);
+	if (rc) {
+		rc = errf(err, errlen, rc, "ring buffer: %s", strerror(-rc));
 		goto fail;
 	}
 	*out = t;
@@ -193,17 +195,9 @@ fail:
 
 int tracer__poll(struct tracer *t, int timeout_ms)
 {
-	int n, m;
-
 	/* Records are submitted without wakeups until a batch is pending,
-	 * so a timeout does not mean the ring is empty: always drain. */
-	n = ring_buffer__poll(t->rb, timeout_ms);
-	if (n < 0)
-		return n;
-	m = ring_buffer__consume(t->rb);
-	if (m < 0)
-		return m;
-	return n + m;
+	 * so a timeout does not mean the ring is empty: it always drains. */
+	return ringbuf__poll(t->rb, timeout_ms);
 }
 
 void tracer__detach(struct tracer *t)
@@ -215,7 +209,7 @@ void tracer__detach(struct tracer *t)
 
 int tracer__drain(struct tracer *t)
 {
-	return ring_buffer__consume(t->rb);
+	return ringbuf__consume(t->rb);
 }
 
 uint64_t tracer__lost(const struct tracer *t)
@@ -225,7 +219,7 @@ uint64_t tracer__lost(const struct tracer *t)
 
 int tracer__fd(const struct tracer *t)
 {
-	return ring_buffer__epoll_fd(t->rb);
+	return ringbuf__fd(t->rb);
 }
 
 unsigned int tracer__nr_attached(const struct tracer *t)
@@ -247,7 +241,7 @@ void tracer__destroy(struct tracer *t)
 {
 	if (!t)
 		return;
-	ring_buffer__free(t->rb);
+	ringbuf__free(t->rb);
 	for (unsigned int i = 0; i < t->nr_links; i++)
 		bpf_link__destroy(t->links[i]);
 	sockscope_bpf__destroy(t->skel);

@@ -46,7 +46,7 @@ void tracer__detach(struct tracer *t);
 int tracer__drain(struct tracer *t);
 /* Records the kernel could not deliver since start (ring buffer full). */
 uint64_t tracer__lost(const struct tracer *t);
-/* The ring buffer's epoll fd: readable when records wait (see
+/* The ring buffer map's fd (pollable): readable when records wait (see
  * tracer__poll() on why a drain is due on every wakeup anyway). */
 int tracer__fd(const struct tracer *t);
 unsigned int tracer__nr_attached(const struct tracer *t);

@@ -404,7 +404,7 @@ static void on_close(struct engine *en, const struct ss_event *e)
 			.pid = e->pid, .uid = e->uid, .fd = -1, .cgroup_id = e->cgroup_id};
 
 		memcpy(h.comm, e->comm, SS_COMM_LEN);
-		holders__remember_past(s, &h);
+		holders__remember_past(&en->socks, s, &h);
 	}
 	s->released = true;
 	s->closed_ns = e->ts_ns;

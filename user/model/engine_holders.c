@@ -41,7 +41,7 @@ static void proc_list_remove(struct proc_table *procs, const struct sock_table *
 		proc_table__drop(procs, p);
 }
 
-bool holders__remove(struct proc_table *procs, const struct sock_table *socks, struct eng_sock *s,
+bool holders__remove(struct proc_table *procs, struct sock_table *socks, struct eng_sock *s,
 		     uint32_t pid)
 {
 	struct holder *h = eng_sock__holder(s, pid);
@@ -52,7 +52,7 @@ bool holders__remove(struct proc_table *procs, const struct sock_table *socks, s
 	p = proc_table__find(procs, pid);
 	if (p && h->slot < p->nr && p->cookies[h->slot] == s->info.cookie)
 		proc_list_remove(procs, socks, p, h->slot);
-	holders__remember_past(s, h);
+	holders__remember_past(socks, s, h);
 	*h = s->holders[--s->nr_holders];
 	return true;
 }

@@ -60,17 +60,22 @@ static inline int holders__add(struct proc_table *procs, struct eng_sock *s, uin
 /* s loses holder pid, which joins its past holders; the process's list is
  * kept in step (socks finds the socket whose entry moves). Whether pid
  * held s. */
-bool holders__remove(struct proc_table *procs, const struct sock_table *socks, struct eng_sock *s,
+bool holders__remove(struct proc_table *procs, struct sock_table *socks, struct eng_sock *s,
 		     uint32_t pid);
 
-/* h held s (once per pid, the first ENGINE_PAST_HOLDERS kept). */
-static inline void holders__remember_past(struct eng_sock *s, const struct holder *h)
+/* h held s (once per pid, the first ENGINE_PAST_HOLDERS kept; their room
+ * comes from socks). */
+static inline void holders__remember_past(struct sock_table *socks, struct eng_sock *s,
+					  const struct holder *h)
 {
 	for (uint32_t i = 0; i < s->nr_past; i++)
 		if (s->past[i].pid == h->pid)
 			return;
-	if (s->nr_past < ENGINE_PAST_HOLDERS)
-		s->past[s->nr_past++] = *h;
+	if (s->nr_past == ENGINE_PAST_HOLDERS)
+		return;
+	if (!s->past && !(s->past = sock_table__past_get(socks)))
+		return; /* out of memory: a past holder less to show */
+	s->past[s->nr_past++] = *h;
 }
 
 #endif

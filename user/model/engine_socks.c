@@ -14,6 +14,28 @@ struct sock_chunk {
 	struct eng_sock socks[POOL_CHUNK];
 };
 
+#define PAST_CHUNK 64
+
+struct past_chunk {
+	struct past_chunk *next;
+	struct holder past[PAST_CHUNK][ENGINE_PAST_HOLDERS];
+};
+
+struct holder *sock_table__past_refill(struct sock_table *t)
+{
+	struct past_chunk *c = malloc(sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->next = t->past_chunks;
+	t->past_chunks = c;
+	for (size_t i = 0; i < PAST_CHUNK; i++) {
+		memcpy(c->past[i], &t->past_free, sizeof(t->past_free));
+		t->past_free = c->past[i];
+	}
+	return t->past_free;
+}
+
 static int grow_buckets(struct sock_table *t)
 {
 	size_t n = t->nr_buckets ? t->nr_buckets * 2 : FIRST_BUCKETS;
@@ -51,6 +73,12 @@ void sock_table__free(struct sock_table *t)
 
 	while ((s = sock_table__next(t, &it)))
 		eng_sock__free_holders(s);
+	while (t->past_chunks) {
+		struct past_chunk *c = t->past_chunks;
+
+		t->past_chunks = c->next;
+		free(c);
+	}
 	while (t->chunks) {
 		struct sock_chunk *c = t->chunks;
 

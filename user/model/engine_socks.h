@@ -11,11 +11,13 @@
 #define SS_ENGINE_SOCKS_H
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "model/engine.h"
 #include "model/engine_util.h"
 
 struct sock_chunk;
+struct past_chunk;
 
 struct sock_table {
 	struct eng_sock **buckets;
@@ -23,6 +25,11 @@ struct sock_table {
 	size_t nr_socks;   /* in the hash */
 	struct eng_sock *free_list;
 	struct sock_chunk *chunks;
+	/* past-holder arrays given back, for reuse: a socket that closes
+	 * takes one, one evicted from history returns it (malloc and free
+	 * there cost ~65 instructions per event); allocated in chunks */
+	struct holder *past_free;
+	struct past_chunk *past_chunks;
 };
 
 /* 0 or -ENOMEM. */
@@ -68,10 +75,37 @@ static inline void eng_sock__free_holders(struct eng_sock *s)
 		free(s->holders);
 }
 
+/* A chunk of past-holder arrays onto the free list: its first, or NULL
+ * when out of memory. */
+struct holder *sock_table__past_refill(struct sock_table *t);
+
+/* Room for ENGINE_PAST_HOLDERS past holders: NULL when out of memory. */
+static inline struct holder *sock_table__past_get(struct sock_table *t)
+{
+	struct holder *p = t->past_free;
+
+	if (!p && !(p = sock_table__past_refill(t)))
+		return NULL;
+	memcpy(&t->past_free, p, sizeof(p)); /* the link is in the array */
+	return p;
+}
+
+/* Gives s's past holders back. */
+static inline void sock_table__past_put(struct sock_table *t, struct eng_sock *s)
+{
+	if (!s->past)
+		return;
+	memcpy(s->past, &t->past_free, sizeof(t->past_free));
+	t->past_free = s->past;
+	s->past = NULL;
+	s->nr_past = 0;
+}
+
 /* Returns an unlinked socket to the pool. */
 static inline void sock_table__put(struct sock_table *t, struct eng_sock *s)
 {
 	eng_sock__free_holders(s);
+	sock_table__past_put(t, s);
 	s->next = t->free_list;
 	t->free_list = s;
 }

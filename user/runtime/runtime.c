@@ -82,7 +82,7 @@ static int on_event(struct runtime *rt, const struct ss_event *e)
 		if (es) {
 			x.fmt.nr_holders = eng_sock__all_holders(es, rt->holders, MAX_HOLDERS);
 			closing = *es;
-			closing.holders = NULL;
+			closing.holders = closing.past = NULL;
 			closing.nr_holders = closing.nr_past = 0;
 			closing.next = closing.tw_next = NULL;
 			x.closing = &closing;
