@@ -24,16 +24,14 @@ static struct sortkey pid_key(const void *rec, size_t at)
 	return (struct sortkey){.hi = ((const struct snap_pidcg *)rec)->pid, .at = at};
 }
 
-/* Sorts *vp by pid (stable) and drops duplicates and unknown ids: the new
+/* Sorts v by pid (stable) and drops duplicates and unknown ids: the new
  * length. A holder per socket: 20000 of them for a few processes. */
-static size_t sort_unique(struct snap_pidcg **vp, size_t n)
+static size_t sort_unique(struct snap_pidcg *v, size_t n)
 {
-	struct snap_pidcg *v;
 	size_t k = 0;
 
-	if (keysort_array(vp, n, sizeof(**vp), pid_key))
-		qsort(*vp, n, sizeof(**vp), cmp_pid);
-	v = *vp;
+	if (keysort_array(v, n, sizeof(*v), pid_key))
+		qsort(v, n, sizeof(*v), cmp_pid);
 	for (size_t i = 0; i < n; i++) {
 		if (!v[i].cgroup_id || (k && v[k - 1].pid == v[i].pid))
 			continue;
@@ -56,8 +54,8 @@ int snapshot__set_cgroups(struct snapshot *s, const struct snap_pidcg *v, size_t
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		t[i] = v[i];
-	s->nr_pid_cgroups = sort_unique(&t, n);
 	s->pid_cgroups = t;
+	s->nr_pid_cgroups = sort_unique(t, n);
 	return 0;
 }
 
@@ -75,12 +73,12 @@ int snapshot__read_cgroups(struct snapshot *s)
 	for (size_t i = 0; i < s->nr_holders; i++)
 		t[i] = (struct snap_pidcg){s->holders[i].pid, 1};
 	/* one read per process, not per socket */
-	n = sort_unique(&t, s->nr_holders);
+	n = sort_unique(t, s->nr_holders);
 	for (size_t i = 0; i < n; i++)
 		t[i].cgroup_id = cgroups__pid_id(c, t[i].pid);
 	free(s->pid_cgroups);
-	s->nr_pid_cgroups = sort_unique(&t, n);
 	s->pid_cgroups = t;
+	s->nr_pid_cgroups = sort_unique(t, n);
 	return 0;
 }
 

@@ -61,10 +61,10 @@ static struct sortkey holder_key(const void *rec, size_t at)
 /* keysort() of 20000 records takes a tenth of qsort()'s time */
 void snapshot__sort(struct snapshot *s)
 {
-	if (s->nr_socks && keysort_array(&s->socks, s->nr_socks, sizeof(*s->socks), sock_key))
+	if (s->nr_socks && keysort_array(s->socks, s->nr_socks, sizeof(*s->socks), sock_key))
 		qsort(s->socks, s->nr_socks, sizeof(*s->socks), cmp_sock);
 	if (s->nr_holders &&
-	    keysort_array(&s->holders, s->nr_holders, sizeof(*s->holders), holder_key))
+	    keysort_array(s->holders, s->nr_holders, sizeof(*s->holders), holder_key))
 		qsort(s->holders, s->nr_holders, sizeof(*s->holders), cmp_holder);
 }
 

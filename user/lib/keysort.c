@@ -74,22 +74,20 @@ int keysort(struct sortkey *v, size_t n)
 	return 0;
 }
 
-int keysort_array(void *basep, size_t n, size_t elem,
+int keysort_array(void *base, size_t n, size_t elem,
 		  struct sortkey (*key)(const void *rec, size_t at))
 {
 	struct sortkey *k = malloc(n * sizeof(*k));
-	char *base, *out = NULL;
+	char *b = base, *out = NULL;
 
-	memcpy(&base, basep, sizeof(base)); /* as grow_array(): any T ** */
 	for (size_t i = 0; k && i < n; i++)
-		k[i] = key(base + i * elem, i);
-	if (k && !keysort(k, n) && (out = malloc(n ? n * elem : 1)))
+		k[i] = key(b + i * elem, i);
+	if (k && !keysort(k, n) && (out = malloc(n ? n * elem : 1))) {
 		for (size_t i = 0; i < n; i++)
-			memcpy(out + i * elem, base + k[i].at * elem, elem);
+			memcpy(out + i * elem, b + k[i].at * elem, elem);
+		memcpy(b, out, n * elem);
+	}
 	free(k);
-	if (!out)
-		return -ENOMEM;
-	free(base);
-	memcpy(basep, &out, sizeof(out));
-	return 0;
+	free(out);
+	return out ? 0 : -ENOMEM;
 }

@@ -21,11 +21,11 @@ struct sortkey {
 int keysort(struct sortkey *v, size_t n);
 
 /*
- * Sorts the n records of elem bytes at *basep (a T **) by key(record, its
- * index): *basep is freed and replaced by a sorted copy. 0, or -ENOMEM
- * with *basep untouched (the caller's qsort(3) then does it).
+ * Sorts the n records of elem bytes at base in place by key(record, its
+ * index). 0, or -ENOMEM with base untouched (the caller's qsort(3) then
+ * does it).
  */
-int keysort_array(void *basep, size_t n, size_t elem,
+int keysort_array(void *base, size_t n, size_t elem,
 		  struct sortkey (*key)(const void *rec, size_t at));
 
 #endif

@@ -63,13 +63,9 @@ static int collect(struct engrows *r, struct engine *en, const struct cli_opts *
 
 	r->nr = 0;
 	err = engine__for_each_visible(en, add, &c);
-	if (!err && r->nr) {
-		/* in table order; by keys, or a comparator when memory is short */
-		if (keysort_array(&r->v, r->nr, sizeof(*r->v), row_key))
-			qsort(r->v, r->nr, sizeof(*r->v), cmp);
-		else
-			r->cap = r->nr;
-	}
+	/* in table order; by keys, or a comparator when memory is short */
+	if (!err && r->nr && keysort_array(r->v, r->nr, sizeof(*r->v), row_key))
+		qsort(r->v, r->nr, sizeof(*r->v), cmp);
 	return err;
 }
 
