@@ -81,7 +81,9 @@ static struct eng_sock *sock_alloc(struct sock_table *t)
 	struct eng_sock *s;
 
 	if (!t->free_list) {
-		struct sock_chunk *c = calloc(1, sizeof(*c));
+		/* not calloc: each socket is cleared when taken (a seed of 20000
+		 * sockets zeroed 8 MiB twice) */
+		struct sock_chunk *c = malloc(sizeof(*c));
 
 		if (!c)
 			return NULL;
