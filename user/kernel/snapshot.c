@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <fcntl.h>
+#include <pthread.h>
 #include <errno.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,10 +129,50 @@ static int read_iter(struct bpf_link *link, struct recs *r)
 	return rc;
 }
 
-/* Reads the TCP and UDP tables of one namespace (entering it if needed). */
+/* One iterator read on a thread of its own, in the namespace of netns_fd. */
+struct table_job {
+	struct bpf_link *link;
+	int netns_fd; /* -1: this one */
+	struct recs out;
+	int rc;
+};
+
+static void *table_job_run(void *arg)
+{
+	struct table_job *j = arg;
+
+	/* a thread's own namespace: it ends with the thread */
+	if (j->netns_fd >= 0 && setns(j->netns_fd, CLONE_NEWNET))
+		j->rc = -errno;
+	else
+		j->rc = read_iter(j->link, &j->out);
+	return NULL;
+}
+
+/* Appends the records of r to socks. */
+static int recs_append(struct recs *socks, const struct recs *r)
+{
+	while (socks->cap - socks->nr < r->nr)
+		if (grow_array(&socks->v, &socks->cap, sizeof(*socks->v), r->nr))
+			return -ENOMEM;
+	if (r->nr)
+		memcpy(socks->v + socks->nr, r->v, r->nr * sizeof(*r->v));
+	socks->nr += r->nr;
+	return 0;
+}
+
+/*
+ * Reads the TCP and UDP tables of one namespace (entering it if needed):
+ * UDP on a second thread while this one reads TCP, for the kernel's walk
+ * of each table is most of a snapshot's time (sequentially, when no
+ * thread can be started).
+ */
 static int read_netns_tables(struct snapshot_loader *l, uint32_t ino, uint32_t self_ino,
 			     int self_fd, struct recs *socks)
 {
+	struct table_job udp = {.link = l->udp, .netns_fd = -1};
+	bool threaded;
+	pthread_t t;
 	int fd = -1, rc;
 
 	if (ino != self_ino) {
@@ -143,9 +185,17 @@ static int read_netns_tables(struct snapshot_loader *l, uint32_t ino, uint32_t s
 			return rc;
 		}
 	}
+	udp.netns_fd = fd;
+	threaded = !pthread_create(&t, NULL, table_job_run, &udp);
 	rc = read_iter(l->tcp, socks);
-	if (!rc)
+	if (threaded) {
+		pthread_join(t, NULL);
+		if (!rc)
+			rc = udp.rc ? udp.rc : recs_append(socks, &udp.out);
+		free(udp.out.v);
+	} else if (!rc) {
 		rc = read_iter(l->udp, socks);
+	}
 	if (fd >= 0) {
 		/* Always come back, or every later socket op happens elsewhere. */
 		if (setns(self_fd, CLONE_NEWNET)) {

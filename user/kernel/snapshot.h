@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/keysort.h"
 #include "sockscope_abi.h"
 
 struct snapshot_loader; /* the loaded iterator programs, reusable */
@@ -50,6 +51,8 @@ int snapshot__take(struct snapshot_loader *l, struct snapshot *s, uint32_t only_
 void snapshot__free(struct snapshot *s);
 /* The order of a port table: (netns, proto, lport, cookie). */
 int sockinfo_cmp(const struct ss_sockinfo *a, const struct ss_sockinfo *b);
+/* sockinfo_cmp's order as a keysort key, for the record at index at */
+struct sortkey sockinfo_key(const struct ss_sockinfo *x, size_t at);
 /* Orders socks by sockinfo_cmp, holders by (cookie, pid, fd). */
 void snapshot__sort(struct snapshot *s);
 

@@ -19,12 +19,19 @@ static int cmp_pid(const void *a, const void *b)
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
-/* Sorts v by pid and drops duplicates and unknown ids: the new length. */
+static struct sortkey pid_key(const void *rec, size_t at)
+{
+	return (struct sortkey){.hi = ((const struct snap_pidcg *)rec)->pid, .at = at};
+}
+
+/* Sorts v by pid (stable) and drops duplicates and unknown ids: the new
+ * length. A holder per socket: 20000 of them for a few processes. */
 static size_t sort_unique(struct snap_pidcg *v, size_t n)
 {
 	size_t k = 0;
 
-	qsort(v, n, sizeof(*v), cmp_pid);
+	if (keysort_array(v, n, sizeof(*v), pid_key))
+		qsort(v, n, sizeof(*v), cmp_pid);
 	for (size_t i = 0; i < n; i++) {
 		if (!v[i].cgroup_id || (k && v[k - 1].pid == v[i].pid))
 			continue;

@@ -34,6 +34,9 @@ struct sock_table {
 
 /* 0 or -ENOMEM. */
 int sock_table__init(struct sock_table *t);
+/* Room for n sockets without a rehash (a snapshot's, at once). 0 or
+ * -ENOMEM (then the table grows as it fills, as before). */
+int sock_table__reserve(struct sock_table *t, size_t n);
 /* Frees the pool: sockets in the hash with it, the others must be put. */
 void sock_table__free(struct sock_table *t);
 

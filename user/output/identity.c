@@ -9,8 +9,11 @@ void identity_column(struct sbuf *sb, const struct cg_ident *id)
 	if (id && id->container_id[0]) {
 		/* the id is hex (checked when parsed): no escaping needed */
 		sbuf_putn(sb, id->container_id, SHORT_ID);
-		if (id->runtime)
-			sbuf_printf(sb, "(%s)", id->runtime);
+		if (id->runtime) {
+			sbuf_putc(sb, '(');
+			sbuf_puts(sb, id->runtime);
+			sbuf_putc(sb, ')');
+		}
 	} else if (id && id->unit[0]) {
 		text_str(sb, id->unit, sizeof(id->unit));
 	} else {

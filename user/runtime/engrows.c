@@ -51,6 +51,11 @@ static int cmp(const void *a, const void *b)
 			    &(*(const struct eng_sock *const *)b)->info);
 }
 
+static struct sortkey row_key(const void *rec, size_t at)
+{
+	return sockinfo_key(&(*(const struct eng_sock *const *)rec)->info, at);
+}
+
 static int collect(struct engrows *r, struct engine *en, const struct cli_opts *o, bool who)
 {
 	struct collect c = {.r = r, .o = o, .who = who};
@@ -58,7 +63,8 @@ static int collect(struct engrows *r, struct engine *en, const struct cli_opts *
 
 	r->nr = 0;
 	err = engine__for_each_visible(en, add, &c);
-	if (!err && r->nr)
+	/* in table order; by keys, or a comparator when memory is short */
+	if (!err && r->nr && keysort_array(r->v, r->nr, sizeof(*r->v), row_key))
 		qsort(r->v, r->nr, sizeof(*r->v), cmp);
 	return err;
 }
