@@ -186,15 +186,23 @@ static int read_netns_tables(struct snapshot_loader *l, uint32_t ino, uint32_t s
 		}
 	}
 	udp.netns_fd = fd;
-	threaded = !pthread_create(&t, NULL, table_job_run, &udp);
+	/*
+	 * Its array is allocated here: grown in the thread, it would live in
+	 * the thread's malloc arena, which keeps the pages after the free
+	 * (4.5 MiB more at the start-up peak with 100,000 sockets).
+	 */
+	threaded = !grow_array(&udp.out.v, &udp.out.cap, sizeof(*udp.out.v), 4096) &&
+		   !pthread_create(&t, NULL, table_job_run, &udp);
 	rc = read_iter(l->tcp, socks);
 	if (threaded) {
 		pthread_join(t, NULL);
 		if (!rc)
 			rc = udp.rc ? udp.rc : recs_append(socks, &udp.out);
 		free(udp.out.v);
-	} else if (!rc) {
-		rc = read_iter(l->udp, socks);
+	} else {
+		free(udp.out.v);
+		if (!rc)
+			rc = read_iter(l->udp, socks);
 	}
 	if (fd >= 0) {
 		/* Always come back, or every later socket op happens elsewhere. */

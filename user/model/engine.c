@@ -226,8 +226,9 @@ int engine__seed(struct engine *en, const struct snapshot *s, uint64_t now_ns)
 	if (keep)
 		en->st.resyncs++;
 	clear_live(en);
-	/* no rehash per doubling: a wanted size, or the growth as before */
-	(void)sock_table__reserve(&en->socks, s->nr_socks + s->nr_holders);
+	/* no rehash per doubling: the tables' sockets (the few sockets in no
+	 * table, known by their holders only, grow it as before) */
+	(void)sock_table__reserve(&en->socks, s->nr_socks);
 	err = seed_tables(en, s, now_ns);
 	if (!err)
 		err = seed_holders(en, s);
