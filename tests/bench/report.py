@@ -8,6 +8,7 @@ from figures import bpf_us_per_op, evaluate_targets, events_per_op, ratio_rows, 
     tainted, tracer_names
 from phases import SATURATED
 from soak import section_daemon_soak
+from bounds import section_bounds
 from lib import MIB, NONSOCKET, NPROC, SOCKSCOPE_TRACERS, WORKLOAD_TITLE, WORKLOADS, fmt3, fmt_med, \
     median, stats3
 
@@ -476,7 +477,7 @@ def section_method(b, w, png):
 
 
 SECTIONS = (section_header, section_headline, section_cpu_ratio, section_other_figures,
-            section_targets, section_throughput_detail, section_saturated, section_nonsocket,
+            section_targets, section_bounds, section_throughput_detail, section_saturated, section_nonsocket,
             section_sweep,
             section_snapshot, section_startup_memory, section_daemon_soak, section_callgrind,
             section_diagnostics, section_method)
