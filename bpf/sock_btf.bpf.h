@@ -33,19 +33,12 @@ static __always_inline struct sock *ctx_sk(struct bpf_sock *ctx)
 /* fd of the current task -> its struct sock, if it is a socket we trace. */
 static __always_inline struct sock *fd_sk(int fd)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt;
+	__u64 slot = fd_slot(fd);
 	struct socket *sock;
 	struct file *file;
 	struct sock *sk;
-	__u64 slot = 0;
 
-	if (fd < 0 || !task->files)
-		return NULL;
-	fdt = task->files->fdt;
-	if (!fdt || (unsigned int)fd >= fdt->max_fds)
-		return NULL;
-	if (bpf_probe_read_kernel(&slot, sizeof(slot), &fdt->fd[fd]) || !slot)
+	if (!slot)
 		return NULL;
 	file = bpf_rdonly_cast((void *)slot, bpf_core_type_id_kernel(struct file));
 	if (sock_file_ops) {

@@ -98,26 +98,38 @@ static __always_inline struct sock *iter_file_sock(struct file *file, __u16 *pro
 extern __u64 sock_file_ops;
 
 /*
+ * The current task's file at fd, as the fd table holds it (0: none): the
+ * table is reached with plain loads from the BTF task pointer; an array of
+ * pointers is no BTF object, so the slot itself is copied.
+ */
+static __always_inline __u64 fd_slot(int fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt;
+	__u64 slot = 0;
+
+	if (fd < 0 || !task->files)
+		return 0;
+	fdt = task->files->fdt;
+	if (!fdt || (unsigned int)fd >= fdt->max_fds)
+		return 0;
+	if (bpf_probe_read_kernel(&slot, sizeof(slot), &fdt->fd[fd]))
+		return 0;
+	return slot;
+}
+
+/*
  * fd of the current task -> its socket's struct file, or NULL if not a
- * socket. sys_enter_close runs this for every close() on the host: the
- * task's fd table is reached with plain loads from the BTF task pointer,
- * and a file that is no socket costs two helper reads (its slot, its f_op)
- * where the walk to its inode's mode took seven.
+ * socket. sys_enter_close runs this for every close() on the host: a file
+ * that is no socket costs two helper reads (its slot, its f_op) where the
+ * walk to its inode's mode took seven.
  */
 static __always_inline struct file *fd_to_sock_file(int fd)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct file *file = NULL;
-	struct fdtable *fdt;
+	struct file *file = (struct file *)fd_slot(fd);
 	__u64 fop = 0;
 
-	if (fd < 0 || !task->files)
-		return NULL;
-	fdt = task->files->fdt;
-	if (!fdt || (unsigned int)fd >= fdt->max_fds)
-		return NULL;
-	/* an array of pointers is no BTF object: its slot is copied */
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) || !file)
+	if (!file)
 		return NULL;
 	if (sock_file_ops) {
 		if (bpf_probe_read_kernel(&fop, sizeof(fop), &file->f_op) || fop != sock_file_ops)
