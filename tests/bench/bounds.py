@@ -90,11 +90,11 @@ def section_bounds(b, w, png):
     if failed(R, "RSS ≤ 64 MiB") and mem.get("vm_hwm"):
         sm = mem.get("smaps") or {}
         top = ", ".join("%s %.1f MiB" % (n, v / MIB) for n, v in sm.get("top", [])[:3])
-        w("- **RSS ≤ 64 MiB with %d live sockets: %.1f MiB.** The peak is at start-up, while the "
-          "snapshot (two 96-byte records per socket) and the engine (216 bytes per socket) are "
-          "both alive, beside the 16 MiB ring (mapped once, every page counted). At the end: %s. "
-          "Meeting it takes seeding the engine from the snapshot in pieces, or a smaller snapshot "
-          "record." % (mem.get("held", 0), mem["vm_hwm"] / MIB, top or "see below"))
+        w("- **RSS ≤ 64 MiB with %d live sockets: %.1f MiB.** What is resident: while seeding, "
+          "the snapshot (two 96-byte records per socket) beside the engine (216 bytes per socket); "
+          "under load, the 16 MiB ring (mapped once, every page counted) and the history. At the "
+          "end: %s. Meeting it takes seeding the engine from the snapshot in pieces, or a smaller "
+          "snapshot record." % (mem.get("held", 0), mem["vm_hwm"] / MIB, top or "see below"))
     if failed(R, "`ports --all`"):
         w("- **`ports --all` ≥ 5× faster than `ss -tuanp`.** Even with no userspace work a run "
           "costs ~48 ms here (perf, 2026-12-01): ~17 ms of BPF load (libbpf matching the "
