@@ -31,7 +31,7 @@ struct holder *sock_table__past_refill(struct sock_table *t)
 	c->next = t->past_chunks;
 	t->past_chunks = c;
 	for (size_t i = 0; i < PAST_CHUNK; i++) {
-		memcpy(c->past[i], &t->past_free, sizeof(t->past_free));
+		past_set_next(c->past[i], t->past_free);
 		t->past_free = c->past[i];
 	}
 	return t->past_free;

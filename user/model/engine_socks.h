@@ -82,6 +82,20 @@ static inline void eng_sock__free_holders(struct eng_sock *s)
  * when out of memory. */
 struct holder *sock_table__past_refill(struct sock_table *t);
 
+/* A free past-holder array keeps the next free one in its first bytes. */
+static inline struct holder *past_next(const struct holder *arr)
+{
+	struct holder *next;
+
+	memcpy(&next, (const void *)arr, sizeof(next));
+	return next;
+}
+
+static inline void past_set_next(struct holder *arr, struct holder *next)
+{
+	memcpy((void *)arr, &next, sizeof(next));
+}
+
 /* Room for ENGINE_PAST_HOLDERS past holders: NULL when out of memory. */
 static inline struct holder *sock_table__past_get(struct sock_table *t)
 {
@@ -89,7 +103,7 @@ static inline struct holder *sock_table__past_get(struct sock_table *t)
 
 	if (!p && !(p = sock_table__past_refill(t)))
 		return NULL;
-	memcpy(&t->past_free, p, sizeof(p)); /* the link is in the array */
+	t->past_free = past_next(p);
 	return p;
 }
 
@@ -98,7 +112,7 @@ static inline void sock_table__past_put(struct sock_table *t, struct eng_sock *s
 {
 	if (!s->past)
 		return;
-	memcpy(s->past, &t->past_free, sizeof(t->past_free));
+	past_set_next(s->past, t->past_free);
 	t->past_free = s->past;
 	s->past = NULL;
 	s->nr_past = 0;
