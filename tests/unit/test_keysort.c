@@ -83,7 +83,7 @@ static void array_moves_records(void **state)
 		v[i].b = (uint32_t)i;
 		snprintf(v[i].pad, sizeof(v[i].pad), "rec %zu", i);
 	}
-	assert_int_equal(keysort_array(v, n, sizeof(*v), rec_key), 0);
+	assert_int_equal(keysort_array(v, n, sizeof(*v), rec_key, NULL), 0);
 	for (size_t i = 0; i < n; i++) {
 		char want[60];
 

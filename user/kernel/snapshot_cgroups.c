@@ -30,8 +30,7 @@ static size_t sort_unique(struct snap_pidcg *v, size_t n)
 {
 	size_t k = 0;
 
-	if (keysort_array(v, n, sizeof(*v), pid_key))
-		qsort(v, n, sizeof(*v), cmp_pid);
+	keysort_array(v, n, sizeof(*v), pid_key, cmp_pid);
 	for (size_t i = 0; i < n; i++) {
 		if (!v[i].cgroup_id || (k && v[k - 1].pid == v[i].pid))
 			continue;

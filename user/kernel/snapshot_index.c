@@ -7,7 +7,6 @@
 
 int sockinfo_cmp(const struct ss_sockinfo *x, const struct ss_sockinfo *y)
 {
-
 	if (x->netns != y->netns)
 		return x->netns < y->netns ? -1 : 1;
 	if (x->proto != y->proto)
@@ -61,11 +60,8 @@ static struct sortkey holder_key(const void *rec, size_t at)
 /* keysort() of 20000 records takes a tenth of qsort()'s time */
 void snapshot__sort(struct snapshot *s)
 {
-	if (s->nr_socks && keysort_array(s->socks, s->nr_socks, sizeof(*s->socks), sock_key))
-		qsort(s->socks, s->nr_socks, sizeof(*s->socks), cmp_sock);
-	if (s->nr_holders &&
-	    keysort_array(s->holders, s->nr_holders, sizeof(*s->holders), holder_key))
-		qsort(s->holders, s->nr_holders, sizeof(*s->holders), cmp_holder);
+	keysort_array(s->socks, s->nr_socks, sizeof(*s->socks), sock_key, cmp_sock);
+	keysort_array(s->holders, s->nr_holders, sizeof(*s->holders), holder_key, cmp_holder);
 }
 
 void snapshot__free(struct snapshot *s)

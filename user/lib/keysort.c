@@ -100,11 +100,17 @@ static void permute(struct sortkey *k, size_t n, char *b, size_t elem, char *spa
 }
 
 int keysort_array(void *base, size_t n, size_t elem,
-		  struct sortkey (*key)(const void *rec, size_t at))
+		  struct sortkey (*key)(const void *rec, size_t at),
+		  int (*cmp)(const void *a, const void *b))
 {
-	struct sortkey *k = malloc(n * sizeof(*k));
-	char *b = base, *spare = malloc(elem);
+	struct sortkey *k;
+	char *b = base, *spare;
 	int rc = -ENOMEM;
+
+	if (n < 2)
+		return 0;
+	k = malloc(n * sizeof(*k));
+	spare = malloc(elem);
 
 	for (size_t i = 0; k && i < n; i++)
 		k[i] = key(b + i * elem, i);
@@ -114,5 +120,9 @@ int keysort_array(void *base, size_t n, size_t elem,
 	}
 	free(k);
 	free(spare);
+	if (rc && cmp) {
+		qsort(base, n, elem, cmp);
+		rc = 0;
+	}
 	return rc;
 }

@@ -22,10 +22,11 @@ int keysort(struct sortkey *v, size_t n);
 
 /*
  * Sorts the n records of elem bytes at base in place by key(record, its
- * index). 0, or -ENOMEM with base untouched (the caller's qsort(3) then
- * does it).
+ * index). When memory is short, qsort(3) with cmp does it (cmp: key's
+ * order); without cmp, -ENOMEM with base untouched. 0 once sorted.
  */
 int keysort_array(void *base, size_t n, size_t elem,
-		  struct sortkey (*key)(const void *rec, size_t at));
+		  struct sortkey (*key)(const void *rec, size_t at),
+		  int (*cmp)(const void *a, const void *b));
 
 #endif

@@ -63,9 +63,9 @@ static int collect(struct engrows *r, struct engine *en, const struct cli_opts *
 
 	r->nr = 0;
 	err = engine__for_each_visible(en, add, &c);
-	/* in table order; by keys, or a comparator when memory is short */
-	if (!err && r->nr && keysort_array(r->v, r->nr, sizeof(*r->v), row_key))
-		qsort(r->v, r->nr, sizeof(*r->v), cmp);
+	/* in table order; by keys, or the comparator when memory is short */
+	if (!err)
+		keysort_array(r->v, r->nr, sizeof(*r->v), row_key, cmp);
 	return err;
 }
 
