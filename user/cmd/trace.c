@@ -16,11 +16,21 @@
 /* closed sockets remembered for 'who' (about 250 bytes each) */
 #define TRACE_HISTORY 10000
 
-/* record: an event (counted in the summary), not a header, lost or resync */
+/*
+ * record: an event (counted in the summary), not a header, lost or resync.
+ * A record formatted in the output's own buffer (output_reserve()) is
+ * committed where it is.
+ */
 static int emit_line(struct trace_out *t, const struct sbuf *sb, bool record)
 {
-	int err = record ? output_record(&t->out, sb->buf, sb->len)
-			 : output_append(&t->out, sb->buf, sb->len);
+	int err;
+
+	if (sb->buf != t->line)
+		err = output_commit(&t->out, sb->len);
+	else if (record)
+		err = output_record(&t->out, sb->buf, sb->len);
+	else
+		err = output_append(&t->out, sb->buf, sb->len);
 
 	if (err && !t->out_err)
 		t->out_err = err;
@@ -31,9 +41,7 @@ static int on_event(void *ctx, const struct ss_event *e, const struct rt_extra *
 {
 	struct trace_out *t = ctx;
 	struct sbuf sb;
-
 	char *at;
-	int err;
 
 	if (t->ident_filter && !rowfilter_identity(x->fmt.ident, t->ident_filter))
 		return 0;
@@ -42,14 +50,8 @@ static int on_event(void *ctx, const struct ss_event *e, const struct rt_extra *
 	sbuf_init(&sb, at ? at : t->line, sizeof(t->line));
 	format_event(&t->fmt, &sb, e, &x->fmt);
 	t->events++;
-	if (!at) {
-		if (emit_line(t, &sb, true))
-			return -ECANCELED;
-	} else if ((err = output_commit(&t->out, sb.len))) {
-		if (!t->out_err)
-			t->out_err = err;
+	if (emit_line(t, &sb, true))
 		return -ECANCELED;
-	}
 	return t->max_events && t->events >= t->max_events;
 }
 
