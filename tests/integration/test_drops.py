@@ -3,6 +3,8 @@ that must report lost events (and resync after them), the default ring
 that must lose nothing.
 """
 
+import signal
+
 from harness import expect, expect_counts, pick, test
 
 
@@ -20,12 +22,18 @@ BURST = 4000
 
 
 def stalled_burst(ctx, *args):
-    """A burst of 3*BURST events while the tracer's stdout pipe is not read:
-    once the pipe is full the consumer blocks and only the ring buffer holds
-    events (a 4 KiB ring holds ~25; 16 MiB holds them all). Then drain."""
+    """A burst of 3*BURST events while the tracer is stopped (SIGSTOP): only
+    the ring buffer holds events (a 4 KiB ring holds ~25; 16 MiB holds them
+    all). Then it continues and drains. A stdout pipe nobody reads no longer
+    stalls it: its output thread keeps up to 16 MiB waiting, and its event
+    loop, 4 nice levels up, keeps pace with a burst even through 4 KiB."""
     ns = ctx.netns()
     tr = ctx.tracer(*args, output="pipe", drain_stdout=False)
-    f = ctx.workload(ns, "burst", BURST)
+    tr.proc.send_signal(signal.SIGSTOP)
+    try:
+        f = ctx.workload(ns, "burst", BURST)
+    finally:
+        tr.proc.send_signal(signal.SIGCONT)
     tr.drain()
     # With losses, a socket's close may come without what its lost events
     # carried (holders): only the small-ring run tolerates missing fields.
